@@ -1,0 +1,39 @@
+/* agent.h: the gvpn-agent daemon's shared state and wiring between its
+ * parts (main, control socket, status, SNMP glue). */
+#ifndef GVPN_AGENT_H
+#define GVPN_AGENT_H
+
+#include <stdint.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+#include "cfg.h"
+
+struct agent {
+	struct cfg *cfg;            /* the model in force */
+	const char *cfg_path;
+	int verbose;                /* -v: debug logging whatever the config says */
+	unsigned generation;        /* 1 at start, +1 per successful reload */
+	unsigned reload_failures;   /* reloads refused (old config kept) */
+	uint64_t start_us;          /* loop clock at start */
+	struct timespec started;    /* wall clock at start */
+	struct timespec last_reload;
+};
+
+extern struct agent A;
+
+/* Reloads the config file: on success swaps it in; on failure keeps the
+ * old one, fills errs and publishes CONFIG_REJECTED. 0 or -1. */
+int agent_reload(struct cfg_errors *errs);
+
+unsigned long agent_uptime_seconds(void);
+
+/* The status document shared by gvpnctl, the web API (and later SNMP). */
+cJSON *status_json(void);
+/* The event history since id as a JSON array. */
+cJSON *status_events_json(uint64_t since);
+
+/* Control socket for gvpnctl. */
+int ctl_init(const char *path);
+void ctl_fini(void);
+
+#endif

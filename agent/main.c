@@ -1,0 +1,290 @@
+/* main.c: gvpn-agent, the daemon. Parses the command line, loads the
+ * config, starts the subsystems in dependency order on one event loop,
+ * and undoes them in reverse on SIGTERM. SIGHUP reloads the config and
+ * keeps the old one when the new one is invalid. */
+#include "config.h"
+#include "agent.h"
+#include "ev.h"
+#include "log.h"
+#include "loop.h"
+#include "snmp_agent.h"
+#include "util.h"
+#include "web.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG SYSCONFDIR "/gvpn-agent/gvpn-agent.json"
+
+struct agent A;
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"Usage: gvpn-agent [-c FILE] [-n] [-f] [-v]\n"
+		"Group VPN key server and VPN monitor with SNMP, syslog and web exports.\n"
+		"\n"
+		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+		"  -n, --check        check the configuration and the secrets file, then exit:\n"
+		"                     0 when valid, 1 with every error listed\n"
+		"  -f, --foreground   do not daemonize; log to stderr\n"
+		"  -v, --verbose      log debug messages\n"
+		"  -h, --help         show this help\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n"
+		"See gvpn-agent(8), gvpn-agent.json(5) and gvpnctl(8).\n");
+}
+
+static void log_event(const struct event *e, void *arg)
+{
+	log_msg(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
+}
+
+static void print_errors(const struct cfg_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->msg[i]);
+}
+
+static void apply_log_settings(const struct cfg *c, int verbose)
+{
+	log_set_level(verbose ? LOG_DEBUG : c->agent.log_level);
+}
+
+int agent_reload(struct cfg_errors *errs)
+{
+	struct cfg *n = cfg_load(A.cfg_path, errs);
+	struct event e;
+	if (!n) {
+		A.reload_failures++;
+		for (size_t i = 0; i < errs->n; i++)
+			log_err("config", "%s", errs->msg[i]);
+		ev_begin(&e, EV_CONFIG_REJECTED);
+		ev_param(&e, "file", "%s", A.cfg_path);
+		ev_param(&e, "errors", "%zu", errs->n);
+		ev_param(&e, "generation", "%u", A.generation);
+		ev_publish(&e, "configuration %s refused (%zu error%s, first: %s); generation %u stays in force",
+			   A.cfg_path, errs->n, errs->n == 1 ? "" : "s", errs->n ? errs->msg[0] : "?",
+			   A.generation);
+		return -1;
+	}
+	if (snmp_agent_needs_restart(&A.cfg->snmp, &n->snmp))
+		log_warn("config", "snmp settings changed: they take effect when the agent restarts");
+	if (web_needs_restart(&A.cfg->web, &n->web))
+		log_warn("config", "web settings changed: they take effect when the agent restarts");
+	if (strcmp(A.cfg->agent.control_socket, n->agent.control_socket) ||
+	    strcmp(A.cfg->agent.state_dir, n->agent.state_dir) ||
+	    A.cfg->agent.event_history != n->agent.event_history)
+		log_warn("config", "agent paths or event_history changed: they take effect when the agent restarts");
+	/* Settings that need a restart keep their running values in the model,
+	 * so status and the MIB show what is actually in force. */
+	struct cfg_snmp tmp_snmp = n->snmp;
+	n->snmp = A.cfg->snmp;
+	A.cfg->snmp = tmp_snmp;
+	struct cfg_web tmp_web = n->web;
+	n->web = A.cfg->web;
+	A.cfg->web = tmp_web;
+	struct cfg_agent tmp_agent = n->agent;
+	n->agent.control_socket = A.cfg->agent.control_socket;
+	n->agent.state_dir = A.cfg->agent.state_dir;
+	n->agent.event_history = A.cfg->agent.event_history;
+	A.cfg->agent.control_socket = tmp_agent.control_socket;
+	A.cfg->agent.state_dir = tmp_agent.state_dir;
+
+	cfg_free(A.cfg);
+	A.cfg = n;
+	A.generation++;
+	clock_gettime(CLOCK_REALTIME, &A.last_reload);
+	apply_log_settings(n, A.verbose);
+	ev_begin(&e, EV_CONFIG_RELOADED);
+	ev_param(&e, "file", "%s", A.cfg_path);
+	ev_param(&e, "generation", "%u", A.generation);
+	ev_publish(&e, "configuration %s reloaded; generation %u", A.cfg_path, A.generation);
+	return 0;
+}
+
+static void on_hup(int signo, void *arg)
+{
+	struct cfg_errors errs;
+	cfg_errors_init(&errs);
+	log_notice("agent", "SIGHUP: reloading %s", A.cfg_path);
+	agent_reload(&errs);
+	cfg_errors_free(&errs);
+}
+
+static void on_term(int signo, void *arg)
+{
+	log_notice("agent", "%s: shutting down", strsignal(signo));
+	loop_stop();
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -1;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static int write_pid_file(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (file_write_atomic(path, buf, (size_t)n, 0644) < 0) {
+		log_err("agent", "cannot write pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int ensure_dir(const char *path)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		log_err("agent", "cannot create state directory %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const struct web_ops web_ops = { .status = status_json };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	int check = 0, foreground = 0, verbose = 0, opt;
+	while ((opt = getopt_long(argc, argv, "c:nfvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'n': check = 1; break;
+		case 'f': foreground = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("gvpn-agent %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gvpn-agent: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("gvpn-agent");
+	struct cfg_errors errs;
+	cfg_errors_init(&errs);
+	struct cfg *cfg = cfg_load(path, &errs);
+	if (!cfg) {
+		print_errors(&errs);
+		fprintf(stderr, "gvpn-agent: %s: %zu error%s; configuration refused\n", path, errs.n,
+			errs.n == 1 ? "" : "s");
+		cfg_errors_free(&errs);
+		return 1;
+	}
+	cfg_errors_free(&errs);
+	if (check) {
+		printf("%s: configuration OK\n", cfg->path);
+		cfg_free(cfg);
+		return 0;
+	}
+
+	A.cfg = cfg;
+	A.cfg_path = cfg->path;
+	A.generation = 1;
+	A.verbose = verbose;
+	apply_log_settings(cfg, verbose);
+	if (!foreground) {
+		if (daemonize() < 0) {
+			fprintf(stderr, "gvpn-agent: cannot daemonize: %s\n", strerror(errno));
+			return 1;
+		}
+		log_stderr(0);
+		log_syslog(1, cfg->syslog.facility << 3);
+	} else if (cfg->syslog.local) {
+		log_syslog(1, cfg->syslog.facility << 3);
+	}
+
+	int rc = 1;
+	signal(SIGPIPE, SIG_IGN);
+	ev_init((size_t)cfg->agent.event_history);
+	ev_subscribe(log_event, NULL);
+	if (loop_init() < 0)
+		goto out_ev;
+	A.start_us = loop_now_us();
+	clock_gettime(CLOCK_REALTIME, &A.started);
+	A.last_reload = A.started;
+	if (loop_signal_add(SIGHUP, on_hup, NULL) < 0 || loop_signal_add(SIGTERM, on_term, NULL) < 0 ||
+	    loop_signal_add(SIGINT, on_term, NULL) < 0)
+		goto out_loop;
+	if (ensure_dir(cfg->agent.state_dir) < 0)
+		goto out_loop;
+	if (!foreground && cfg->agent.pid_file && write_pid_file(cfg->agent.pid_file) < 0)
+		goto out_loop;
+	if (snmp_agent_init(&cfg->snmp, cfg->agent.state_dir) < 0)
+		goto out_snmp;
+	if (web_init(&cfg->web, &web_ops) < 0)
+		goto out_web;
+	if (ctl_init(cfg->agent.control_socket) < 0)
+		goto out_ctl;
+
+	struct event e;
+	ev_begin(&e, EV_AGENT_STARTED);
+	ev_param(&e, "version", "%s", PACKAGE_VERSION);
+	ev_param(&e, "pid", "%ld", (long)getpid());
+	ev_publish(&e, "gvpn-agent %s started with %s", PACKAGE_VERSION, A.cfg_path);
+
+	rc = loop_run() < 0 ? 1 : 0;
+
+	ev_begin(&e, EV_AGENT_STOPPING);
+	ev_publish(&e, "gvpn-agent stopping");
+out_ctl:
+	ctl_fini();
+out_web:
+	web_fini();
+out_snmp:
+	snmp_agent_fini();
+	if (!foreground && A.cfg->agent.pid_file)
+		unlink(A.cfg->agent.pid_file);
+out_loop:
+	loop_fini();
+out_ev:
+	ev_fini();
+	cfg_free(A.cfg);
+	log_fini();
+	return rc;
+}

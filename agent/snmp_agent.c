@@ -1,0 +1,424 @@
+/* snmp_agent.c: Net-SNMP embedded in the agent's event loop, and the
+ * GVPN-AGENT-MIB scalar group.
+ *
+ * Before each wait the prepare hook asks Net-SNMP for its descriptors and
+ * next timeout (snmp_select_info2), keeps the loop's watch list in step
+ * and arms one timer; readable descriptors go to snmp_read2, the timer to
+ * snmp_timeout and run_alarms. This mirrors agent_check_and_process()
+ * without its blocking select. Access control and USM users are fed to
+ * Net-SNMP as config lines in memory, so passphrases never hit the disk
+ * in clear (Net-SNMP persists only the localized keys). */
+#include "config.h"
+#include "agent.h"
+#include "snmp_agent.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+
+/* From Net-SNMP's MIB module library; not in its installed headers. */
+void init_vacm_conf(void);
+void init_vacm_config_tokens(void);
+void init_vacm_snmpd_easy_tokens(void);
+void init_usmConf(void);
+void init_system_mib(void);
+void init_sysORTable(void);
+void init_vacm_vars(void);
+void init_usmUser(void);
+void init_snmpEngine(void);
+void init_snmpMPDStats(void);
+void init_usmStats(void);
+void init_snmp_mib(void);
+
+#define SNMP_APP "gvpn-agent"
+#define SNMP_MAX_FDS 64
+
+/* GVPN-AGENT-MIB::gvpnAgent, 1.3.6.1.4.1.32473.1.1.1 */
+static const oid gvpn_agent_oid[] = { 1, 3, 6, 1, 4, 1, GVPN_PEN, 1, 1, 1 };
+
+enum scalar_id {
+	SC_VERSION = 1,
+	SC_UPTIME = 2,
+	SC_CONFIG_GENERATION = 3,
+	SC_RELOAD_FAILURES = 4,
+};
+
+static struct {
+	int up;
+	struct loop_timer timer;
+	struct {
+		int fd;
+		struct loop_fd *h;
+		int seen;
+	} fds[SNMP_MAX_FDS];
+	size_t nfds;
+} S;
+
+/* ---- Net-SNMP's log into ours ------------------------------------------ */
+
+static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
+{
+	const struct snmp_log_message *m = serverarg;
+	char buf[512];
+	str_copy(buf, m->msg ? m->msg : "", sizeof(buf));
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n)
+		log_msg(m->priority, "snmp", "%s", buf);
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- the scalars -------------------------------------------------------- */
+
+static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
+			  netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	enum scalar_id id = (enum scalar_id)(uintptr_t)handler->myvoid;
+	if (reqinfo->mode != MODE_GET)
+		return SNMP_ERR_NOERROR;
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		u_long v;
+		switch (id) {
+		case SC_VERSION:
+			snmp_set_var_typed_value(r->requestvb, ASN_OCTET_STR, PACKAGE_VERSION,
+						 strlen(PACKAGE_VERSION));
+			continue;
+		case SC_UPTIME:
+			v = agent_uptime_seconds();
+			snmp_set_var_typed_value(r->requestvb, ASN_GAUGE, &v, sizeof(v));
+			continue;
+		case SC_CONFIG_GENERATION:
+			v = A.generation;
+			snmp_set_var_typed_value(r->requestvb, ASN_GAUGE, &v, sizeof(v));
+			continue;
+		case SC_RELOAD_FAILURES:
+			v = A.reload_failures;
+			snmp_set_var_typed_value(r->requestvb, ASN_COUNTER, &v, sizeof(v));
+			continue;
+		}
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int register_scalar(const char *name, enum scalar_id id)
+{
+	oid o[MAX_OID_LEN];
+	size_t len = ARRAY_SIZE(gvpn_agent_oid);
+	memcpy(o, gvpn_agent_oid, sizeof(gvpn_agent_oid));
+	o[len++] = (oid)id;
+	netsnmp_mib_handler *h = netsnmp_create_handler(name, scalar_handler);
+	h->myvoid = (void *)(uintptr_t)id;
+	netsnmp_handler_registration *reg =
+		netsnmp_handler_registration_create(name, h, o, len, HANDLER_CAN_RONLY);
+	if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK) {
+		log_err("snmp", "cannot register %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- access control and users, as in-memory config lines ------------------ */
+
+static const char *auth_token(int a)
+{
+	switch (a) {
+	case CFG_AUTH_SHA256: return "SHA-256";
+	case CFG_AUTH_SHA384: return "SHA-384";
+	case CFG_AUTH_SHA512: return "SHA-512";
+	case CFG_AUTH_SHA1: return "SHA";
+	default: return "MD5";
+	}
+}
+
+static const char *priv_token(int p)
+{
+	switch (p) {
+	case CFG_PRIV_AES128: return "AES";
+	case CFG_PRIV_AES192: return "AES-192";
+	case CFG_PRIV_AES256: return "AES-256";
+	case CFG_PRIV_DES: return "DES";
+	default: return NULL;
+	}
+}
+
+/* Net-SNMP's config parser splits on white space and honours quotes;
+ * passphrases with a quote or backslash cannot be passed through it. */
+static int quotable(const char *s)
+{
+	return !strpbrk(s, "\"\\\n\r");
+}
+
+static void remember(const char *fmt, ...) GVPN_PRINTF(1, 2);
+static void remember(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	netsnmp_config_remember(line); /* keeps its own copy */
+	secret_free(line);
+}
+
+static int feed_access(const struct cfg_snmp *s)
+{
+	for (size_t i = 0; i < s->n_v3_users; i++) {
+		const struct cfg_snmp_user *u = &s->v3_users[i];
+		const char *priv = priv_token(u->priv);
+		if (!quotable(u->auth_passphrase) || (u->priv_passphrase && !quotable(u->priv_passphrase))) {
+			log_err("snmp", "user %s: passphrases must not contain quotes, backslashes or newlines",
+				u->name);
+			return -1;
+		}
+		if (priv)
+			remember("createUser %s %s \"%s\" %s \"%s\"", u->name, auth_token(u->auth),
+				 u->auth_passphrase, priv, u->priv_passphrase);
+		else
+			remember("createUser %s %s \"%s\"", u->name, auth_token(u->auth), u->auth_passphrase);
+		remember("%s %s %s", u->access == CFG_ACCESS_RW ? "rwuser" : "rouser", u->name,
+			 priv ? "priv" : "auth");
+		if (u->auth == CFG_AUTH_MD5 || u->auth == CFG_AUTH_SHA1 || u->priv == CFG_PRIV_DES)
+			log_warn("snmp", "user %s uses a weak algorithm (%s/%s)", u->name,
+				 auth_token(u->auth), priv ? priv : "no privacy");
+	}
+	for (size_t i = 0; i < s->n_communities; i++) {
+		const struct cfg_snmp_community *c = &s->communities[i];
+		remember("%s %s %s", c->access == CFG_ACCESS_RW ? "rwcommunity" : "rocommunity",
+			 c->name, c->source);
+	}
+	if (s->n_communities)
+		log_notice("snmp", "SNMPv2c is enabled (%zu communit%s): community strings travel in clear",
+			   s->n_communities, s->n_communities == 1 ? "y" : "ies");
+	return 0;
+}
+
+/* ---- the loop glue ------------------------------------------------------------- */
+
+static void after_io(void)
+{
+	netsnmp_check_outstanding_agent_requests();
+}
+
+static void on_snmp_fd(int fd, uint32_t revents, void *arg)
+{
+	netsnmp_large_fd_set set;
+	netsnmp_large_fd_set_init(&set, fd + 1);
+	NETSNMP_LARGE_FD_SET(fd, &set);
+	snmp_read2(&set);
+	netsnmp_large_fd_set_cleanup(&set);
+	after_io();
+}
+
+static void on_snmp_timer(struct loop_timer *t, void *arg)
+{
+	snmp_timeout();
+	run_alarms();
+	after_io();
+}
+
+static void snmp_prepare(void *arg)
+{
+	netsnmp_large_fd_set set;
+	int maxfd = 0, block = 1;
+	struct timeval tv = { 0, 0 };
+
+	netsnmp_large_fd_set_init(&set, FD_SETSIZE);
+	snmp_select_info2(&maxfd, &set, &tv, &block);
+
+	for (size_t i = 0; i < S.nfds; i++)
+		S.fds[i].seen = 0;
+	for (int fd = 0; fd < maxfd; fd++) {
+		if (!NETSNMP_LARGE_FD_ISSET(fd, &set))
+			continue;
+		size_t i;
+		for (i = 0; i < S.nfds && S.fds[i].fd != fd; i++)
+			;
+		if (i < S.nfds) {
+			S.fds[i].seen = 1;
+			loop_fd_modify(S.fds[i].h, EPOLLIN);
+			continue;
+		}
+		if (S.nfds == SNMP_MAX_FDS) {
+			log_err("snmp", "more than %d Net-SNMP descriptors; descriptor %d ignored",
+				SNMP_MAX_FDS, fd);
+			continue;
+		}
+		struct loop_fd *h = loop_fd_add(fd, EPOLLIN, on_snmp_fd, NULL);
+		if (h) {
+			S.fds[S.nfds].fd = fd;
+			S.fds[S.nfds].h = h;
+			S.fds[S.nfds].seen = 1;
+			S.nfds++;
+		}
+	}
+	for (size_t i = 0; i < S.nfds;) {
+		if (S.fds[i].seen) {
+			i++;
+			continue;
+		}
+		loop_fd_del(S.fds[i].h);
+		S.fds[i] = S.fds[--S.nfds];
+	}
+	netsnmp_large_fd_set_cleanup(&set);
+
+	if (block)
+		loop_timer_cancel(&S.timer);
+	else
+		loop_timer_arm_us(&S.timer, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
+}
+
+/* ---- init / fini ------------------------------------------------------------------ */
+
+static char *join_listen(const struct cfg_snmp *s)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < s->n_listen; i++)
+		len += strlen(s->listen[i]) + 1;
+	char *out = xmalloc(len);
+	out[0] = '\0';
+	for (size_t i = 0; i < s->n_listen; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, s->listen[i]);
+	}
+	return out;
+}
+
+int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
+{
+	if (!s->enabled) {
+		log_info("snmp", "SNMP is disabled in the configuration");
+		return 0;
+	}
+	char *dir = xasprintf("%s/snmp", state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_err("snmp", "cannot create %s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	/* Only our own files: no /etc/snmp, no ~/.snmp, no MIB loading. */
+	setenv("MIBS", "", 1);
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, dir);
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_ROOT_ACCESS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
+	free(dir);
+
+	snmp_disable_log();
+	snmp_enable_calllog();
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL);
+
+	char *ports = NULL;
+	if (s->mode == CFG_SNMP_AGENTX) {
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
+		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, s->agentx_socket);
+	} else {
+		ports = join_listen(s);
+		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, ports);
+	}
+
+	if (init_agent(SNMP_APP) != 0) {
+		log_err("snmp", "init_agent failed");
+		free(ports);
+		return -1;
+	}
+	init_vacm_config_tokens();
+	init_vacm_snmpd_easy_tokens();
+	init_vacm_conf();
+	if (s->mode == CFG_SNMP_MASTER) {
+		init_system_mib();
+		init_sysORTable();
+		init_snmp_mib();
+		init_vacm_vars();
+		init_usmUser();
+		init_snmpEngine();
+		init_snmpMPDStats();
+		init_usmStats();
+	}
+	if (feed_access(s) < 0) {
+		free(ports);
+		return -1;
+	}
+	if (register_scalar("gvpnAgentVersion", SC_VERSION) < 0 ||
+	    register_scalar("gvpnAgentUptime", SC_UPTIME) < 0 ||
+	    register_scalar("gvpnAgentConfigGeneration", SC_CONFIG_GENERATION) < 0 ||
+	    register_scalar("gvpnAgentConfigReloadFailures", SC_RELOAD_FAILURES) < 0) {
+		free(ports);
+		return -1;
+	}
+	init_snmp(SNMP_APP);
+	S.up = 1;
+	if (s->mode == CFG_SNMP_MASTER) {
+		if (init_master_agent() != 0) {
+			log_err("snmp", "cannot listen on %s (in use, or a privileged port?)", ports);
+			free(ports);
+			return -1;
+		}
+		log_info("snmp", "master agent listening on %s", ports);
+	} else {
+		log_info("snmp", "AgentX subagent of %s", s->agentx_socket);
+	}
+	free(ports);
+	loop_timer_init(&S.timer, on_snmp_timer, NULL);
+	loop_prepare_add(snmp_prepare, NULL);
+	return 0;
+}
+
+void snmp_agent_fini(void)
+{
+	if (!S.up)
+		return;
+	loop_prepare_remove(snmp_prepare, NULL);
+	loop_timer_cancel(&S.timer);
+	for (size_t i = 0; i < S.nfds; i++)
+		loop_fd_del(S.fds[i].h);
+	snmp_shutdown(SNMP_APP);
+	shutdown_agent();
+	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL, 1);
+	memset(&S, 0, sizeof(S));
+}
+
+static int strlists_differ(char **a, size_t na, char **b, size_t nb)
+{
+	if (na != nb)
+		return 1;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return 1;
+	return 0;
+}
+
+int snmp_agent_needs_restart(const struct cfg_snmp *a, const struct cfg_snmp *b)
+{
+	if (a->enabled != b->enabled || a->mode != b->mode ||
+	    strlists_differ(a->listen, a->n_listen, b->listen, b->n_listen) ||
+	    strcmp(a->agentx_socket, b->agentx_socket) || a->n_v3_users != b->n_v3_users ||
+	    a->n_communities != b->n_communities)
+		return 1;
+	for (size_t i = 0; i < a->n_v3_users; i++) {
+		const struct cfg_snmp_user *x = &a->v3_users[i], *y = &b->v3_users[i];
+		if (strcmp(x->name, y->name) || x->access != y->access || x->auth != y->auth ||
+		    x->priv != y->priv || strcmp(x->auth_passphrase, y->auth_passphrase) ||
+		    (x->priv_passphrase && y->priv_passphrase && strcmp(x->priv_passphrase, y->priv_passphrase)))
+			return 1;
+	}
+	for (size_t i = 0; i < a->n_communities; i++)
+		if (strcmp(a->communities[i].name, b->communities[i].name) ||
+		    a->communities[i].access != b->communities[i].access ||
+		    strcmp(a->communities[i].source, b->communities[i].source))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* snmp_agent.h: the embedded Net-SNMP agent (master, or AgentX subagent),
+ * driven from the event loop: no agent_check_and_process(), no threads. */
+#ifndef GVPN_SNMP_AGENT_H
+#define GVPN_SNMP_AGENT_H
+
+#include "cfg.h"
+
+/* state_dir holds Net-SNMP's persistent file (engine ID, boots). */
+int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir);
+void snmp_agent_fini(void);
+/* 1 when the SNMP settings of a and b differ in a way that needs a restart. */
+int snmp_agent_needs_restart(const struct cfg_snmp *a, const struct cfg_snmp *b);
+
+#endif

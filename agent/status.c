@@ -1,0 +1,85 @@
+/* status.c: the agent's status as JSON, one builder for every consumer. */
+#include "config.h"
+#include "agent.h"
+#include "ev.h"
+#include "log.h"
+#include "loop.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+unsigned long agent_uptime_seconds(void)
+{
+	return (unsigned long)((loop_now_us() - A.start_us) / 1000000u);
+}
+
+static void add_time(cJSON *o, const char *key, const struct timespec *ts)
+{
+	struct tm tm;
+	char buf[64];
+	gmtime_r(&ts->tv_sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static cJSON *str_array(char **v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+cJSON *status_json(void)
+{
+	const struct cfg *c = A.cfg;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
+	cJSON_AddNumberToObject(o, "pid", (double)getpid());
+	cJSON_AddNumberToObject(o, "uptime_seconds", (double)agent_uptime_seconds());
+	add_time(o, "started", &A.started);
+
+	cJSON *cf = cJSON_AddObjectToObject(o, "config");
+	cJSON_AddStringToObject(cf, "file", c->path);
+	cJSON_AddNumberToObject(cf, "generation", A.generation);
+	cJSON_AddNumberToObject(cf, "reload_failures", A.reload_failures);
+	add_time(cf, "loaded", &A.last_reload);
+
+	cJSON *s = cJSON_AddObjectToObject(o, "snmp");
+	cJSON_AddBoolToObject(s, "enabled", c->snmp.enabled);
+	cJSON_AddStringToObject(s, "mode", cfg_enum_name(cfg_snmp_mode_names, c->snmp.mode));
+	cJSON_AddItemToObject(s, "listen", str_array(c->snmp.listen, c->snmp.n_listen));
+
+	cJSON *w = cJSON_AddObjectToObject(o, "web");
+	cJSON_AddBoolToObject(w, "enabled", c->web.enabled);
+	cJSON_AddStringToObject(w, "listen", c->web.listen ? c->web.listen : "");
+	cJSON_AddBoolToObject(w, "https", c->web.cert_file != NULL);
+
+	cJSON *e = cJSON_AddObjectToObject(o, "events");
+	cJSON_AddNumberToObject(e, "published", (double)ev_last_id());
+	cJSON_AddNumberToObject(e, "kept", (double)ev_history_len());
+	cJSON_AddNumberToObject(e, "capacity", (double)ev_history_cap());
+	return o;
+}
+
+static void add_event(const struct event *e, void *arg)
+{
+	cJSON *a = arg, *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)e->id);
+	add_time(o, "time", &e->when);
+	cJSON_AddStringToObject(o, "msgid", ev_kind_msgid(e->kind));
+	cJSON_AddStringToObject(o, "severity", log_level_name(e->severity));
+	cJSON_AddStringToObject(o, "text", e->text);
+	cJSON *p = cJSON_AddObjectToObject(o, "params");
+	for (unsigned i = 0; i < e->nparams; i++)
+		cJSON_AddStringToObject(p, e->params[i].name, e->params[i].value);
+	cJSON_AddItemToArray(a, o);
+}
+
+cJSON *status_events_json(uint64_t since)
+{
+	cJSON *a = cJSON_CreateArray();
+	ev_history_since(since, add_event, a);
+	return a;
+}

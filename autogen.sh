@@ -1,0 +1,53 @@
+#!/bin/sh
+# autogen.sh: prepares a fresh checkout for building.
+#   ./autogen.sh [--deps] [configure options...]
+# --deps installs the missing Debian packages needed to build and to run
+# the tests (as root; otherwise it prints the apt-get command to run), then
+# autoreconf and configure run as usual.
+set -e
+cd "$(dirname "$0")"
+
+# Build dependencies, then what the tests use (Net-SNMP's tools as the NMS,
+# smitools for smilint, erlang-snmp for the IETF MIB modules, curl,
+# valgrind, cmocka for unit tests).
+BUILD_PKGS="autoconf automake libtool pkg-config make gcc libsnmp-dev libmicrohttpd-dev libcjson-dev libssl-dev"
+TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2"
+
+deps=0
+if [ "${1:-}" = "--deps" ]; then
+	deps=1
+	shift
+fi
+
+if [ $deps -eq 1 ]; then
+	missing=""
+	for p in $BUILD_PKGS $TEST_PKGS; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+			missing="$missing $p"
+		fi
+	done
+	if [ -n "$missing" ]; then
+		echo "autogen.sh: missing packages:$missing"
+		if [ "$(id -u)" -eq 0 ]; then
+			export DEBIAN_FRONTEND=noninteractive
+			apt-get update
+			apt-get install -y --no-install-recommends $missing
+		else
+			echo "autogen.sh: run as root:  apt-get update && apt-get install -y$missing" >&2
+			exit 1
+		fi
+	else
+		echo "autogen.sh: all build and test packages are installed"
+	fi
+fi
+
+for tool in autoreconf pkg-config; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		echo "autogen.sh: $tool is missing; run ./autogen.sh --deps (or apt-get install autoconf automake libtool pkg-config)" >&2
+		exit 1
+	fi
+done
+
+mkdir -p m4 build-aux
+autoreconf --install --force
+./configure "$@"

@@ -1,0 +1,770 @@
+/* cfg.c: the config model's schema, cross-field checks, the secrets file
+ * and loading. The walker itself is in cfg_schema.c. */
+#include "config.h"
+#include "cfg.h"
+#include "cfg_schema.h"
+#include "log.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#define CFG_MAX_BYTES (16u * 1024 * 1024)
+
+/* ---- enum names (order = enum values) ------------------------------------ */
+
+static const char *const log_level_names[] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", NULL };
+/* syslog facility codes 0..23; gaps (12..15) are not selectable */
+static const char *const facility_names[] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	"authpriv", "ftp", "ntp", "audit", "alert", "clock",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7", NULL };
+const char *const cfg_snmp_mode_names[] = { "master", "agentx", NULL };
+const char *const cfg_access_names[] = { "ro", "rw", NULL };
+static const char *const auth_names[] = { "sha-256", "sha-384", "sha-512", "sha-1", "md5", NULL };
+static const char *const priv_names[] = { "aes-128", "aes-192", "aes-256", "des", "none", NULL };
+const char *const cfg_transport_names[] = { "udp", "tcp", "tls", NULL };
+const char *const cfg_comm_type_names[] = { "unicast", "multicast", NULL };
+const char *const cfg_enc_names[] = {
+	"3des-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc", "des-cbc", NULL };
+const char *const cfg_hash_names[] = { "md5", "sha1", "sha-256", "sha-384", "sha-512", NULL };
+const char *const cfg_proposal_names[] = {
+	"esp-aes256-sha256", "esp-aes256-sha1", "esp-aes192-sha256", "esp-aes128-sha256",
+	"esp-aes128-sha1", "esp-3des-sha1", "esp-3des-md5", "esp-des-md5", NULL };
+
+const char *cfg_enum_name(const char *const *names, int v)
+{
+	for (int i = 0; names[i]; i++)
+		if (i == v)
+			return names[i];
+	return "?";
+}
+
+/* ---- value checks ---------------------------------------------------------- */
+
+int cfg_valid_ip(const char *s)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int cfg_valid_prefix(const char *s)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return 0;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	unsigned char buf[16];
+	int max;
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, addr, buf) == 1)
+		max = 128;
+	else
+		return 0;
+	char *end;
+	errno = 0;
+	long len = strtol(slash + 1, &end, 10);
+	return slash[1] && !*end && !errno && len >= 0 && len <= max;
+}
+
+int cfg_parse_hostport(const char *s, char *host, size_t hostlen, long *port)
+{
+	const char *colon;
+	const char *h = s;
+	size_t hl;
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':')
+			return -1;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (!cfg_valid_ip(host))
+		return -1;
+	char *end;
+	errno = 0;
+	long p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || p < 1 || p > 65535)
+		return -1;
+	*port = p;
+	return 0;
+}
+
+static int check_hostport(const char *v, char *why, size_t n)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	long port;
+	if (cfg_parse_hostport(v, host, sizeof(host), &port) < 0) {
+		snprintf(why, n, "is not ADDRESS:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_ip(const char *v, char *why, size_t n)
+{
+	if (!cfg_valid_ip(v)) {
+		snprintf(why, n, "is not an IPv4 or IPv6 address");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_prefix(const char *v, char *why, size_t n)
+{
+	if (!cfg_valid_prefix(v)) {
+		snprintf(why, n, "is not an address prefix (e.g. 10.0.0.0/8)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Net-SNMP transport specifiers: [udp|tcp|udp6|tcp6:]ADDR:PORT, or a port. */
+static int check_snmp_transport(const char *v, char *why, size_t n)
+{
+	static const char *const prefixes[] = { "udp:", "tcp:", "udp6:", "tcp6:" };
+	const char *rest = v;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(v, prefixes[i], strlen(prefixes[i])))
+			rest = v + strlen(prefixes[i]);
+	char host[INET6_ADDRSTRLEN + 1];
+	long port;
+	char *end;
+	errno = 0;
+	long p = strtol(rest, &end, 10);
+	if (*rest && !*end && !errno && p >= 1 && p <= 65535)
+		return 0;
+	if (cfg_parse_hostport(rest, host, sizeof(host), &port) == 0)
+		return 0;
+	snprintf(why, n, "is not a transport like udp:127.0.0.1:1161, udp:161 or tcp:[::1]:161");
+	return -1;
+}
+
+static int check_vici(const char *v, char *why, size_t n)
+{
+	if (strncmp(v, "unix://", 7) || v[7] != '/') {
+		snprintf(why, n, "is not a unix:///absolute/path socket URI");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_ifname(const char *v, char *why, size_t n)
+{
+	if (strlen(v) > 15 || strchr(v, '/') || strchr(v, ' ')) {
+		snprintf(why, n, "is not an interface name (at most 15 characters, no '/' or spaces)");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_passphrase(const char *v, char *why, size_t n)
+{
+	if (strlen(v) < 8) {
+		snprintf(why, n, "passphrase is shorter than 8 characters (SNMPv3 USM requires 8 or more)");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- schema --------------------------------------------------------------- */
+
+#define OFF(T, m) offsetof(T, m)
+#define F_BOOL(k, T, m, d) { .key = k, .type = CF_BOOL, .off = OFF(T, m), .flags = CF_HASDEF, .def = d }
+#define F_INT(k, T, m, lo, hi, d) \
+	{ .key = k, .type = CF_INT, .off = OFF(T, m), .flags = CF_HASDEF, .min = lo, .max = hi, .def = d }
+#define F_INT_REQ(k, T, m, lo, hi) \
+	{ .key = k, .type = CF_INT, .off = OFF(T, m), .flags = CF_REQUIRED, .min = lo, .max = hi }
+#define F_INT_OPT(k, T, m, lo, hi) { .key = k, .type = CF_INT, .off = OFF(T, m), .min = lo, .max = hi }
+#define F_STR(k, T, m, d, chk) \
+	{ .key = k, .type = CF_STR, .off = OFF(T, m), .flags = CF_HASDEF, .defstr = d, .check = chk }
+#define F_STR_REQ(k, T, m, chk) { .key = k, .type = CF_STR, .off = OFF(T, m), .flags = CF_REQUIRED, .check = chk }
+#define F_SECRET(k, T, m, chk) { .key = k, .type = CF_STR, .off = OFF(T, m), .flags = CF_SECRET, .check = chk }
+#define F_ENUM(k, T, m, nm, d) \
+	{ .key = k, .type = CF_ENUM, .off = OFF(T, m), .flags = CF_HASDEF, .names = nm, .def = d }
+#define F_ENUM_REQ(k, T, m, nm) { .key = k, .type = CF_ENUM, .off = OFF(T, m), .flags = CF_REQUIRED, .names = nm }
+#define F_LIST(k, T, m, cnt, d, chk) \
+	{ .key = k, .type = CF_STRLIST, .off = OFF(T, m), .flags = CF_HASDEF, .defstr = d, \
+	  .count_off = OFF(T, cnt), .check = chk }
+#define F_OBJ(k, T, m, s) { .key = k, .type = CF_OBJ, .off = OFF(T, m), .sub = &s }
+#define F_OPTOBJ(k, T, m, s) { .key = k, .type = CF_OPTOBJ, .off = OFF(T, m), .sub = &s }
+#define F_ARRAY(k, T, m, cnt, s) { .key = k, .type = CF_ARRAY, .off = OFF(T, m), .sub = &s, .count_off = OFF(T, cnt) }
+#define F_OBJMAP(k, T, m, cnt, s) { .key = k, .type = CF_OBJMAP, .off = OFF(T, m), .sub = &s, .count_off = OFF(T, cnt) }
+#define F_STRMAP(k, T, m, cnt) { .key = k, .type = CF_STRMAP, .off = OFF(T, m), .count_off = OFF(T, cnt) }
+#define F_END { .key = NULL }
+
+static void validate_collector(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_smc(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_member(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_vpn(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_mon(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+
+static const struct cfg_field agent_fields[] = {
+	F_STR("state_dir", struct cfg_agent, state_dir, LOCALSTATEDIR "/lib/gvpn-agent", NULL),
+	F_STR("control_socket", struct cfg_agent, control_socket, RUNSTATEDIR "/gvpn-agent/gvpnctl.sock", NULL),
+	F_STR("secrets_file", struct cfg_agent, secrets_file, "secrets.json", NULL),
+	F_STR("pid_file", struct cfg_agent, pid_file, NULL, NULL),
+	F_ENUM("log_level", struct cfg_agent, log_level, log_level_names, LOG_INFO),
+	F_INT("event_history", struct cfg_agent, event_history, 16, 100000, 1000),
+	F_END
+};
+static const struct cfg_schema agent_schema = { "agent", sizeof(struct cfg_agent), agent_fields, NULL };
+
+static const struct cfg_field v3user_fields[] = {
+	F_STR_REQ("name", struct cfg_snmp_user, name, NULL),
+	F_ENUM("access", struct cfg_snmp_user, access, cfg_access_names, CFG_ACCESS_RO),
+	F_ENUM("auth", struct cfg_snmp_user, auth, auth_names, CFG_AUTH_SHA256),
+	F_ENUM("priv", struct cfg_snmp_user, priv, priv_names, CFG_PRIV_AES128),
+	F_END
+};
+static const struct cfg_schema v3user_schema = { "an SNMPv3 user", sizeof(struct cfg_snmp_user), v3user_fields, NULL };
+
+static const struct cfg_field community_fields[] = {
+	F_STR_REQ("name", struct cfg_snmp_community, name, NULL),
+	F_ENUM("access", struct cfg_snmp_community, access, cfg_access_names, CFG_ACCESS_RO),
+	F_STR("source", struct cfg_snmp_community, source, "127.0.0.1", NULL),
+	F_END
+};
+static const struct cfg_schema community_schema = {
+	"an SNMP community", sizeof(struct cfg_snmp_community), community_fields, NULL };
+
+static const struct cfg_field snmp_fields[] = {
+	F_BOOL("enabled", struct cfg_snmp, enabled, 1),
+	F_ENUM("mode", struct cfg_snmp, mode, cfg_snmp_mode_names, CFG_SNMP_MASTER),
+	F_LIST("listen", struct cfg_snmp, listen, n_listen, "udp:161", check_snmp_transport),
+	F_STR("agentx_socket", struct cfg_snmp, agentx_socket, "/var/agentx/master", NULL),
+	F_ARRAY("v3_users", struct cfg_snmp, v3_users, n_v3_users, v3user_schema),
+	F_ARRAY("communities", struct cfg_snmp, communities, n_communities, community_schema),
+	F_LIST("trap_sinks", struct cfg_snmp, trap_sinks, n_trap_sinks, NULL, check_snmp_transport),
+	F_END
+};
+static const struct cfg_schema snmp_schema = { "snmp", sizeof(struct cfg_snmp), snmp_fields, validate_snmp };
+
+static const struct cfg_field collector_fields[] = {
+	F_ENUM_REQ("transport", struct cfg_collector, transport, cfg_transport_names),
+	F_STR_REQ("host", struct cfg_collector, host, NULL),
+	F_INT_OPT("port", struct cfg_collector, port, 1, 65535),
+	F_STR("ca_file", struct cfg_collector, ca_file, NULL, NULL),
+	F_INT("queue", struct cfg_collector, queue, 1, 1000000, 1000),
+	F_END
+};
+static const struct cfg_schema collector_schema = {
+	"a syslog collector", sizeof(struct cfg_collector), collector_fields, validate_collector };
+
+static const struct cfg_field syslog_fields[] = {
+	F_BOOL("local", struct cfg_syslog, local, 1),
+	F_ENUM("facility", struct cfg_syslog, facility, facility_names, 3),
+	F_ARRAY("collectors", struct cfg_syslog, collectors, n_collectors, collector_schema),
+	F_END
+};
+static const struct cfg_schema syslog_schema = { "syslog", sizeof(struct cfg_syslog), syslog_fields, NULL };
+
+static const struct cfg_field web_fields[] = {
+	F_BOOL("enabled", struct cfg_web, enabled, 1),
+	F_STR("listen", struct cfg_web, listen, "127.0.0.1:8080", check_hostport),
+	F_STR("cert_file", struct cfg_web, cert_file, NULL, NULL),
+	F_STR("key_file", struct cfg_web, key_file, NULL, NULL),
+	F_INT("session_timeout", struct cfg_web, session_timeout, 60, 86400, 900),
+	F_END
+};
+static const struct cfg_schema web_schema = { "web", sizeof(struct cfg_web), web_fields, NULL };
+
+static const struct cfg_field smc_fields[] = {
+	F_ENUM_REQ("communication_type", struct cfg_smc, communication_type, cfg_comm_type_names),
+	F_ENUM_REQ("encryption_algorithm", struct cfg_smc, encryption_algorithm, cfg_enc_names),
+	F_ENUM_REQ("sig_hash_algorithm", struct cfg_smc, sig_hash_algorithm, cfg_hash_names),
+	F_INT("lifetime_seconds", struct cfg_smc, lifetime_seconds, 300, 86400, 3600),
+	F_INT("heartbeat", struct cfg_smc, heartbeat, 10, 86400, 300),
+	F_INT("number_of_retransmission", struct cfg_smc, number_of_retransmission, 0, 60, 2),
+	F_INT("retransmission_period", struct cfg_smc, retransmission_period, 2, 60, 10),
+	F_STR("multicast_group", struct cfg_smc, multicast_group, NULL, check_ip),
+	F_INT("multicast_port", struct cfg_smc, multicast_port, 1, 65535, 848),
+	F_STR("multicast_interface", struct cfg_smc, multicast_interface, NULL, check_ifname),
+	F_INT("multicast_ttl", struct cfg_smc, multicast_ttl, 1, 255, 1),
+	F_END
+};
+static const struct cfg_schema smc_schema = {
+	"server_member_communication", sizeof(struct cfg_smc), smc_fields, validate_smc };
+
+static const struct cfg_field match_fields[] = {
+	F_STR_REQ("source", struct cfg_match, source, check_prefix),
+	F_STR_REQ("destination", struct cfg_match, destination, check_prefix),
+	F_INT("protocol", struct cfg_match, protocol, 0, 255, 0),
+	F_INT("source_port", struct cfg_match, source_port, 0, 65535, 0),
+	F_INT("destination_port", struct cfg_match, destination_port, 0, 65535, 0),
+	F_END
+};
+static const struct cfg_schema match_schema = { "match", sizeof(struct cfg_match), match_fields, NULL };
+
+static const struct cfg_field ipsec_sa_fields[] = {
+	F_STR_REQ("name", struct cfg_ipsec_sa, name, NULL),
+	F_INT("lifetime_seconds", struct cfg_ipsec_sa, lifetime_seconds, 180, 86400, 3600),
+	F_ENUM("proposal", struct cfg_ipsec_sa, proposal, cfg_proposal_names, 0),
+	F_OBJ("match", struct cfg_ipsec_sa, match, match_schema),
+	F_END
+};
+static const struct cfg_schema ipsec_sa_schema = {
+	"an ipsec_sa", sizeof(struct cfg_ipsec_sa), ipsec_sa_fields, NULL };
+
+static const struct cfg_field member_fields[] = {
+	F_STR("address", struct cfg_member, address, NULL, check_ip),
+	F_STR("identity", struct cfg_member, identity, NULL, NULL),
+	F_STR_REQ("psk", struct cfg_member, psk, NULL),
+	F_END
+};
+static const struct cfg_schema member_schema = {
+	"a member", sizeof(struct cfg_member), member_fields, validate_member };
+
+static const struct cfg_field group_fields[] = {
+	F_STR_REQ("name", struct cfg_group, name, NULL),
+	F_INT_REQ("group_id", struct cfg_group, group_id, 1, 65535),
+	F_INT("activation_time_delay", struct cfg_group, activation_time_delay, 10, 900, 15),
+	F_INT("anti_replay_time_window", struct cfg_group, anti_replay_time_window, 60, 360, 100),
+	F_OPTOBJ("server_member_communication", struct cfg_group, smc, smc_schema),
+	F_ARRAY("ipsec_sa", struct cfg_group, ipsec_sa, n_ipsec_sa, ipsec_sa_schema),
+	F_ARRAY("members", struct cfg_group, members, n_members, member_schema),
+	F_END
+};
+static const struct cfg_schema group_schema = { "a group", sizeof(struct cfg_group), group_fields, validate_group };
+
+static const struct cfg_field gks_fields[] = {
+	F_STR("listen", struct cfg_gks, listen, "0.0.0.0:848", check_hostport),
+	F_ARRAY("groups", struct cfg_gks, groups, n_groups, group_schema),
+	F_END
+};
+static const struct cfg_schema gks_schema = { "group_vpn_server", sizeof(struct cfg_gks), gks_fields, validate_gks };
+
+static const struct cfg_field vpn_fields[] = {
+	F_STR_REQ("name", struct cfg_vpn, name, NULL),
+	F_BOOL("monitor", struct cfg_vpn, monitor, 0),
+	F_BOOL("optimized", struct cfg_vpn, optimized, 0),
+	F_BOOL("rekey", struct cfg_vpn, rekey, 0),
+	F_STR("source_interface", struct cfg_vpn, source_interface, NULL, check_ifname),
+	F_STR("destination_ip", struct cfg_vpn, destination_ip, NULL, check_ip),
+	F_END
+};
+static const struct cfg_schema vpn_schema = { "a vpn", sizeof(struct cfg_vpn), vpn_fields, validate_vpn };
+
+static const struct cfg_field mon_fields[] = {
+	F_INT("interval", struct cfg_mon, interval, 2, 3600, 10),
+	F_INT("threshold", struct cfg_mon, threshold, 1, 65536, 10),
+	F_STR("vici_socket", struct cfg_mon, vici_socket, "unix:///var/run/charon.vici", check_vici),
+	F_ARRAY("vpns", struct cfg_mon, vpns, n_vpns, vpn_schema),
+	F_END
+};
+static const struct cfg_schema mon_schema = { "vpn_monitor", sizeof(struct cfg_mon), mon_fields, validate_mon };
+
+static const struct cfg_field root_fields[] = {
+	F_OBJ("agent", struct cfg, agent, agent_schema),
+	F_OBJ("snmp", struct cfg, snmp, snmp_schema),
+	F_OBJ("syslog", struct cfg, syslog, syslog_schema),
+	F_OBJ("web", struct cfg, web, web_schema),
+	F_OPTOBJ("group_vpn_server", struct cfg, gks, gks_schema),
+	F_OPTOBJ("vpn_monitor", struct cfg, mon, mon_schema),
+	F_END
+};
+static const struct cfg_schema root_schema = { "the top level", sizeof(struct cfg), root_fields, NULL };
+
+/* secrets file */
+static const struct cfg_field snmp_secret_fields[] = {
+	F_SECRET("auth_passphrase", struct cfg_snmp_secret, auth_passphrase, check_passphrase),
+	F_SECRET("priv_passphrase", struct cfg_snmp_secret, priv_passphrase, check_passphrase),
+	F_END
+};
+static const struct cfg_schema snmp_secret_schema = {
+	"an SNMP user's secrets", sizeof(struct cfg_snmp_secret), snmp_secret_fields, NULL };
+
+static const struct cfg_field secrets_fields[] = {
+	F_STRMAP("psk", struct cfg_secrets, psk, n_psk),
+	F_OBJMAP("snmp_users", struct cfg_secrets, snmp_users, n_snmp_users, snmp_secret_schema),
+	F_STRMAP("web_users", struct cfg_secrets, web_users, n_web_users),
+	F_END
+};
+static const struct cfg_schema secrets_schema = {
+	"the secrets file", sizeof(struct cfg_secrets), secrets_fields, NULL };
+
+/* ---- cross-field checks ----------------------------------------------------- */
+
+static const cJSON *child_at(const cJSON *node, const char *key)
+{
+	const cJSON *c = cfg_member(node, key);
+	return c ? c : node;
+}
+
+static void validate_collector(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_collector *c = obj;
+	if (!c->port)
+		c->port = c->transport == CFG_TRANSPORT_TLS ? 6514 : 514;
+	if (c->transport == CFG_TRANSPORT_TLS && !c->ca_file)
+		cfg_err(ctx, child_at(node, "transport"), 0, path,
+			"transport tls needs ca_file (the CA that signed the collector's certificate)");
+}
+
+static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_snmp *s = obj;
+	const cJSON *users = cfg_member(node, "v3_users");
+	for (size_t i = 0; i < s->n_v3_users; i++)
+		for (size_t j = 0; j < i; j++)
+			if (s->v3_users[i].name && s->v3_users[j].name &&
+			    !strcmp(s->v3_users[i].name, s->v3_users[j].name))
+				cfg_err(ctx, cJSON_GetArrayItem(users, (int)i), 0, path,
+					"v3_users[%zu]: user \"%s\" is already defined in v3_users[%zu]",
+					i, s->v3_users[i].name, j);
+	if (s->enabled && s->mode == CFG_SNMP_MASTER && s->n_listen == 0)
+		cfg_err(ctx, child_at(node, "listen"), 0, path,
+			"listen is empty; a master agent needs at least one address");
+}
+
+static void validate_smc(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_smc *s = obj;
+	if (s->communication_type == CFG_COMM_MULTICAST && !s->multicast_group &&
+	    cfg_member(node, "communication_type"))
+		cfg_err(ctx, child_at(node, "communication_type"), 0, path,
+			"communication_type multicast needs multicast_group");
+}
+
+static void validate_member(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_member *m = obj;
+	if (!m->address && !m->identity && !cfg_member(node, "address") && !cfg_member(node, "identity"))
+		cfg_err(ctx, node, 0, path, "a member needs an address or an identity");
+}
+
+static void check_interval(struct cfg_ctx *ctx, const cJSON *at, const char *path,
+			   const char *what, long lifetime, long atd)
+{
+	if (lifetime <= 4 * atd)
+		cfg_err(ctx, at, 0, path,
+			"%s %ld leaves no rekey interval: it must exceed 4 x activation_time_delay (%ld)",
+			what, lifetime, 4 * atd);
+}
+
+static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_group *g = obj;
+	char sub[600];
+	if (g->smc) {
+		const cJSON *smc = cfg_member(node, "server_member_communication");
+		snprintf(sub, sizeof(sub), "%s.server_member_communication.lifetime_seconds", path);
+		check_interval(ctx, child_at(smc, "lifetime_seconds"), sub, "KEK lifetime_seconds",
+			       g->smc->lifetime_seconds, g->activation_time_delay);
+	}
+	const cJSON *sas = cfg_member(node, "ipsec_sa");
+	for (size_t i = 0; i < g->n_ipsec_sa; i++) {
+		const cJSON *sa = cJSON_GetArrayItem(sas, (int)i);
+		snprintf(sub, sizeof(sub), "%s.ipsec_sa[%zu].lifetime_seconds", path, i);
+		check_interval(ctx, child_at(sa, "lifetime_seconds"), sub, "TEK lifetime_seconds",
+			       g->ipsec_sa[i].lifetime_seconds, g->activation_time_delay);
+		for (size_t j = 0; j < i; j++)
+			if (g->ipsec_sa[i].name && g->ipsec_sa[j].name &&
+			    !strcmp(g->ipsec_sa[i].name, g->ipsec_sa[j].name)) {
+				snprintf(sub, sizeof(sub), "%s.ipsec_sa[%zu].name", path, i);
+				cfg_err(ctx, child_at(sa, "name"), 0, sub,
+					"\"%s\" is already used by ipsec_sa[%zu]", g->ipsec_sa[i].name, j);
+			}
+	}
+}
+
+static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_gks *k = obj;
+	const cJSON *groups = cfg_member(node, "groups");
+	char sub[600];
+	for (size_t i = 0; i < k->n_groups; i++) {
+		const cJSON *g = cJSON_GetArrayItem(groups, (int)i);
+		for (size_t j = 0; j < i; j++) {
+			if (k->groups[i].group_id && k->groups[i].group_id == k->groups[j].group_id) {
+				snprintf(sub, sizeof(sub), "%s.groups[%zu].group_id", path, i);
+				cfg_err(ctx, child_at(g, "group_id"), 0, sub,
+					"%ld is already used by groups[%zu]", k->groups[i].group_id, j);
+			}
+			if (k->groups[i].name && k->groups[j].name &&
+			    !strcmp(k->groups[i].name, k->groups[j].name)) {
+				snprintf(sub, sizeof(sub), "%s.groups[%zu].name", path, i);
+				cfg_err(ctx, child_at(g, "name"), 0, sub,
+					"\"%s\" is already used by groups[%zu]", k->groups[i].name, j);
+			}
+		}
+	}
+}
+
+static void validate_vpn(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_vpn *v = obj;
+	char sub[600];
+	if (v->rekey && !v->monitor) {
+		snprintf(sub, sizeof(sub), "%s.rekey", path);
+		cfg_err(ctx, child_at(node, "rekey"), 0, sub,
+			"rekey cannot be used alone; turn on monitor too");
+	}
+	if (v->optimized && !v->monitor) {
+		snprintf(sub, sizeof(sub), "%s.optimized", path);
+		cfg_err(ctx, child_at(node, "optimized"), 0, sub,
+			"optimized is an option of the VPN monitor; turn on monitor too");
+	}
+}
+
+static void validate_mon(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_mon *m = obj;
+	const cJSON *vpns = cfg_member(node, "vpns");
+	char sub[600];
+	for (size_t i = 0; i < m->n_vpns; i++)
+		for (size_t j = 0; j < i; j++)
+			if (m->vpns[i].name && m->vpns[j].name && !strcmp(m->vpns[i].name, m->vpns[j].name)) {
+				snprintf(sub, sizeof(sub), "%s.vpns[%zu].name", path, i);
+				cfg_err(ctx, child_at(cJSON_GetArrayItem(vpns, (int)i), "name"), 0, sub,
+					"\"%s\" is already used by vpns[%zu]", m->vpns[i].name, j);
+			}
+}
+
+/* ---- secrets ------------------------------------------------------------------- */
+
+void cfg_secrets_free(struct cfg_secrets *s)
+{
+	cfg_schema_free(&secrets_schema, s);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *cfg_secret_psk(const struct cfg_secrets *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_psk; i++)
+		if (!strcmp(s->psk[i].name, name))
+			return s->psk[i].value;
+	return NULL;
+}
+
+static const struct cfg_snmp_secret *snmp_secret(const struct cfg_secrets *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_snmp_users; i++)
+		if (!strcmp(s->snmp_users[i].name, name))
+			return &s->snmp_users[i];
+	return NULL;
+}
+
+int cfg_secrets_load(const char *path, struct cfg_secrets *out, struct cfg_errors *errs)
+{
+	size_t start = errs->n;
+	memset(out, 0, sizeof(*out));
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* no secrets: fine unless something needs one */
+		cfg_errors_add(errs, "%s: cannot read the secrets file: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_errors_add(errs, "%s: the secrets file is not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		cfg_errors_add(errs, "%s: refused: mode %04o lets group or others read or write it; "
+			       "the secrets file must be mode 0600 (chmod 600 %s)",
+			       path, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	size_t len;
+	char *text = file_read_all(path, CFG_MAX_BYTES, &len);
+	if (!text) {
+		cfg_errors_add(errs, "%s: cannot read the secrets file: %s", path, strerror(errno));
+		return -1;
+	}
+	struct cfg_ctx ctx;
+	cJSON *root = NULL;
+	if (cfg_doc_parse(&ctx, path, text, len, errs, &root) == 0)
+		cfg_schema_apply(&ctx, &secrets_schema, root, out, "");
+	cfg_doc_free(&ctx);
+	cJSON_Delete(root);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	out->loaded = 1;
+	if (errs->n > start) {
+		cfg_secrets_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+/* Makes *p absolute against dir (when relative). */
+static void resolve(char **p, const char *dir)
+{
+	if (!*p || **p == '/')
+		return;
+	char *abs = xasprintf("%s/%s", dir, *p);
+	free(*p);
+	*p = abs;
+}
+
+/* Plain HTTP carries the session cookie in clear: only on loopback. */
+static void check_web(struct cfg_ctx *ctx, const struct cfg_web *w, const cJSON *node)
+{
+	if (!w->enabled)
+		return;
+	if ((!w->cert_file) != (!w->key_file)) {
+		cfg_err(ctx, node, 0, "web", "cert_file and key_file go together (HTTPS needs both)");
+		return;
+	}
+	char host[INET6_ADDRSTRLEN + 1];
+	long port;
+	if (w->cert_file || !w->listen || cfg_parse_hostport(w->listen, host, sizeof(host), &port) < 0)
+		return;
+	if (strncmp(host, "127.", 4) && strcmp(host, "::1"))
+		cfg_err(ctx, child_at(node, "listen"), 0, "web.listen",
+			"\"%s\" is not a loopback address; plain HTTP is allowed only on loopback "
+			"(set cert_file and key_file for HTTPS)", w->listen);
+}
+
+static void link_secrets(struct cfg_ctx *ctx, struct cfg *c, const cJSON *root)
+{
+	const char *sf = c->agent.secrets_file;
+	const cJSON *users = cfg_member(cfg_member(root, "snmp"), "v3_users");
+	for (size_t i = 0; i < c->snmp.n_v3_users; i++) {
+		struct cfg_snmp_user *u = &c->snmp.v3_users[i];
+		const cJSON *node = cJSON_GetArrayItem(users, (int)i);
+		char path[64];
+		snprintf(path, sizeof(path), "snmp.v3_users[%zu]", i);
+		if (!u->name)
+			continue;
+		const struct cfg_snmp_secret *s = snmp_secret(&c->secrets, u->name);
+		if (!s || !s->auth_passphrase) {
+			cfg_err(ctx, node, 0, path, "user \"%s\" has no auth_passphrase in %s (snmp_users.%s)",
+				u->name, sf, u->name);
+			continue;
+		}
+		if (u->priv != CFG_PRIV_NONE && !s->priv_passphrase) {
+			cfg_err(ctx, node, 0, path, "user \"%s\" has no priv_passphrase in %s (snmp_users.%s)",
+				u->name, sf, u->name);
+			continue;
+		}
+		u->auth_passphrase = xstrdup(s->auth_passphrase);
+		if (s->priv_passphrase)
+			u->priv_passphrase = xstrdup(s->priv_passphrase);
+	}
+	if (!c->gks)
+		return;
+	const cJSON *groups = cfg_member(cfg_member(root, "group_vpn_server"), "groups");
+	for (size_t g = 0; g < c->gks->n_groups; g++) {
+		struct cfg_group *grp = &c->gks->groups[g];
+		const cJSON *members = cfg_member(cJSON_GetArrayItem(groups, (int)g), "members");
+		for (size_t m = 0; m < grp->n_members; m++) {
+			struct cfg_member *mem = &grp->members[m];
+			if (!mem->psk)
+				continue;
+			const char *v = cfg_secret_psk(&c->secrets, mem->psk);
+			if (!v) {
+				char path[96];
+				snprintf(path, sizeof(path), "group_vpn_server.groups[%zu].members[%zu].psk", g, m);
+				cfg_err(ctx, child_at(cJSON_GetArrayItem(members, (int)m), "psk"), 0, path,
+					"no pre-shared key named \"%s\" in %s (psk.%s)", mem->psk, sf, mem->psk);
+				continue;
+			}
+			mem->psk_value = xstrdup(v);
+		}
+	}
+}
+
+static void free_linked_secrets(struct cfg *c)
+{
+	for (size_t i = 0; i < c->snmp.n_v3_users; i++) {
+		secret_free(c->snmp.v3_users[i].auth_passphrase);
+		secret_free(c->snmp.v3_users[i].priv_passphrase);
+	}
+	if (c->gks)
+		for (size_t g = 0; g < c->gks->n_groups; g++)
+			for (size_t m = 0; m < c->gks->groups[g].n_members; m++)
+				secret_free(c->gks->groups[g].members[m].psk_value);
+}
+
+void cfg_free(struct cfg *c)
+{
+	if (!c)
+		return;
+	free_linked_secrets(c);
+	cfg_secrets_free(&c->secrets);
+	cfg_schema_free(&root_schema, c);
+	free(c->path);
+	free(c->dir);
+	free(c);
+}
+
+struct cfg *cfg_load_text(const char *path, const char *text, size_t len, struct cfg_errors *errs)
+{
+	size_t start = errs->n;
+	struct cfg *c = xcalloc(1, sizeof(*c));
+	char *real = realpath(path, NULL);
+	c->path = real ? real : xstrdup(path);
+	char *copy = xstrdup(c->path);
+	c->dir = xstrdup(dirname(copy));
+	free(copy);
+
+	struct cfg_ctx ctx;
+	cJSON *root = NULL;
+	if (cfg_doc_parse(&ctx, path, text, len, errs, &root) == 0) {
+		cfg_schema_apply(&ctx, &root_schema, root, c, "");
+		resolve(&c->agent.state_dir, c->dir);
+		resolve(&c->agent.control_socket, c->dir);
+		resolve(&c->agent.secrets_file, c->dir);
+		resolve(&c->agent.pid_file, c->dir);
+		resolve(&c->web.cert_file, c->dir);
+		resolve(&c->web.key_file, c->dir);
+		for (size_t i = 0; i < c->syslog.n_collectors; i++)
+			resolve(&c->syslog.collectors[i].ca_file, c->dir);
+		check_web(&ctx, &c->web, cfg_member(root, "web"));
+		if (c->agent.secrets_file &&
+		    cfg_secrets_load(c->agent.secrets_file, &c->secrets, errs) == 0)
+			link_secrets(&ctx, c, root);
+	}
+	cfg_doc_free(&ctx);
+	cJSON_Delete(root);
+	if (errs->n > start) {
+		cfg_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct cfg *cfg_load(const char *path, struct cfg_errors *errs)
+{
+	size_t len;
+	char *text = file_read_all(path, CFG_MAX_BYTES, &len);
+	if (!text) {
+		if (errno == EFBIG)
+			cfg_errors_add(errs, "%s: the file is larger than %u bytes", path, CFG_MAX_BYTES);
+		else
+			cfg_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct cfg *c = cfg_load_text(path, text, len, errs);
+	free(text);
+	return c;
+}

@@ -1,0 +1,160 @@
+/* ev.c: event catalogue, subscribers and the history ring. */
+#include "config.h"
+#include "ev.h"
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *msgid;
+	int severity;
+} catalogue[EV_KIND_COUNT] = {
+	[EV_AGENT_STARTED] = { "AGENT_STARTED", LOG_NOTICE },
+	[EV_AGENT_STOPPING] = { "AGENT_STOPPING", LOG_NOTICE },
+	[EV_CONFIG_RELOADED] = { "CONFIG_RELOADED", LOG_NOTICE },
+	[EV_CONFIG_REJECTED] = { "CONFIG_REJECTED", LOG_WARNING },
+};
+
+#define EV_MAX_SUBS 16
+
+static struct {
+	struct event *ring;
+	size_t cap, len, head; /* head: index of the oldest */
+	uint64_t last_id;
+	struct {
+		ev_sub_fn fn;
+		void *arg;
+	} subs[EV_MAX_SUBS];
+} B;
+
+void ev_init(size_t history_cap)
+{
+	ev_fini();
+	B.cap = history_cap ? history_cap : 1;
+	B.ring = xcalloc(B.cap, sizeof(*B.ring));
+}
+
+void ev_fini(void)
+{
+	free(B.ring);
+	memset(&B, 0, sizeof(B));
+}
+
+const char *ev_kind_msgid(enum ev_kind kind)
+{
+	if ((unsigned)kind >= EV_KIND_COUNT || !catalogue[kind].msgid)
+		return "UNKNOWN";
+	return catalogue[kind].msgid;
+}
+
+int ev_kind_severity(enum ev_kind kind)
+{
+	if ((unsigned)kind >= EV_KIND_COUNT || !catalogue[kind].msgid)
+		return LOG_NOTICE;
+	return catalogue[kind].severity;
+}
+
+void ev_begin(struct event *e, enum ev_kind kind)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->severity = ev_kind_severity(kind);
+}
+
+void ev_param(struct event *e, const char *name, const char *fmt, ...)
+{
+	if (e->nparams >= EV_MAX_PARAMS) {
+		log_warn("ev", "event %s: parameter %s dropped (more than %d)",
+			 ev_kind_msgid(e->kind), name, EV_MAX_PARAMS);
+		return;
+	}
+	struct ev_param *p = &e->params[e->nparams++];
+	str_copy(p->name, name, sizeof(p->name));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->value, sizeof(p->value), fmt, ap);
+	va_end(ap);
+}
+
+const char *ev_get_param(const struct event *e, const char *name)
+{
+	for (unsigned i = 0; i < e->nparams; i++)
+		if (!strcmp(e->params[i].name, name))
+			return e->params[i].value;
+	return NULL;
+}
+
+uint64_t ev_publish(struct event *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &e->when);
+	e->id = ++B.last_id;
+
+	if (B.cap) {
+		size_t slot = (B.head + B.len) % B.cap;
+		if (B.len == B.cap) {
+			slot = B.head;
+			B.head = (B.head + 1) % B.cap;
+		} else {
+			B.len++;
+		}
+		B.ring[slot] = *e;
+	}
+	for (size_t i = 0; i < EV_MAX_SUBS; i++)
+		if (B.subs[i].fn)
+			B.subs[i].fn(e, B.subs[i].arg);
+	return e->id;
+}
+
+int ev_subscribe(ev_sub_fn fn, void *arg)
+{
+	for (size_t i = 0; i < EV_MAX_SUBS; i++) {
+		if (!B.subs[i].fn) {
+			B.subs[i].fn = fn;
+			B.subs[i].arg = arg;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void ev_unsubscribe(ev_sub_fn fn, void *arg)
+{
+	for (size_t i = 0; i < EV_MAX_SUBS; i++)
+		if (B.subs[i].fn == fn && B.subs[i].arg == arg)
+			B.subs[i].fn = NULL;
+}
+
+size_t ev_history_since(uint64_t since, ev_sub_fn fn, void *arg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < B.len; i++) {
+		const struct event *e = &B.ring[(B.head + i) % B.cap];
+		if (e->id > since) {
+			fn(e, arg);
+			n++;
+		}
+	}
+	return n;
+}
+
+uint64_t ev_last_id(void)
+{
+	return B.last_id;
+}
+
+size_t ev_history_len(void)
+{
+	return B.len;
+}
+
+size_t ev_history_cap(void)
+{
+	return B.cap;
+}

@@ -1,0 +1,71 @@
+/* ev.h: the event bus. Every state change worth telling anyone is one
+ * struct event published here; subscribers (the log, the history ring,
+ * syslog collectors, SNMP notifications, the web feed) receive it
+ * synchronously on the loop thread. The bus keeps a bounded history ring
+ * so late readers can ask for "events since id N". */
+#ifndef GVPN_EV_H
+#define GVPN_EV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "util.h"
+
+/* The catalogue: one kind per thing that happened. The MSGID (RFC 5424,
+ * at most 32 characters) and default severity of each live in ev.c. */
+enum ev_kind {
+	EV_AGENT_STARTED,
+	EV_AGENT_STOPPING,
+	EV_CONFIG_RELOADED,
+	EV_CONFIG_REJECTED,
+	EV_KIND_COUNT
+};
+
+#define EV_MAX_PARAMS 12
+#define EV_NAME_MAX 32
+#define EV_VALUE_MAX 128
+#define EV_TEXT_MAX 256
+
+struct ev_param {
+	char name[EV_NAME_MAX];
+	char value[EV_VALUE_MAX];
+};
+
+struct event {
+	uint64_t id;              /* 1, 2, ... per agent run */
+	struct timespec when;     /* CLOCK_REALTIME */
+	enum ev_kind kind;
+	int severity;             /* syslog(3) level */
+	unsigned nparams;
+	struct ev_param params[EV_MAX_PARAMS];
+	char text[EV_TEXT_MAX];   /* a sentence a person can read */
+};
+
+typedef void (*ev_sub_fn)(const struct event *e, void *arg);
+
+/* history_cap events are kept (at least 1). */
+void ev_init(size_t history_cap);
+void ev_fini(void);
+
+const char *ev_kind_msgid(enum ev_kind kind);
+int ev_kind_severity(enum ev_kind kind);
+
+/* Building and publishing: ev_begin, any number of ev_param, ev_publish. */
+void ev_begin(struct event *e, enum ev_kind kind);
+void ev_param(struct event *e, const char *name, const char *fmt, ...) GVPN_PRINTF(3, 4);
+/* Returns the id given to the event. */
+uint64_t ev_publish(struct event *e, const char *fmt, ...) GVPN_PRINTF(2, 3);
+
+const char *ev_get_param(const struct event *e, const char *name);
+
+int ev_subscribe(ev_sub_fn fn, void *arg);
+void ev_unsubscribe(ev_sub_fn fn, void *arg);
+
+/* Calls fn for each kept event with id > since, oldest first; returns how
+ * many were visited. */
+size_t ev_history_since(uint64_t since, ev_sub_fn fn, void *arg);
+uint64_t ev_last_id(void);
+size_t ev_history_len(void);
+size_t ev_history_cap(void);
+
+#endif

@@ -1,0 +1,124 @@
+/* log.c: severity filter and fan-out to the sinks. */
+#include "config.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define LOG_MAX_SINKS 8
+
+static struct {
+	int level;
+	int to_stderr;
+	int to_syslog;
+	char ident[32];
+	struct {
+		log_sink_fn fn;
+		void *arg;
+	} sinks[LOG_MAX_SINKS];
+} lg = { .level = LOG_INFO, .to_stderr = 1, .ident = "gvpn" };
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+void log_init(const char *ident)
+{
+	str_copy(lg.ident, ident, sizeof(lg.ident));
+}
+
+void log_fini(void)
+{
+	if (lg.to_syslog)
+		closelog();
+	lg.to_syslog = 0;
+	memset(lg.sinks, 0, sizeof(lg.sinks));
+}
+
+void log_set_level(int severity)
+{
+	lg.level = severity;
+}
+
+int log_get_level(void)
+{
+	return lg.level;
+}
+
+int log_level_parse(const char *name)
+{
+	if (!strcmp(name, "error"))
+		return LOG_ERR;
+	for (size_t i = 0; i < ARRAY_SIZE(level_names); i++)
+		if (!strcmp(name, level_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *log_level_name(int severity)
+{
+	if (severity < 0 || (size_t)severity >= ARRAY_SIZE(level_names))
+		return "?";
+	return level_names[severity];
+}
+
+void log_stderr(int on)
+{
+	lg.to_stderr = on;
+}
+
+void log_syslog(int on, int facility)
+{
+	if (lg.to_syslog)
+		closelog();
+	lg.to_syslog = on;
+	if (on)
+		openlog(lg.ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+int log_add_sink(log_sink_fn fn, void *arg)
+{
+	for (size_t i = 0; i < LOG_MAX_SINKS; i++) {
+		if (!lg.sinks[i].fn) {
+			lg.sinks[i].fn = fn;
+			lg.sinks[i].arg = arg;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void log_remove_sink(log_sink_fn fn, void *arg)
+{
+	for (size_t i = 0; i < LOG_MAX_SINKS; i++)
+		if (lg.sinks[i].fn == fn && lg.sinks[i].arg == arg)
+			lg.sinks[i].fn = NULL;
+}
+
+void log_msg(int severity, const char *subsys, const char *fmt, ...)
+{
+	if (severity > lg.level)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (lg.to_stderr) {
+		struct timespec ts;
+		struct tm tm;
+		char when[32];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld %s %s: %s\n", when, ts.tv_nsec / 1000000,
+			log_level_name(severity), subsys, msg);
+	}
+	if (lg.to_syslog)
+		syslog(severity, "%s: %s", subsys, msg);
+	for (size_t i = 0; i < LOG_MAX_SINKS; i++)
+		if (lg.sinks[i].fn)
+			lg.sinks[i].fn(severity, subsys, msg, lg.sinks[i].arg);
+}

@@ -1,0 +1,39 @@
+/* log.h: the one logging API. Every message has a severity (syslog(3)
+ * levels) and a subsystem tag. Sinks plug in behind it: stderr (the
+ * default), the local syslog(3), and later the RFC 5424 collectors. */
+#ifndef GVPN_LOG_H
+#define GVPN_LOG_H
+
+#include <syslog.h>
+#include "util.h"
+
+typedef void (*log_sink_fn)(int severity, const char *subsys, const char *msg, void *arg);
+
+void log_init(const char *ident);
+void log_fini(void);
+
+/* Messages above this severity (numerically larger) are dropped. */
+void log_set_level(int severity);
+int log_get_level(void);
+/* Parses "debug", "info", "notice", "warning", "err"/"error", "crit"; -1 if unknown. */
+int log_level_parse(const char *name);
+const char *log_level_name(int severity);
+
+/* stderr sink: on by default; off once daemonized. */
+void log_stderr(int on);
+/* local syslog(3) sink. */
+void log_syslog(int on, int facility);
+
+/* Extra sinks (at most a few). Returns 0 or -1 when full. */
+int log_add_sink(log_sink_fn fn, void *arg);
+void log_remove_sink(log_sink_fn fn, void *arg);
+
+void log_msg(int severity, const char *subsys, const char *fmt, ...) GVPN_PRINTF(3, 4);
+
+#define log_err(ss, ...)     log_msg(LOG_ERR, ss, __VA_ARGS__)
+#define log_warn(ss, ...)    log_msg(LOG_WARNING, ss, __VA_ARGS__)
+#define log_notice(ss, ...)  log_msg(LOG_NOTICE, ss, __VA_ARGS__)
+#define log_info(ss, ...)    log_msg(LOG_INFO, ss, __VA_ARGS__)
+#define log_debug(ss, ...)   log_msg(LOG_DEBUG, ss, __VA_ARGS__)
+
+#endif
