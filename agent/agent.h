@@ -10,7 +10,7 @@
 
 struct agent {
 	struct cfg *cfg;            /* the model in force */
-	const char *cfg_path;
+	const char *cfg_path;       /* owned; absolute */
 	int verbose;                /* -v: debug logging whatever the config says */
 	unsigned generation;        /* 1 at start, +1 per successful reload */
 	unsigned reload_failures;   /* reloads refused (old config kept) */

@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	}
 
 	A.cfg = cfg;
-	A.cfg_path = cfg->path;
+	A.cfg_path = xstrdup(cfg->path); /* outlives every reload */
 	A.generation = 1;
 	A.verbose = verbose;
 	apply_log_settings(cfg, verbose);
@@ -285,6 +285,7 @@ out_loop:
 out_ev:
 	ev_fini();
 	cfg_free(A.cfg);
+	free((char *)A.cfg_path);
 	log_fini();
 	return rc;
 }

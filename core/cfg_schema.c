@@ -230,6 +230,11 @@ int cfg_doc_parse(struct cfg_ctx *ctx, const char *file, const char *text, size_
 		}
 	} else {
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+		size_t rest = off;
+		while (rest < len && strchr(" \t\r\n", text[rest]))
+			rest++;
+		if (rest == len)
+			off = len; /* only white space left: the document ended early */
 		unsigned l, c;
 		cfg_linecol(text, len, off, &l, &c);
 		char near[24] = "";

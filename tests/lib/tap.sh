@@ -1,4 +1,4 @@
-# tests/lib/tap.sh: a tiny TAP producer for the shell system tests, plus
+# tests/lib/tap.sh (bash): a tiny TAP producer for the shell system tests, plus
 # helpers shared by them (temp dirs, free ports, starting the agent by PID
 # and stopping only what the test started). Source it; never run it.
 #
@@ -60,11 +60,14 @@ diag() { echo "# $*"; }
 
 # A private temp dir, removed at exit along with every process we started.
 tap_setup() {
+	TAP_MAIN_PID=$BASHPID
 	TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gvpn-test.XXXXXX")
 	trap tap_cleanup EXIT
 }
 
 tap_cleanup() {
+	# Subshells inherit the trap: only the test's own shell cleans up.
+	[ "$BASHPID" = "$TAP_MAIN_PID" ] || return 0
 	local p
 	for p in $TAP_PIDS; do
 		kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null
@@ -98,3 +101,70 @@ wait_for() {
 tap_done() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
+
+# ---- the agent under test ---------------------------------------------------
+# agent_write_config [EXTRA_TOP_LEVEL_JSON]: a config on free loopback ports
+# in $TAP_TMP. Sets SNMP_PORT, WEB_PORT, CTL_SOCK, CONF, SECRETS.
+agent_write_config() {
+	SNMP_PORT=$(free_port udp)
+	WEB_PORT=$(free_port tcp)
+	CTL_SOCK=$TAP_TMP/gvpnctl.sock
+	CONF=$TAP_TMP/gvpn-agent.json
+	SECRETS=$TAP_TMP/secrets.json
+	cat >"$CONF" <<JSON
+{
+  "agent": { "state_dir": "state", "control_socket": "gvpnctl.sock", "log_level": "info" },
+  "snmp": { "listen": ["udp:127.0.0.1:$SNMP_PORT"],
+            "v3_users": [{ "name": "tester", "access": "ro", "auth": "sha-256", "priv": "aes-128" }],
+            "communities": [{ "name": "testcomm", "source": "127.0.0.1" }] },
+  "syslog": { "local": false },
+  "web": { "listen": "127.0.0.1:$WEB_PORT" }${1:+,
+  $1}
+}
+JSON
+	cat >"$SECRETS" <<JSON
+{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } } }
+JSON
+	chmod 600 "$SECRETS"
+}
+
+# agent_start [ARGS...]: starts gvpn-agent -f on $CONF (plus ARGS, e.g. a
+# wrapper set in $AGENT_WRAPPER) and waits for its control socket.
+agent_start() {
+	${AGENT_WRAPPER:-} "$top_builddir/gvpn-agent" -f -c "$CONF" "$@" >"$TAP_TMP/agent.log" 2>&1 &
+	AGENT_PID=$!
+	tap_track_pid $AGENT_PID
+	wait_for "${AGENT_START_TIMEOUT:-20}" test -S "$CTL_SOCK" && wait_for 5 ctl show status
+}
+
+# agent_stop [SIGNAL]: sends SIGTERM (or SIGNAL) and waits; sets AGENT_RC.
+agent_stop() {
+	kill -"${1:-TERM}" "$AGENT_PID" 2>/dev/null
+	local i=0
+	while kill -0 "$AGENT_PID" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$AGENT_PID" 2>/dev/null; then
+		kill -KILL "$AGENT_PID"; AGENT_RC=137
+	else
+		wait "$AGENT_PID"; AGENT_RC=$?
+	fi
+}
+
+ctl() { "$top_builddir/gvpnctl" -s "$CTL_SOCK" "$@"; }
+
+# Net-SNMP's command line tools, kept away from /etc/snmp, ~/.snmp and
+# /var/lib/snmp, loading no MIB unless asked.
+snmp_env() {
+	mkdir -p "$TAP_TMP/snmpclient/cert_indexes"
+	export SNMP_PERSISTENT_DIR="$TAP_TMP/snmpclient" SNMPCONFPATH="$TAP_TMP/snmpclient" MIBS=""
+}
+snmp_v3() { # snmp_v3 TOOL [ARGS...]
+	local tool=$1; shift
+	$tool -v3 -l authPriv -u tester -a SHA-256 -A tester-auth-1 -x AES -X tester-priv-1 \
+		-t 2 -r 1 -On "127.0.0.1:$SNMP_PORT" "$@"
+}
+need() { # need CMD... : skip the whole script when a tool is missing
+	local c
+	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip_all "$c is not installed"; done
+}
+
+GVPN_OID=.1.3.6.1.4.1.32473.1.1.1
