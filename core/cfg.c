@@ -23,7 +23,7 @@
 
 static const char *const log_level_names[] = {
 	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", NULL };
-/* syslog facility codes 0..23; gaps (12..15) are not selectable */
+/* syslog facility codes 0..23 by their RFC 5424 names */
 static const char *const facility_names[] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
 	"authpriv", "ftp", "ntp", "audit", "alert", "clock",
@@ -51,6 +51,23 @@ const char *cfg_enum_name(const char *const *names, int v)
 
 /* ---- value checks ---------------------------------------------------------- */
 
+/* Strict decimal: digits only (no sign, no space), at most max. */
+static int parse_dec(const char *s, long max, long *out)
+{
+	long v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int cfg_valid_ip(const char *s)
 {
 	unsigned char buf[16];
@@ -73,10 +90,8 @@ int cfg_valid_prefix(const char *s)
 		max = 128;
 	else
 		return 0;
-	char *end;
-	errno = 0;
-	long len = strtol(slash + 1, &end, 10);
-	return slash[1] && !*end && !errno && len >= 0 && len <= max;
+	long len;
+	return parse_dec(slash + 1, max, &len) == 0;
 }
 
 int cfg_parse_hostport(const char *s, char *host, size_t hostlen, long *port)
@@ -103,10 +118,8 @@ int cfg_parse_hostport(const char *s, char *host, size_t hostlen, long *port)
 	host[hl] = '\0';
 	if (!cfg_valid_ip(host))
 		return -1;
-	char *end;
-	errno = 0;
-	long p = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || p < 1 || p > 65535)
+	long p;
+	if (parse_dec(colon + 1, 65535, &p) < 0 || p < 1)
 		return -1;
 	*port = p;
 	return 0;
@@ -151,10 +164,8 @@ static int check_snmp_transport(const char *v, char *why, size_t n)
 			rest = v + strlen(prefixes[i]);
 	char host[INET6_ADDRSTRLEN + 1];
 	long port;
-	char *end;
-	errno = 0;
-	long p = strtol(rest, &end, 10);
-	if (*rest && !*end && !errno && p >= 1 && p <= 65535)
+	long p;
+	if (parse_dec(rest, 65535, &p) == 0 && p >= 1)
 		return 0;
 	if (cfg_parse_hostport(rest, host, sizeof(host), &port) == 0)
 		return 0;
@@ -175,6 +186,15 @@ static int check_ifname(const char *v, char *why, size_t n)
 {
 	if (strlen(v) > 15 || strchr(v, '/') || strchr(v, ' ')) {
 		snprintf(why, n, "is not an interface name (at most 15 characters, no '/' or spaces)");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_source(const char *v, char *why, size_t n)
+{
+	if (strcmp(v, "default") && !cfg_valid_ip(v) && !cfg_valid_prefix(v)) {
+		snprintf(why, n, "is not an address, a prefix (10.0.0.0/8) or \"default\"");
 		return -1;
 	}
 	return 0;
@@ -209,6 +229,7 @@ static int check_passphrase(const char *v, char *why, size_t n)
 	{ .key = k, .type = CF_STRLIST, .off = OFF(T, m), .flags = CF_HASDEF, .defstr = d, \
 	  .count_off = OFF(T, cnt), .check = chk }
 #define F_OBJ(k, T, m, s) { .key = k, .type = CF_OBJ, .off = OFF(T, m), .sub = &s }
+#define F_OBJ_REQ(k, T, m, s) { .key = k, .type = CF_OBJ, .off = OFF(T, m), .flags = CF_REQUIRED, .sub = &s }
 #define F_OPTOBJ(k, T, m, s) { .key = k, .type = CF_OPTOBJ, .off = OFF(T, m), .sub = &s }
 #define F_ARRAY(k, T, m, cnt, s) { .key = k, .type = CF_ARRAY, .off = OFF(T, m), .sub = &s, .count_off = OFF(T, cnt) }
 #define F_OBJMAP(k, T, m, cnt, s) { .key = k, .type = CF_OBJMAP, .off = OFF(T, m), .sub = &s, .count_off = OFF(T, cnt) }
@@ -247,7 +268,7 @@ static const struct cfg_schema v3user_schema = { "an SNMPv3 user", sizeof(struct
 static const struct cfg_field community_fields[] = {
 	F_STR_REQ("name", struct cfg_snmp_community, name, NULL),
 	F_ENUM("access", struct cfg_snmp_community, access, cfg_access_names, CFG_ACCESS_RO),
-	F_STR("source", struct cfg_snmp_community, source, "127.0.0.1", NULL),
+	F_STR("source", struct cfg_snmp_community, source, "127.0.0.1", check_source),
 	F_END
 };
 static const struct cfg_schema community_schema = {
@@ -325,7 +346,7 @@ static const struct cfg_field ipsec_sa_fields[] = {
 	F_STR_REQ("name", struct cfg_ipsec_sa, name, NULL),
 	F_INT("lifetime_seconds", struct cfg_ipsec_sa, lifetime_seconds, 180, 86400, 3600),
 	F_ENUM("proposal", struct cfg_ipsec_sa, proposal, cfg_proposal_names, 0),
-	F_OBJ("match", struct cfg_ipsec_sa, match, match_schema),
+	F_OBJ_REQ("match", struct cfg_ipsec_sa, match, match_schema),
 	F_END
 };
 static const struct cfg_schema ipsec_sa_schema = {
@@ -426,18 +447,33 @@ static void validate_collector(struct cfg_ctx *ctx, void *obj, const cJSON *node
 			"transport tls needs ca_file (the CA that signed the collector's certificate)");
 }
 
+/* Reports elements of an array whose char * at name_off repeats an
+ * earlier one (each duplicate once, against the first use). */
+static void check_unique(struct cfg_ctx *ctx, const void *arr, size_t n, size_t size,
+			 size_t name_off, const cJSON *nodes, const char *path, const char *list)
+{
+	char sub[600];
+	for (size_t i = 0; i < n; i++) {
+		const char *a = *(char *const *)((const char *)arr + i * size + name_off);
+		for (size_t j = 0; a && j < i; j++) {
+			const char *b = *(char *const *)((const char *)arr + j * size + name_off);
+			if (!b || strcmp(a, b))
+				continue;
+			snprintf(sub, sizeof(sub), "%s.%s[%zu].name", path, list, i);
+			cfg_err(ctx, child_at(cJSON_GetArrayItem(nodes, (int)i), "name"), 0, sub,
+				"\"%s\" is already used by %s[%zu]", a, list, j);
+			break;
+		}
+	}
+}
+
 static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_snmp *s = obj;
-	const cJSON *users = cfg_member(node, "v3_users");
-	for (size_t i = 0; i < s->n_v3_users; i++)
-		for (size_t j = 0; j < i; j++)
-			if (s->v3_users[i].name && s->v3_users[j].name &&
-			    !strcmp(s->v3_users[i].name, s->v3_users[j].name))
-				cfg_err(ctx, cJSON_GetArrayItem(users, (int)i), 0, path,
-					"v3_users[%zu]: user \"%s\" is already defined in v3_users[%zu]",
-					i, s->v3_users[i].name, j);
-	if (s->enabled && s->mode == CFG_SNMP_MASTER && s->n_listen == 0)
+	check_unique(ctx, s->v3_users, s->n_v3_users, sizeof(*s->v3_users),
+		     offsetof(struct cfg_snmp_user, name), cfg_member(node, "v3_users"), path, "v3_users");
+	const cJSON *l = cfg_member(node, "listen");
+	if (s->enabled && s->mode == CFG_SNMP_MASTER && cJSON_IsArray(l) && cJSON_GetArraySize(l) == 0)
 		cfg_err(ctx, child_at(node, "listen"), 0, path,
 			"listen is empty; a master agent needs at least one address");
 }
@@ -445,7 +481,8 @@ static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, con
 static void validate_smc(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_smc *s = obj;
-	if (s->communication_type == CFG_COMM_MULTICAST && !s->multicast_group &&
+	const cJSON *g = cfg_member(node, "multicast_group");
+	if (s->communication_type == CFG_COMM_MULTICAST && (!g || cJSON_IsNull(g)) &&
 	    cfg_member(node, "communication_type"))
 		cfg_err(ctx, child_at(node, "communication_type"), 0, path,
 			"communication_type multicast needs multicast_group");
@@ -454,14 +491,15 @@ static void validate_smc(struct cfg_ctx *ctx, void *obj, const cJSON *node, cons
 static void validate_member(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_member *m = obj;
-	if (!m->address && !m->identity && !cfg_member(node, "address") && !cfg_member(node, "identity"))
+	const cJSON *a = cfg_member(node, "address"), *i = cfg_member(node, "identity");
+	if (!m->address && !m->identity && (!a || cJSON_IsNull(a)) && (!i || cJSON_IsNull(i)))
 		cfg_err(ctx, node, 0, path, "a member needs an address or an identity");
 }
 
 static void check_interval(struct cfg_ctx *ctx, const cJSON *at, const char *path,
 			   const char *what, long lifetime, long atd)
 {
-	if (lifetime <= 4 * atd)
+	if (lifetime && atd && lifetime <= 4 * atd) /* 0: already reported as invalid */
 		cfg_err(ctx, at, 0, path,
 			"%s %ld leaves no rekey interval: it must exceed 4 x activation_time_delay (%ld)",
 			what, lifetime, 4 * atd);
@@ -483,14 +521,9 @@ static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, co
 		snprintf(sub, sizeof(sub), "%s.ipsec_sa[%zu].lifetime_seconds", path, i);
 		check_interval(ctx, child_at(sa, "lifetime_seconds"), sub, "TEK lifetime_seconds",
 			       g->ipsec_sa[i].lifetime_seconds, g->activation_time_delay);
-		for (size_t j = 0; j < i; j++)
-			if (g->ipsec_sa[i].name && g->ipsec_sa[j].name &&
-			    !strcmp(g->ipsec_sa[i].name, g->ipsec_sa[j].name)) {
-				snprintf(sub, sizeof(sub), "%s.ipsec_sa[%zu].name", path, i);
-				cfg_err(ctx, child_at(sa, "name"), 0, sub,
-					"\"%s\" is already used by ipsec_sa[%zu]", g->ipsec_sa[i].name, j);
-			}
 	}
+	check_unique(ctx, g->ipsec_sa, g->n_ipsec_sa, sizeof(*g->ipsec_sa),
+		     offsetof(struct cfg_ipsec_sa, name), sas, path, "ipsec_sa");
 }
 
 static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
@@ -505,15 +538,12 @@ static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, cons
 				snprintf(sub, sizeof(sub), "%s.groups[%zu].group_id", path, i);
 				cfg_err(ctx, child_at(g, "group_id"), 0, sub,
 					"%ld is already used by groups[%zu]", k->groups[i].group_id, j);
-			}
-			if (k->groups[i].name && k->groups[j].name &&
-			    !strcmp(k->groups[i].name, k->groups[j].name)) {
-				snprintf(sub, sizeof(sub), "%s.groups[%zu].name", path, i);
-				cfg_err(ctx, child_at(g, "name"), 0, sub,
-					"\"%s\" is already used by groups[%zu]", k->groups[i].name, j);
+				break;
 			}
 		}
 	}
+	check_unique(ctx, k->groups, k->n_groups, sizeof(*k->groups), offsetof(struct cfg_group, name),
+		     groups, path, "groups");
 }
 
 static void validate_vpn(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
@@ -535,15 +565,8 @@ static void validate_vpn(struct cfg_ctx *ctx, void *obj, const cJSON *node, cons
 static void validate_mon(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_mon *m = obj;
-	const cJSON *vpns = cfg_member(node, "vpns");
-	char sub[600];
-	for (size_t i = 0; i < m->n_vpns; i++)
-		for (size_t j = 0; j < i; j++)
-			if (m->vpns[i].name && m->vpns[j].name && !strcmp(m->vpns[i].name, m->vpns[j].name)) {
-				snprintf(sub, sizeof(sub), "%s.vpns[%zu].name", path, i);
-				cfg_err(ctx, child_at(cJSON_GetArrayItem(vpns, (int)i), "name"), 0, sub,
-					"\"%s\" is already used by vpns[%zu]", m->vpns[i].name, j);
-			}
+	check_unique(ctx, m->vpns, m->n_vpns, sizeof(*m->vpns), offsetof(struct cfg_vpn, name),
+		     cfg_member(node, "vpns"), path, "vpns");
 }
 
 /* ---- secrets ------------------------------------------------------------------- */
@@ -599,8 +622,10 @@ int cfg_secrets_load(const char *path, struct cfg_secrets *out, struct cfg_error
 	}
 	struct cfg_ctx ctx;
 	cJSON *root = NULL;
-	if (cfg_doc_parse(&ctx, path, text, len, errs, &root) == 0)
+	if (cfg_doc_parse(&ctx, path, text, len, 1, errs, &root) == 0) {
 		cfg_schema_apply(&ctx, &secrets_schema, root, out, "");
+		cfg_doc_sort_errors(&ctx);
+	}
 	cfg_doc_free(&ctx);
 	cJSON_Delete(root);
 	OPENSSL_cleanse(text, len);
@@ -729,7 +754,7 @@ struct cfg *cfg_load_text(const char *path, const char *text, size_t len, struct
 
 	struct cfg_ctx ctx;
 	cJSON *root = NULL;
-	if (cfg_doc_parse(&ctx, path, text, len, errs, &root) == 0) {
+	if (cfg_doc_parse(&ctx, path, text, len, 0, errs, &root) == 0) {
 		cfg_schema_apply(&ctx, &root_schema, root, c, "");
 		resolve(&c->agent.state_dir, c->dir);
 		resolve(&c->agent.control_socket, c->dir);
@@ -740,6 +765,7 @@ struct cfg *cfg_load_text(const char *path, const char *text, size_t len, struct
 		for (size_t i = 0; i < c->syslog.n_collectors; i++)
 			resolve(&c->syslog.collectors[i].ca_file, c->dir);
 		check_web(&ctx, &c->web, cfg_member(root, "web"));
+		cfg_doc_sort_errors(&ctx);
 		if (c->agent.secrets_file &&
 		    cfg_secrets_load(c->agent.secrets_file, &c->secrets, errs) == 0)
 			link_secrets(&ctx, c, root);

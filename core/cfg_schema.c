@@ -93,6 +93,13 @@ void cfg_err(struct cfg_ctx *ctx, const cJSON *node, int at_key, const char *pat
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	if (ctx->nerrs == ctx->caperrs) {
+		ctx->caperrs = ctx->caperrs ? ctx->caperrs * 2 : 16;
+		ctx->err_idx = xrealloc(ctx->err_idx, ctx->caperrs * sizeof(*ctx->err_idx));
+		ctx->err_off = xrealloc(ctx->err_off, ctx->caperrs * sizeof(*ctx->err_off));
+	}
+	ctx->err_idx[ctx->nerrs] = ctx->errs->n;
+	ctx->err_off[ctx->nerrs++] = off;
 	if (path && *path)
 		cfg_errors_add(ctx->errs, "%s:%u:%u: %s: %s", ctx->file, line, col, path, msg);
 	else
@@ -195,57 +202,96 @@ static size_t scan_value(struct cfg_ctx *ctx, size_t p, const cJSON *item, size_
 	return p;
 }
 
+/* 2 when text stops inside a string, 1 inside an unclosed object or
+ * array, else 0. cJSON then points at the string's start or at the last
+ * byte, never past the end. */
+static int doc_incomplete(const char *text, size_t len)
+{
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+		} else if (ch == '"') {
+			in_str = 1;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
+	}
+	return in_str ? 2 : depth > 0;
+}
+
+static void doc_error(struct cfg_ctx *ctx, size_t off, const char *what)
+{
+	unsigned l, c;
+	cfg_linecol(ctx->text, ctx->len, off, &l, &c);
+	cfg_errors_add(ctx->errs, "%s:%u:%u: invalid JSON%s", ctx->file, l, c, what);
+}
+
+static int is_json_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 int cfg_doc_parse(struct cfg_ctx *ctx, const char *file, const char *text, size_t len,
-		  struct cfg_errors *errs, cJSON **root)
+		  int redact, struct cfg_errors *errs, cJSON **root)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->file = file;
 	ctx->text = text;
 	ctx->len = len;
 	ctx->errs = errs;
-	ctx->nerr_start = errs->n;
+	ctx->redact = redact;
 	*root = NULL;
 
-	if (memchr(text, '\0', len)) {
-		size_t off = (size_t)((const char *)memchr(text, '\0', len) - text);
-		unsigned l, c;
-		cfg_linecol(text, len, off, &l, &c);
-		cfg_errors_add(errs, "%s:%u:%u: invalid JSON: NUL byte in the file", file, l, c);
-		return -1;
+	/* RFC 8259 allows no raw control characters (cJSON skips them as
+	 * white space). */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch < 0x20 && !is_json_ws((char)ch)) {
+			char what[64];
+			if (ch)
+				snprintf(what, sizeof(what), ": control character 0x%02x", ch);
+			else
+				snprintf(what, sizeof(what), ": NUL byte in the file");
+			doc_error(ctx, i, what);
+			return -1;
+		}
 	}
 	const char *end = NULL;
 	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (doc) {
-		/* Only white space may follow the document. */
 		size_t off = (size_t)(end - text);
-		while (off < len && strchr(" \t\r\n", text[off]))
+		while (off < len && is_json_ws(text[off]))
 			off++;
 		if (off < len) {
-			unsigned l, c;
-			cfg_linecol(text, len, off, &l, &c);
-			cfg_errors_add(errs, "%s:%u:%u: invalid JSON: unexpected text after the document",
-				       file, l, c);
+			doc_error(ctx, off, ": unexpected text after the document");
 			cJSON_Delete(doc);
 			return -1;
 		}
 	} else {
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
 		size_t rest = off;
-		while (rest < len && strchr(" \t\r\n", text[rest]))
+		while (rest < len && is_json_ws(text[rest]))
 			rest++;
-		if (rest == len)
-			off = len; /* only white space left: the document ended early */
-		unsigned l, c;
-		cfg_linecol(text, len, off, &l, &c);
-		char near[24] = "";
-		size_t n = 0;
-		for (size_t i = off; i < len && n < 16 && text[i] != '\n'; i++)
+		int inc = doc_incomplete(text, len);
+		if (rest == len || inc == 2 || (off + 1 >= len && inc)) {
+			doc_error(ctx, len, ": unexpected end of file");
+			return -1;
+		}
+		char near[40] = " near '";
+		size_t n = strlen(near);
+		for (size_t i = off; i < len && n < 23 && text[i] != '\n'; i++)
 			near[n++] = text[i];
+		near[n++] = '\'';
 		near[n] = '\0';
-		if (off >= len || !n)
-			cfg_errors_add(errs, "%s:%u:%u: invalid JSON: unexpected end of file", file, l, c);
-		else
-			cfg_errors_add(errs, "%s:%u:%u: invalid JSON near '%s'", file, l, c, near);
+		/* In a file of secrets the text near an error may be one. */
+		doc_error(ctx, off, redact ? ": syntax error" : near);
 		return -1;
 	}
 	size_t start = 0;
@@ -253,14 +299,34 @@ int cfg_doc_parse(struct cfg_ctx *ctx, const char *file, const char *text, size_
 		start = 3;
 	scan_value(ctx, start, doc, (size_t)-1, "");
 	*root = doc;
-	return errs->n > ctx->nerr_start ? -1 : 0;
+	return 0;
+}
+
+/* Errors come out in document order, whatever order the checks ran in. */
+void cfg_doc_sort_errors(struct cfg_ctx *ctx)
+{
+	size_t n = ctx->nerrs;
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 && ctx->err_off[j - 1] > ctx->err_off[j]; j--) {
+			size_t a = ctx->err_idx[j - 1], b = ctx->err_idx[j];
+			char *tmp = ctx->errs->msg[a];
+			ctx->errs->msg[a] = ctx->errs->msg[b];
+			ctx->errs->msg[b] = tmp;
+			size_t o = ctx->err_off[j - 1];
+			ctx->err_off[j - 1] = ctx->err_off[j];
+			ctx->err_off[j] = o;
+		}
+	}
 }
 
 void cfg_doc_free(struct cfg_ctx *ctx)
 {
 	free(ctx->pos);
+	free(ctx->err_idx);
+	free(ctx->err_off);
 	ctx->pos = NULL;
-	ctx->npos = ctx->cappos = 0;
+	ctx->err_idx = ctx->err_off = NULL;
+	ctx->npos = ctx->cappos = ctx->nerrs = ctx->caperrs = 0;
 }
 
 /* ---- the walker -------------------------------------------------------- */
@@ -276,16 +342,20 @@ const cJSON *cfg_member(const cJSON *obj, const char *key)
 }
 
 /* "string \"abc\"", "number 1.5", "an object", ... for error messages. */
-static void describe(const cJSON *v, char *buf, size_t n)
+static void describe(const cJSON *v, int redact, char *buf, size_t n)
 {
-	if (cJSON_IsString(v)) {
+	if (redact) {
+		snprintf(buf, n, "%s", cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number" :
+			 cJSON_IsBool(v) ? "a boolean" : cJSON_IsArray(v) ? "an array" :
+			 cJSON_IsObject(v) ? "an object" : "null");
+	} else if (cJSON_IsString(v)) {
 		const char *s = v->valuestring;
 		if (strlen(s) > 40)
 			snprintf(buf, n, "string \"%.37s...\"", s);
 		else
 			snprintf(buf, n, "string \"%s\"", s);
 	} else if (cJSON_IsNumber(v)) {
-		snprintf(buf, n, "number %g", v->valuedouble);
+		snprintf(buf, n, "number %.15g", v->valuedouble);
 	} else if (cJSON_IsBool(v)) {
 		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	} else if (cJSON_IsArray(v)) {
@@ -300,7 +370,7 @@ static void describe(const cJSON *v, char *buf, size_t n)
 static void wrong_type(struct cfg_ctx *ctx, const cJSON *v, const char *path, const char *want)
 {
 	char d[80];
-	describe(v, d, sizeof(d));
+	describe(v, ctx->redact, d, sizeof(d));
 	cfg_err(ctx, v, 0, path, "expected %s, got %s", want, d);
 }
 
@@ -396,7 +466,7 @@ static void apply_field(struct cfg_ctx *ctx, const struct cfg_field *f, const cJ
 		}
 		double d = v->valuedouble;
 		if (d != floor(d) || !isfinite(d)) {
-			cfg_err(ctx, v, 0, path, "%g is not an integer (allowed %ld..%ld)", d, f->min, f->max);
+			cfg_err(ctx, v, 0, path, "%.15g is not an integer (allowed %ld..%ld)", d, f->min, f->max);
 		} else if (d < (double)f->min || d > (double)f->max) {
 			cfg_err(ctx, v, 0, path, "%.0f is out of range (allowed %ld..%ld)", d, f->min, f->max);
 		} else {
@@ -495,6 +565,8 @@ static void apply_field(struct cfg_ctx *ctx, const struct cfg_field *f, const cJ
 				cfg_schema_apply(ctx, f->sub, e, elem, sub);
 			} else if (!cJSON_IsString(e)) {
 				wrong_type(ctx, e, sub, "a string");
+			} else if (!*e->valuestring) {
+				cfg_err(ctx, e, 0, sub, "must not be empty");
 			} else {
 				((struct cfg_secret *)elem)->value = xstrdup(e->valuestring);
 			}
@@ -536,10 +608,16 @@ void cfg_schema_apply(struct cfg_ctx *ctx, const struct cfg_schema *s, const cJS
 		const cJSON *v = cfg_member(node, f->key);
 		path_key(sub, path, f->key);
 		if (!v || cJSON_IsNull(v)) {
-			if (f->flags & CF_REQUIRED)
+			if (f->flags & CF_REQUIRED) {
 				cfg_err(ctx, node, 0, sub, "required key is missing");
-			else
+			} else if (f->type == CF_OBJ) {
+				/* An absent section still gets its defaults. */
+				cJSON *empty = cJSON_CreateObject();
+				cfg_schema_apply(ctx, f->sub, empty, at(out, f->off), sub);
+				cJSON_Delete(empty);
+			} else {
 				apply_default(f, out);
+			}
 			continue;
 		}
 		apply_field(ctx, f, v, out, sub);

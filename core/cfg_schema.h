@@ -68,13 +68,19 @@ struct cfg_ctx {
 	struct cfg_pos *pos;
 	size_t npos, cappos;
 	struct cfg_errors *errs;
-	size_t nerr_start;
+	int redact;             /* never quote values (a secrets file) */
+	size_t *err_idx, *err_off; /* errors reported through cfg_err */
+	size_t nerrs, caperrs;
 };
 
-/* Parses text into *root and indexes every value's position. Reports
- * malformed JSON (with line:col) and duplicate keys. 0 or -1. */
+/* Parses text into *root and indexes every value's position. Malformed
+ * JSON (with line:col) gives -1 and no tree; duplicate keys are reported
+ * but the tree is returned so every other error is found too. With
+ * redact, messages never quote the text (secrets). */
 int cfg_doc_parse(struct cfg_ctx *ctx, const char *file, const char *text, size_t len,
-		  struct cfg_errors *errs, cJSON **root);
+		  int redact, struct cfg_errors *errs, cJSON **root);
+/* Puts the errors reported through cfg_err in document order. */
+void cfg_doc_sort_errors(struct cfg_ctx *ctx);
 void cfg_doc_free(struct cfg_ctx *ctx);
 
 /* Fills out (sizeof schema->size, zeroed by the caller) from node. */
