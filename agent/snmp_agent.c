@@ -307,10 +307,20 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 		free(dir);
 		return -1;
 	}
-	/* Only our own files: no /etc/snmp, no ~/.snmp, no MIB loading. */
+	/* Only our own files: no /etc/snmp, no ~/.snmp, no MIB loading. The
+	 * persistent file (engine ID, boots, localized user keys) lives in
+	 * the state dir; the config path points at a directory we never
+	 * create, so Net-SNMP reads no configuration file at all: everything
+	 * comes from the lines fed in feed_access(). */
+	char *confdir = xasprintf("%s/none", dir);
 	setenv("MIBS", "", 1);
-	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, dir);
+	/* These would override the directories set below (seen: the engine
+	 * ID not found again after a restart). */
+	unsetenv("SNMPCONFPATH");
+	unsetenv("SNMP_PERSISTENT_DIR");
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, confdir);
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
+	free(confdir);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_ROOT_ACCESS, 1);

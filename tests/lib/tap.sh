@@ -145,7 +145,7 @@ agent_stop() {
 	if kill -0 "$AGENT_PID" 2>/dev/null; then
 		kill -KILL "$AGENT_PID"; AGENT_RC=137
 	else
-		wait "$AGENT_PID"; AGENT_RC=$?
+		wait "$AGENT_PID" 2>/dev/null; AGENT_RC=$?
 	fi
 }
 
