@@ -132,7 +132,7 @@ static cJSON *dispatch(const char *line)
 	return r;
 }
 
-static void on_conn(int fd, uint32_t revents, void *arg)
+static void on_conn(int fd, uint32_t revents GVPN_UNUSED, void *arg)
 {
 	struct ctl_conn *c = arg;
 	if (c->out) {
@@ -169,14 +169,14 @@ static void on_conn(int fd, uint32_t revents, void *arg)
 	reply(c, dispatch(c->in));
 }
 
-static void on_timeout(struct loop_timer *t, void *arg)
+static void on_timeout(struct loop_timer *t GVPN_UNUSED, void *arg)
 {
 	struct ctl_conn *c = arg;
 	log_info("ctl", "control connection timed out after %d ms", CTL_TIMEOUT_MS);
 	conn_close(c);
 }
 
-static void on_accept(int fd, uint32_t revents, void *arg)
+static void on_accept(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

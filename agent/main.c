@@ -43,7 +43,7 @@ static void usage(FILE *to)
 		"See gvpn-agent(8), gvpn-agent.json(5) and gvpnctl(8).\n");
 }
 
-static void log_event(const struct event *e, void *arg)
+static void log_event(const struct event *e, void *arg GVPN_UNUSED)
 {
 	log_msg(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
 }
@@ -111,7 +111,7 @@ int agent_reload(struct cfg_errors *errs)
 	return 0;
 }
 
-static void on_hup(int signo, void *arg)
+static void on_hup(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	struct cfg_errors errs;
 	cfg_errors_init(&errs);
@@ -120,7 +120,7 @@ static void on_hup(int signo, void *arg)
 	cfg_errors_free(&errs);
 }
 
-static void on_term(int signo, void *arg)
+static void on_term(int signo, void *arg GVPN_UNUSED)
 {
 	log_notice("agent", "%s: shutting down", strsignal(signo));
 	loop_stop();

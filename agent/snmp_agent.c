@@ -66,7 +66,7 @@ static struct {
 
 /* ---- Net-SNMP's log into ours ------------------------------------------ */
 
-static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
+static int snmp_log_cb(int major GVPN_UNUSED, int minor GVPN_UNUSED, void *serverarg, void *clientarg GVPN_UNUSED)
 {
 	const struct snmp_log_message *m = serverarg;
 	char buf[512];
@@ -81,7 +81,7 @@ static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
 
 /* ---- the scalars -------------------------------------------------------- */
 
-static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
+static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg GVPN_UNUSED,
 			  netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	enum scalar_id id = (enum scalar_id)(uintptr_t)handler->myvoid;
@@ -210,7 +210,7 @@ static void after_io(void)
 	netsnmp_check_outstanding_agent_requests();
 }
 
-static void on_snmp_fd(int fd, uint32_t revents, void *arg)
+static void on_snmp_fd(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	netsnmp_large_fd_set set;
 	netsnmp_large_fd_set_init(&set, fd + 1);
@@ -220,14 +220,14 @@ static void on_snmp_fd(int fd, uint32_t revents, void *arg)
 	after_io();
 }
 
-static void on_snmp_timer(struct loop_timer *t, void *arg)
+static void on_snmp_timer(struct loop_timer *t GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	snmp_timeout();
 	run_alarms();
 	after_io();
 }
 
-static void snmp_prepare(void *arg)
+static void snmp_prepare(void *arg GVPN_UNUSED)
 {
 	netsnmp_large_fd_set set;
 	int maxfd = 0, block = 1;

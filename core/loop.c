@@ -267,7 +267,7 @@ static void reap_dead(void)
 
 /* ---- signals ---------------------------------------------------------- */
 
-static void on_signalfd(int fd, uint32_t revents, void *arg)
+static void on_signalfd(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	struct signalfd_siginfo si;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {

@@ -34,7 +34,7 @@ static struct {
 	char *cert, *key;
 } W;
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+static void mhd_log(void *cls GVPN_UNUSED, const char *fmt, va_list ap)
 {
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -77,9 +77,9 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 	return send_json(c, status, doc);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result on_request(void *cls GVPN_UNUSED, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version GVPN_UNUSED, const char *upload_data GVPN_UNUSED,
+				  size_t *upload_data_size, void **con_cls GVPN_UNUSED)
 {
 	int is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	/* Nothing takes a body yet: refuse one rather than buffer it. */
@@ -111,17 +111,17 @@ static void web_run(void)
 		log_warn("web", "MHD_run failed");
 }
 
-static void on_epoll(int fd, uint32_t revents, void *arg)
+static void on_epoll(int fd GVPN_UNUSED, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	web_run();
 }
 
-static void on_timer(struct loop_timer *t, void *arg)
+static void on_timer(struct loop_timer *t GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	web_run();
 }
 
-static void web_prepare(void *arg)
+static void web_prepare(void *arg GVPN_UNUSED)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 	if (MHD_get_timeout(W.d, &ms) == MHD_YES)
