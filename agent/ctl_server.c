@@ -4,6 +4,7 @@
 #include "config.h"
 #include "agent.h"
 #include "ctl_proto.h"
+#include "gks.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -122,10 +123,12 @@ static cJSON *dispatch(const char *line)
 		const cJSON *since = cJSON_GetObjectItemCaseSensitive(req, "since");
 		double s = cJSON_IsNumber(since) ? since->valuedouble : 0;
 		r = ok_reply(status_events_json(s > 0 ? (uint64_t)s : 0));
+	} else if (!strcmp(cmd->valuestring, "show groups")) {
+		r = ok_reply(gks_status_json());
 	} else if (!strcmp(cmd->valuestring, "reload")) {
 		r = do_reload();
 	} else {
-		r = error_reply("unknown command \"%.64s\" (known: show status, show events, reload)",
+		r = error_reply("unknown command \"%.64s\" (known: show status, show events, show groups, reload)",
 				cmd->valuestring);
 	}
 	cJSON_Delete(req);

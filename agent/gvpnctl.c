@@ -25,6 +25,7 @@ static void usage(FILE *to)
 		"Commands:\n"
 		"  show status               version, uptime, config generation, listeners\n"
 		"  show events [--since N]   the agent's recent events (ids above N)\n"
+		"  show groups               key server groups, TEKs and registered members\n"
 		"  reload                    reload the configuration (like SIGHUP)\n"
 		"Options:\n"
 		"  -s, --socket PATH  control socket (default " CTL_DEFAULT_SOCKET ")\n"
@@ -156,6 +157,25 @@ static void print_events(const cJSON *r)
 	}
 }
 
+static void print_groups(const cJSON *r)
+{
+	const cJSON *g, *m, *t;
+	cJSON_ArrayForEach(g, obj(r, "groups")) {
+		printf("Group %s (id %.0f): %.0f member%s, SEQ %.0f\n", str(g, "name"), num(g, "group_id"),
+		       num(g, "members"), num(g, "members") == 1 ? "" : "s", num(g, "seq"));
+		cJSON_ArrayForEach(t, obj(g, "teks"))
+			printf("  TEK %-12s SPI %s %s\n", str(t, "name"), str(t, "spi"), str(t, "proposal"));
+		cJSON_ArrayForEach(m, obj(g, "registered_members"))
+			printf("  member %-22s %-20s registered %s (%.0fx)\n", str(m, "address"),
+			       str(m, "identity"), str(m, "registered"), num(m, "registrations"));
+	}
+	const cJSON *st = obj(r, "stats");
+	printf("Registrations %.0f, refused %.0f, dropped %.0f malformed / %.0f unknown SA / %.0f over "
+	       "half-open limits, %.0f expired\n",
+	       num(st, "registrations"), num(st, "refused"), num(st, "drop_malformed"),
+	       num(st, "drop_unknown_sa"), num(st, "drop_half_open"), num(st, "expired"));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -197,7 +217,8 @@ int main(int argc, char **argv)
 			strcat(cmd, " ");
 		strcat(cmd, argv[i]);
 	}
-	if (strcmp(cmd, "show status") && strcmp(cmd, "show events") && strcmp(cmd, "reload")) {
+	if (strcmp(cmd, "show status") && strcmp(cmd, "show events") && strcmp(cmd, "show groups") &&
+	    strcmp(cmd, "reload")) {
 		if (*cmd)
 			fprintf(stderr, "gvpnctl: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -237,6 +258,8 @@ int main(int argc, char **argv)
 		print_status(obj(rep, "result"));
 	} else if (!strcmp(cmd, "show events")) {
 		print_events(obj(rep, "result"));
+	} else if (!strcmp(cmd, "show groups")) {
+		print_groups(obj(rep, "result"));
 	} else if (!strcmp(cmd, "reload")) {
 		printf("configuration reloaded; generation %.0f\n", num(obj(rep, "result"), "generation"));
 	}

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "agent.h"
 #include "ev.h"
+#include "gks.h"
 #include "log.h"
 #include "loop.h"
 #include "snmp_agent.h"
@@ -99,6 +100,9 @@ int agent_reload(struct cfg_errors *errs)
 	A.cfg->agent.control_socket = tmp_agent.control_socket;
 	A.cfg->agent.state_dir = tmp_agent.state_dir;
 
+	if ((A.cfg->gks && n->gks && strcmp(A.cfg->gks->listen, n->gks->listen)) || !A.cfg->gks != !n->gks)
+		log_warn("config", "group_vpn_server added, removed or moved: that takes effect when the agent restarts");
+	gks_reconfigure(n);
 	cfg_free(A.cfg);
 	A.cfg = n;
 	A.generation++;
@@ -259,6 +263,8 @@ int main(int argc, char **argv)
 		goto out_snmp;
 	if (web_init(&cfg->web, &web_ops) < 0)
 		goto out_web;
+	if (gks_init(cfg) < 0)
+		goto out_gks;
 	if (ctl_init(cfg->agent.control_socket) < 0)
 		goto out_ctl;
 
@@ -274,6 +280,8 @@ int main(int argc, char **argv)
 	ev_publish(&e, "gvpn-agent stopping");
 out_ctl:
 	ctl_fini();
+out_gks:
+	gks_fini();
 out_web:
 	web_fini();
 out_snmp:

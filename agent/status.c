@@ -2,6 +2,7 @@
 #include "config.h"
 #include "agent.h"
 #include "ev.h"
+#include "gks.h"
 #include "log.h"
 #include "loop.h"
 
@@ -55,6 +56,19 @@ cJSON *status_json(void)
 	cJSON_AddBoolToObject(w, "enabled", c->web.enabled);
 	cJSON_AddStringToObject(w, "listen", c->web.listen ? c->web.listen : "");
 	cJSON_AddBoolToObject(w, "https", c->web.cert_file != NULL);
+
+	if (c->gks) {
+		const struct gks_stats *g = gks_stats();
+		cJSON *k = cJSON_AddObjectToObject(o, "key_server");
+		cJSON_AddStringToObject(k, "listen", c->gks->listen);
+		cJSON_AddNumberToObject(k, "groups", (double)c->gks->n_groups);
+		cJSON_AddNumberToObject(k, "members", (double)gks_member_count());
+		cJSON_AddNumberToObject(k, "registrations", (double)g->registrations);
+		cJSON_AddNumberToObject(k, "refused", (double)g->refused);
+		cJSON_AddNumberToObject(k, "drops", (double)(g->drop_malformed + g->drop_unknown_sa +
+							      g->drop_half_open));
+		cJSON_AddNumberToObject(k, "half_open", (double)g->half_open);
+	}
 
 	cJSON *e = cJSON_AddObjectToObject(o, "events");
 	cJSON_AddNumberToObject(e, "published", (double)ev_last_id());

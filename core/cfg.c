@@ -37,6 +37,9 @@ const char *const cfg_comm_type_names[] = { "unicast", "multicast", NULL };
 const char *const cfg_enc_names[] = {
 	"3des-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc", "des-cbc", NULL };
 const char *const cfg_hash_names[] = { "md5", "sha1", "sha-256", "sha-384", "sha-512", NULL };
+const char *const cfg_dh_names[] = {
+	"modp-1024", "modp-1536", "modp-2048", "modp-3072", "ecp-256", "ecp-384", NULL };
+const int cfg_dh_numbers[] = { 2, 5, 14, 15, 19, 20 };
 const char *const cfg_proposal_names[] = {
 	"esp-aes256-sha256", "esp-aes256-sha1", "esp-aes192-sha256", "esp-aes128-sha256",
 	"esp-aes128-sha1", "esp-3des-sha1", "esp-3des-md5", "esp-des-md5", NULL };
@@ -125,6 +128,33 @@ int cfg_parse_hostport(const char *s, char *host, size_t hostlen, long *port)
 	return 0;
 }
 
+int cfg_addr_match(const char *a, const char *addr)
+{
+	unsigned char net[16], ip[16];
+	char buf[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(a, '/');
+	if (!slash)
+		return !strcmp(a, addr) ||
+		       (inet_pton(AF_INET6, a, net) == 1 && inet_pton(AF_INET6, addr, ip) == 1 &&
+			!memcmp(net, ip, 16));
+	if ((size_t)(slash - a) >= sizeof(buf))
+		return 0;
+	memcpy(buf, a, (size_t)(slash - a));
+	buf[slash - a] = '\0';
+	long bits;
+	int fam = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	size_t alen = fam == AF_INET ? 4 : 16;
+	if (parse_dec(slash + 1, (long)alen * 8, &bits) < 0 || inet_pton(fam, buf, net) != 1 ||
+	    inet_pton(fam, addr, ip) != 1)
+		return 0;
+	for (long i = 0; i < bits; i++) {
+		unsigned m = 0x80u >> (i % 8);
+		if ((net[i / 8] & m) != (ip[i / 8] & m))
+			return 0;
+	}
+	return 1;
+}
+
 static int check_hostport(const char *v, char *why, size_t n)
 {
 	char host[INET6_ADDRSTRLEN + 1];
@@ -186,6 +216,15 @@ static int check_ifname(const char *v, char *why, size_t n)
 {
 	if (strlen(v) > 15 || strchr(v, '/') || strchr(v, ' ')) {
 		snprintf(why, n, "is not an interface name (at most 15 characters, no '/' or spaces)");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_ip_or_prefix(const char *v, char *why, size_t n)
+{
+	if (!cfg_valid_ip(v) && !cfg_valid_prefix(v)) {
+		snprintf(why, n, "is not an address or a prefix (e.g. 10.0.0.2 or 10.0.0.0/24)");
 		return -1;
 	}
 	return 0;
@@ -353,7 +392,7 @@ static const struct cfg_schema ipsec_sa_schema = {
 	"an ipsec_sa", sizeof(struct cfg_ipsec_sa), ipsec_sa_fields, NULL };
 
 static const struct cfg_field member_fields[] = {
-	F_STR("address", struct cfg_member, address, NULL, check_ip),
+	F_STR("address", struct cfg_member, address, NULL, check_ip_or_prefix),
 	F_STR("identity", struct cfg_member, identity, NULL, NULL),
 	F_STR_REQ("psk", struct cfg_member, psk, NULL),
 	F_END
@@ -373,8 +412,23 @@ static const struct cfg_field group_fields[] = {
 };
 static const struct cfg_schema group_schema = { "a group", sizeof(struct cfg_group), group_fields, validate_group };
 
+static const struct cfg_field ike_proposal_fields[] = {
+	F_ENUM("encryption", struct cfg_ike_proposal, encryption, cfg_enc_names, CFG_ENC_AES256_CBC),
+	F_ENUM("hash", struct cfg_ike_proposal, hash, cfg_hash_names, CFG_HASH_SHA256),
+	F_ENUM("dh_group", struct cfg_ike_proposal, dh_group, cfg_dh_names, 2),
+	F_INT("lifetime_seconds", struct cfg_ike_proposal, lifetime_seconds, 180, 86400, 86400),
+	F_END
+};
+static const struct cfg_schema ike_proposal_schema = {
+	"an IKE proposal", sizeof(struct cfg_ike_proposal), ike_proposal_fields, NULL };
+
 static const struct cfg_field gks_fields[] = {
 	F_STR("listen", struct cfg_gks, listen, "0.0.0.0:848", check_hostport),
+	F_ARRAY("ike_proposals", struct cfg_gks, ike_proposals, n_ike_proposals, ike_proposal_schema),
+	F_INT("max_half_open", struct cfg_gks, max_half_open, 1, 1000000, 10000),
+	F_INT("max_half_open_per_peer", struct cfg_gks, max_half_open_per_peer, 1, 10000, 16),
+	F_INT("half_open_timeout", struct cfg_gks, half_open_timeout, 5, 600, 30),
+	F_STR("debug_pcap", struct cfg_gks, debug_pcap, NULL, NULL),
 	F_ARRAY("groups", struct cfg_gks, groups, n_groups, group_schema),
 	F_END
 };
@@ -529,6 +583,17 @@ static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, co
 static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_gks *k = obj;
+	if (!cfg_member(node, "ike_proposals")) {
+		/* Modern defaults: AES-256, SHA-256, MODP-2048 or ECP-256. */
+		k->ike_proposals = xcalloc(2, sizeof(*k->ike_proposals));
+		k->n_ike_proposals = 2;
+		for (size_t i = 0; i < 2; i++) {
+			k->ike_proposals[i].encryption = CFG_ENC_AES256_CBC;
+			k->ike_proposals[i].hash = CFG_HASH_SHA256;
+			k->ike_proposals[i].dh_group = i == 0 ? 2 : 4;
+			k->ike_proposals[i].lifetime_seconds = 86400;
+		}
+	}
 	const cJSON *groups = cfg_member(node, "groups");
 	char sub[600];
 	for (size_t i = 0; i < k->n_groups; i++) {
@@ -761,6 +826,8 @@ struct cfg *cfg_load_text(const char *path, const char *text, size_t len, struct
 		resolve(&c->agent.secrets_file, c->dir);
 		resolve(&c->agent.pid_file, c->dir);
 		resolve(&c->web.cert_file, c->dir);
+		if (c->gks)
+			resolve(&c->gks->debug_pcap, c->dir);
 		resolve(&c->web.key_file, c->dir);
 		for (size_t i = 0; i < c->syslog.n_collectors; i++)
 			resolve(&c->syslog.collectors[i].ca_file, c->dir);

@@ -116,7 +116,7 @@ struct cfg_ipsec_sa {
 };
 
 struct cfg_member {
-	char *address;         /* peer address, or NULL */
+	char *address;         /* peer address or prefix, or NULL */
 	char *identity;        /* IKE identity, or NULL */
 	char *psk;             /* secret name */
 	char *psk_value;       /* filled from the secrets file */
@@ -132,8 +132,21 @@ struct cfg_group {
 	struct cfg_member *members; size_t n_members;
 };
 
+/* An IKE phase 1 proposal the key server accepts. */
+struct cfg_ike_proposal {
+	int encryption;        /* enum cfg_enc */
+	int hash;              /* enum cfg_hash */
+	int dh_group;          /* index into cfg_dh_names */
+	long lifetime_seconds;
+};
+
 struct cfg_gks {
 	char *listen;          /* "127.0.0.1:848" */
+	struct cfg_ike_proposal *ike_proposals; size_t n_ike_proposals; /* defaults filled in */
+	long max_half_open;            /* phase 1 exchanges in progress, in total */
+	long max_half_open_per_peer;   /* ... from one address */
+	long half_open_timeout;        /* seconds */
+	char *debug_pcap;      /* write decrypted messages here (debugging) */
 	struct cfg_group *groups; size_t n_groups;
 };
 
@@ -206,6 +219,8 @@ extern const char *const cfg_proposal_names[];
 const char *cfg_enum_name(const char *const *names, int v);
 extern const char *const cfg_enc_names[];
 extern const char *const cfg_hash_names[];
+extern const char *const cfg_dh_names[];
+extern const int cfg_dh_numbers[];    /* IKE group numbers of cfg_dh_names */
 extern const char *const cfg_comm_type_names[];
 extern const char *const cfg_transport_names[];
 extern const char *const cfg_snmp_mode_names[];
@@ -215,5 +230,7 @@ extern const char *const cfg_access_names[];
 int cfg_parse_hostport(const char *s, char *host, size_t hostlen, long *port);
 int cfg_valid_ip(const char *s);
 int cfg_valid_prefix(const char *s);
+/* 1 when addr (text) equals a, or lies in a when a is a prefix. */
+int cfg_addr_match(const char *a, const char *addr);
 
 #endif

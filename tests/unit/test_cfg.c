@@ -1004,7 +1004,7 @@ static void test_positions(void **state)
 		"}\n");
 	LOAD_FAIL(p, &d,
 		"agent.event_history: 1 is out of range (allowed 16..100000)",
-		"group_vpn_server.groups[1].members[1].address: \"192.0.2.x\" is not an IPv4 or IPv6 address");
+		"group_vpn_server.groups[1].members[1].address: \"192.0.2.x\" is not an address or a prefix (e.g. 10.0.0.2 or 10.0.0.0/24)");
 }
 
 /* ---- cross-field checks ----------------------------------------------------------- */
@@ -1302,7 +1302,7 @@ static void test_bad_addresses(void **state)
 		"(e.g. 10.0.0.0/8)",
 		"group_vpn_server.groups[0].ipsec_sa[1].match.destination: \"2001:db8::/129\" is not an address "
 		"prefix (e.g. 10.0.0.0/8)",
-		"group_vpn_server.groups[0].members[0].address: \"192.0.2.256\" is not an IPv4 or IPv6 address",
+		"group_vpn_server.groups[0].members[0].address: \"192.0.2.256\" is not an address or a prefix (e.g. 10.0.0.2 or 10.0.0.0/24)",
 		"vpn_monitor.vici_socket: \"unix://run/charon.vici\" is not a unix:///absolute/path socket URI",
 		"vpn_monitor.vpns[0].destination_ip: \"198.51.100.300\" is not an IPv4 or IPv6 address",
 		"vpn_monitor.vpns[1].source_interface: \"a-very-long-ifname0\" is not an interface name "

@@ -1,0 +1,282 @@
+/* gvpn_member.c: gvpn-member, a GDOI group member for Linux and a load
+ * generator: registers one or many members (each on its own loopback
+ * address) with a key server and reports each step. */
+#include "config.h"
+#include "gm.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static struct {
+	int json;
+	size_t count, done, ok;
+	struct gm **members;
+	uint64_t start_us;
+	int stop;
+} R;
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"Usage: gvpn-member --server ADDR[:PORT] --group ID --psk-file FILE [options]\n"
+		"Registers with a GDOI key server (IKEv1 Main Mode + GROUPKEY-PULL) and prints\n"
+		"the policy and keys it receives.\n"
+		"  -s, --server ADDR[:PORT]  key server (port 848 by default)\n"
+		"  -g, --group ID            group id (1-65535)\n"
+		"  -k, --psk-file FILE       pre-shared key (first line; mode 0600)\n"
+		"  -l, --local ADDR          local address (with --count: the first of a range)\n"
+		"  -n, --count N             run N members, on consecutive local addresses\n"
+		"  -i, --ike LIST            IKE suites to offer, comma separated, e.g.\n"
+		"                            aes256-sha256-modp2048,aes256-sha256-ecp256 (default)\n"
+		"                            ciphers aes128 aes192 aes256 3des des; hashes md5 sha1\n"
+		"                            sha256 sha384 sha512; groups modp1024 modp1536 modp2048\n"
+		"                            modp3072 ecp256 ecp384\n"
+		"      --identity NAME       send ID_FQDN NAME instead of the local address\n"
+		"      --timeout MS          per-try timeout (default 2000)\n"
+		"      --retries N           tries per message (default 5)\n"
+		"  -j, --json-events         one JSON object per line for each event\n"
+		"  -v, --verbose             debug logging on stderr\n"
+		"  -h, --help, -V, --version\n"
+		"Exit status: 0 when every member registered, 1 otherwise, 2 on usage errors.\n");
+}
+
+static int parse_suite(const char *s, struct ike_proposal *p)
+{
+	static const struct { const char *n; int c; unsigned bits; } ciphers[] = {
+		{ "aes128", CRYPTO_CIPHER_AES, 128 }, { "aes192", CRYPTO_CIPHER_AES, 192 },
+		{ "aes256", CRYPTO_CIPHER_AES, 256 }, { "3des", CRYPTO_CIPHER_3DES, 0 },
+		{ "des", CRYPTO_CIPHER_DES, 0 } };
+	static const struct { const char *n; int h; } hashes[] = {
+		{ "md5", CRYPTO_HASH_MD5 }, { "sha1", CRYPTO_HASH_SHA1 }, { "sha256", CRYPTO_HASH_SHA256 },
+		{ "sha384", CRYPTO_HASH_SHA384 }, { "sha512", CRYPTO_HASH_SHA512 } };
+	static const struct { const char *n; int g; } groups[] = {
+		{ "modp1024", 2 }, { "modp1536", 5 }, { "modp2048", 14 }, { "modp3072", 15 },
+		{ "ecp256", 19 }, { "ecp384", 20 } };
+	char c[16], h[16], g[16];
+	if (sscanf(s, "%15[^-]-%15[^-]-%15s", c, h, g) != 3)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < ARRAY_SIZE(ciphers); i++)
+		if (!strcmp(c, ciphers[i].n)) {
+			p->cipher = ciphers[i].c;
+			p->key_bits = ciphers[i].bits;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(hashes); i++)
+		if (!strcmp(h, hashes[i].n))
+			p->hash = hashes[i].h;
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+		if (!strcmp(g, groups[i].n))
+			p->group = groups[i].g;
+	p->life_seconds = 86400;
+	return p->cipher && p->hash && p->group ? 0 : -1;
+}
+
+static int parse_suites(const char *list, struct gm_config *cfg)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	cfg->n_props = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (cfg->n_props == IKE_MAX_PROPOSALS || parse_suite(t, &cfg->props[cfg->n_props]) < 0) {
+			fprintf(stderr, "gvpn-member: bad or too many IKE suites near '%s'\n", t);
+			free(copy);
+			return -1;
+		}
+		cfg->n_props++;
+	}
+	free(copy);
+	return cfg->n_props ? 0 : -1;
+}
+
+static char *read_psk(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "gvpn-member: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		fprintf(stderr, "gvpn-member: %s: refused: mode %04o; a key file must be mode 0600 (chmod 600 %s)\n",
+			path, (unsigned)(st.st_mode & 07777), path);
+		return NULL;
+	}
+	char *text = file_read_all(path, 4096, NULL);
+	if (!text) {
+		fprintf(stderr, "gvpn-member: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	if (!*text) {
+		fprintf(stderr, "gvpn-member: %s: the key is empty\n", path);
+		secret_free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int parse_addr(const char *s, uint16_t def_port, struct sockaddr_in *sa)
+{
+	char host[64];
+	long port = def_port;
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (colon) {
+		char *end;
+		port = strtol(colon + 1, &end, 10);
+		if (*end || port < 0 || port > 65535)
+			return -1;
+	}
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static void emit(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void on_done(struct gm *m, enum gm_result r, void *arg GVPN_UNUSED)
+{
+	const struct ike_sa *ike = gm_ike(m);
+	char local[INET_ADDRSTRLEN];
+	const struct gdoi_id *id = &ike->id_local;
+	inet_ntop(AF_INET, id->type == ISAKMP_ID_IPV4_ADDR ? id->data : (const uint8_t *)"\0\0\0\0",
+		  local, sizeof(local));
+	R.done++;
+	if (r == GM_REGISTERED)
+		R.ok++;
+	if (R.json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "event", r == GM_REGISTERED ? "registered" : "failed");
+		cJSON_AddStringToObject(o, "member", local);
+		cJSON_AddNumberToObject(o, "elapsed_ms", (double)gm_elapsed_us(m) / 1000.0);
+		if (r == GM_REGISTERED)
+			cJSON_AddItemToObject(o, "policy", gm_policy_json(m));
+		else
+			cJSON_AddStringToObject(o, "error", gm_error(m));
+		emit(o);
+	} else if (r == GM_REGISTERED) {
+		char suite[64];
+		ike_proposal_str(&ike->prop, suite, sizeof(suite));
+		printf("%s: registered (%s), %zu TEK%s, SEQ %u\n", local, suite, gm_policy(m)->n_tek,
+		       gm_policy(m)->n_tek == 1 ? "" : "s", gm_seq(m));
+	} else {
+		printf("%s: registration failed: %s\n", local, gm_error(m));
+	}
+	if (R.done == R.count)
+		loop_stop();
+}
+
+static void on_signal(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
+{
+	loop_stop();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' }, { "group", required_argument, NULL, 'g' },
+		{ "psk-file", required_argument, NULL, 'k' }, { "local", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'n' }, { "ike", required_argument, NULL, 'i' },
+		{ "identity", required_argument, NULL, 'I' }, { "timeout", required_argument, NULL, 'T' },
+		{ "retries", required_argument, NULL, 'R' }, { "json-events", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	struct gm_config cfg = { 0 };
+	const char *server = NULL, *psk_file = NULL, *local = "127.0.0.1", *ike = NULL;
+	long group = 0, count = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "s:g:k:l:n:i:jvhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': server = optarg; break;
+		case 'g': group = strtol(optarg, NULL, 10); break;
+		case 'k': psk_file = optarg; break;
+		case 'l': local = optarg; break;
+		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'i': ike = optarg; break;
+		case 'I': cfg.identity = optarg; break;
+		case 'T': cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'R': cfg.retries = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'j': R.json = 1; break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("gvpn-member %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!server || !psk_file || group < 1 || group > 65535 || count < 1 || count > 100000) {
+		usage(stderr);
+		return 2;
+	}
+	if (parse_addr(server, GDOI_PORT, &cfg.server) < 0 || parse_addr(local, 0, &cfg.local) < 0) {
+		fprintf(stderr, "gvpn-member: bad address in --server or --local\n");
+		return 2;
+	}
+	if (parse_suites(ike ? ike : "aes256-sha256-modp2048,aes256-sha256-ecp256", &cfg) < 0)
+		return 2;
+	char *psk = read_psk(psk_file);
+	if (!psk)
+		return 2;
+	cfg.psk = psk;
+	cfg.group_id = (uint32_t)group;
+	log_init("gvpn-member");
+	if (loop_init() < 0)
+		return 1;
+	loop_signal_add(SIGINT, on_signal, NULL);
+	loop_signal_add(SIGTERM, on_signal, NULL);
+	R.count = (size_t)count;
+	R.members = xcalloc(R.count, sizeof(*R.members));
+	uint32_t base = ntohl(cfg.local.sin_addr.s_addr);
+	int rc = 1;
+	R.start_us = loop_now_us();
+	for (size_t i = 0; i < R.count; i++) {
+		cfg.local.sin_addr.s_addr = htonl(base + (uint32_t)i);
+		R.members[i] = gm_new(&cfg, on_done, NULL);
+		if (!R.members[i] || gm_start(R.members[i]) < 0) {
+			R.count = i + (R.members[i] != NULL);
+			break;
+		}
+	}
+	if (R.done < R.count)
+		loop_run();
+	double secs = (double)(loop_now_us() - R.start_us) / 1e6;
+	if (R.json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "event", "summary");
+		cJSON_AddNumberToObject(o, "members", (double)count);
+		cJSON_AddNumberToObject(o, "registered", (double)R.ok);
+		cJSON_AddNumberToObject(o, "failed", (double)((size_t)count - R.ok));
+		cJSON_AddNumberToObject(o, "seconds", secs);
+		cJSON_AddNumberToObject(o, "per_second", secs > 0 ? (double)R.ok / secs : 0);
+		emit(o);
+	} else if (count > 1) {
+		printf("%zu of %ld members registered in %.3f s (%.1f/s)\n", R.ok, count, secs,
+		       secs > 0 ? (double)R.ok / secs : 0);
+	}
+	rc = R.ok == (size_t)count ? 0 : 1;
+	for (size_t i = 0; i < R.count; i++)
+		gm_free(R.members[i]);
+	free(R.members);
+	secret_free(psk);
+	loop_fini();
+	return rc;
+}
