@@ -11,18 +11,20 @@ agent_write_config
 ok "the agent starts" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 gen() { snmp_v3 snmpget -Oqv "$GVPN_OID.3.0" 2>/dev/null; }
 fails() { snmp_v3 snmpget -Oqv "$GVPN_OID.4.0" 2>/dev/null; }
+gen_is() { test "$(gen)" = "$1"; }
+fails_is() { test "$(fails)" = "$1"; }
 
 # A valid change: log level to debug.
 sed -i 's/"log_level": "info"/"log_level": "debug"/' "$CONF"
 kill -HUP "$AGENT_PID"
-ok "SIGHUP with a valid config: generation becomes 2" wait_for 5 test "$(gen)" = 2
+ok "SIGHUP with a valid config: generation becomes 2" wait_for 5 gen_is 2
 like "$(cat "$TAP_TMP/agent.log")" "CONFIG_RELOADED: configuration .* reloaded; generation 2" "the reload is logged as an event"
 
 # A broken config: the agent keeps generation 2 and keeps serving.
 cp "$CONF" "$TAP_TMP/good.json"
 printf '{ "agent": { "log_level": "debug" }, "web": { "listen": "127.0.0.1:99999" }\n' >"$CONF"
 kill -HUP "$AGENT_PID"
-ok "SIGHUP with a broken config: the failure is counted" wait_for 5 test "$(fails)" = 1
+ok "SIGHUP with a broken config: the failure is counted" wait_for 5 fails_is 1
 is "$(gen)" 2 "the old config (generation 2) stays in force"
 ok "the agent is still running" kill -0 "$AGENT_PID"
 log=$(cat "$TAP_TMP/agent.log")

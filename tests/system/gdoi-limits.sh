@@ -1,0 +1,36 @@
+# gdoi-limits.sh: bad packets are dropped and counted without harm;
+# half-open phase 1 exchanges are bounded per peer and in total and
+# expire; a registration still works afterwards.
+. "$srcdir/tests/lib/tap.sh"
+tap_setup
+plan 9
+GKS_PORT=$(free_port udp)
+agent_write_config "\"group_vpn_server\": {
+    \"listen\": \"127.0.0.1:$GKS_PORT\", \"max_half_open_per_peer\": 10, \"max_half_open\": 1000,
+    \"half_open_timeout\": 5,
+    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
+        \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
+        \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" }, { \"identity\": \"gm.example.net\", \"psk\": \"id\" } ] } ] }"
+cat >"$SECRETS" <<JSON
+{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
+  "psk": { "k": "limits key", "id": "identity key" } }
+JSON
+chmod 600 "$SECRETS"
+printf 'limits key\n' >"$TAP_TMP/k.psk"; printf 'identity key\n' >"$TAP_TMP/id.psk"; chmod 600 "$TAP_TMP"/*.psk
+ok "the agent starts" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
+stat() { ctl --json show groups | sed "s/.*\"$1\":\([0-9]*\).*/\1/"; }
+stat_is() { test "$(stat "$1")" = "$2"; }
+
+"$top_builddir/tests/tools/gdoi_flood" 127.0.0.1 "$GKS_PORT" 25 200
+ok "half-open: 10 kept from one peer" wait_for 5 stat_is half_open 10
+is "$(stat drop_half_open)" 15 "half-open: the 15 over the per-peer limit are dropped and counted"
+like "$(stat drop_malformed)" '^[1-9][0-9]*$' "junk datagrams are dropped and counted as malformed"
+ok "the agent is still running after the junk" kill -0 "$AGENT_PID"
+ok "half-open exchanges expire after half_open_timeout" wait_for 10 stat_is expired 10
+is "$(stat half_open)" 0 "no half-open exchange is left"
+ok "a member still registers afterwards" "$top_builddir/gvpn-member" --server "127.0.0.1:$GKS_PORT" \
+	--group 1 --psk-file "$TAP_TMP/k.psk" --local 127.0.0.9
+ok "a member known by identity (ID_FQDN) registers with its own key" "$top_builddir/gvpn-member" \
+	--server "127.0.0.1:$GKS_PORT" --group 1 --psk-file "$TAP_TMP/id.psk" --local 127.0.0.10 \
+	--identity gm.example.net
+tap_done
