@@ -1,4 +1,4 @@
-# valgrind.sh: a start/serve/reload/stop cycle of the real agent under
+# valgrind.sh: a start/serve/register/reload/stop cycle of the real agent under
 # valgrind memcheck: no invalid accesses, nothing definitely or indirectly
 # lost. Library-internal allocations that Net-SNMP keeps for the life of
 # the process are listed in valgrind.supp with the reason.
@@ -7,8 +7,21 @@
 need valgrind snmpget curl
 tap_setup
 snmp_env
-plan 7
-agent_write_config
+plan 8
+GKS_PORT=$(free_port udp)
+agent_write_config "\"group_vpn_server\": {
+    \"listen\": \"127.0.0.1:$GKS_PORT\",
+    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
+        \"server_member_communication\": { \"communication_type\": \"unicast\",
+          \"encryption_algorithm\": \"aes-256-cbc\", \"sig_hash_algorithm\": \"sha-256\" },
+        \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
+        \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] }"
+cat >"$SECRETS" <<JSON
+{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
+  "psk": { "k": "valgrind key" } }
+JSON
+chmod 600 "$SECRETS"
+printf 'valgrind key\n' >"$TAP_TMP/k.psk"; chmod 600 "$TAP_TMP/k.psk"
 
 AGENT_WRAPPER="valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --suppressions=$srcdir/tests/system/valgrind.supp --log-file=$TAP_TMP/valgrind.log"
 AGENT_START_TIMEOUT=60
@@ -17,6 +30,10 @@ out=$(snmp_v3 snmpget -t 10 -Oqv "$GVPN_OID.1.0" 2>&1)
 is "$out" '"0.1.0"' "SNMPv3 GET answered under valgrind"
 out=$(curl -sS --max-time 20 "http://127.0.0.1:$WEB_PORT/api/v1/status")
 like "$out" '"version":"0.1.0"' "status API answered under valgrind"
+ok "a member registers (and one is refused) under valgrind" "$top_builddir/gvpn-member" --server "127.0.0.1:$GKS_PORT" \
+	--group 1 --psk-file "$TAP_TMP/k.psk" --local 127.0.0.9 --timeout 10000 --ike aes256-sha256-ecp256,aes256-sha256-modp2048
+"$top_builddir/gvpn-member" --server "127.0.0.1:$GKS_PORT" --group 7 --psk-file "$TAP_TMP/k.psk" \
+	--local 127.0.0.10 --timeout 10000 >/dev/null 2>&1
 kill -HUP "$AGENT_PID"
 gen_is() { test "$(snmp_v3 snmpget -t 10 -Oqv "$GVPN_OID.3.0" 2>/dev/null)" = "$1"; }
 ok "a reload under valgrind" wait_for 20 gen_is 2
