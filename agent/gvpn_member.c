@@ -2,6 +2,7 @@
  * generator: registers one or many members (each on its own loopback
  * address) with a key server and reports each step. */
 #include "config.h"
+#include "cfg_schema.h"
 #include "gm.h"
 #include "log.h"
 #include "loop.h"
@@ -24,12 +25,75 @@ static struct {
 	int stop;
 } R;
 
+/* The optional JSON file (-c): the same settings as the options, which
+ * override it. Loaded by the config schema walker, so errors come with
+ * file:line:col like the agent's. */
+struct member_file {
+	char *server;
+	long group;
+	char *psk_file;
+	char *local;
+	long count;
+	char **ike;
+	size_t n_ike;
+	char *identity;
+	long timeout_ms;
+	long retries;
+};
+
+static const struct cfg_field member_file_fields[] = {
+	{ .key = "server", .type = CF_STR, .off = offsetof(struct member_file, server) },
+	{ .key = "group", .type = CF_INT, .off = offsetof(struct member_file, group), .min = 1, .max = 65535 },
+	{ .key = "psk_file", .type = CF_STR, .off = offsetof(struct member_file, psk_file) },
+	{ .key = "local", .type = CF_STR, .off = offsetof(struct member_file, local) },
+	{ .key = "count", .type = CF_INT, .off = offsetof(struct member_file, count), .min = 1, .max = 100000 },
+	{ .key = "ike", .type = CF_STRLIST, .off = offsetof(struct member_file, ike),
+	  .count_off = offsetof(struct member_file, n_ike) },
+	{ .key = "identity", .type = CF_STR, .off = offsetof(struct member_file, identity) },
+	{ .key = "timeout_ms", .type = CF_INT, .off = offsetof(struct member_file, timeout_ms), .min = 100, .max = 600000 },
+	{ .key = "retries", .type = CF_INT, .off = offsetof(struct member_file, retries), .min = 1, .max = 100 },
+	{ .key = NULL },
+};
+static const struct cfg_schema member_file_schema = {
+	"gvpn-member's configuration", sizeof(struct member_file), member_file_fields, NULL };
+
+/* 0, or -1 with every error printed. */
+static int load_member_file(const char *path, struct member_file *mf)
+{
+	size_t len;
+	struct cfg_errors errs;
+	cfg_errors_init(&errs);
+	char *text = file_read_all(path, 1 << 20, &len);
+	if (!text) {
+		fprintf(stderr, "gvpn-member: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	struct cfg_ctx ctx;
+	cJSON *root = NULL;
+	if (cfg_doc_parse(&ctx, path, text, len, 0, &errs, &root) == 0) {
+		cfg_schema_apply(&ctx, &member_file_schema, root, mf, "");
+		cfg_doc_sort_errors(&ctx);
+	}
+	cfg_doc_free(&ctx);
+	cJSON_Delete(root);
+	free(text);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	int rc = errs.n ? -1 : 0;
+	cfg_errors_free(&errs);
+	return rc;
+}
+
 static void usage(FILE *to)
 {
 	fprintf(to,
 		"Usage: gvpn-member --server ADDR[:PORT] --group ID --psk-file FILE [options]\n"
+		"       gvpn-member -c FILE [options]\n"
 		"Registers with a GDOI key server (IKEv1 Main Mode + GROUPKEY-PULL) and prints\n"
 		"the policy and keys it receives.\n"
+		"  -c, --config FILE         JSON with any of: server, group, psk_file, local,\n"
+		"                            count, ike (array of suites), identity, timeout_ms,\n"
+		"                            retries; options given on the command line win\n"
 		"  -s, --server ADDR[:PORT]  key server (port 848 by default)\n"
 		"  -g, --group ID            group id (1-65535)\n"
 		"  -k, --psk-file FILE       pre-shared key (first line; mode 0600)\n"
@@ -193,6 +257,7 @@ static void on_signal(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "server", required_argument, NULL, 's' }, { "group", required_argument, NULL, 'g' },
 		{ "psk-file", required_argument, NULL, 'k' }, { "local", required_argument, NULL, 'l' },
 		{ "count", required_argument, NULL, 'n' }, { "ike", required_argument, NULL, 'i' },
@@ -202,11 +267,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct gm_config cfg = { 0 };
-	const char *server = NULL, *psk_file = NULL, *local = "127.0.0.1", *ike = NULL;
-	long group = 0, count = 1;
+	const char *server = NULL, *psk_file = NULL, *local = NULL, *ike = NULL, *conf = NULL;
+	long group = 0, count = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "s:g:k:l:n:i:jvhV", opts, NULL)) != -1) {
+	struct member_file mf = { 0 };
+	while ((opt = getopt_long(argc, argv, "c:s:g:k:l:n:i:jvhV", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'c': conf = optarg; break;
 		case 's': server = optarg; break;
 		case 'g': group = strtol(optarg, NULL, 10); break;
 		case 'k': psk_file = optarg; break;
@@ -223,6 +290,38 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	char *ike_joined = NULL;
+	if (conf) {
+		if (load_member_file(conf, &mf) < 0)
+			return 2;
+		server = server ? server : mf.server;
+		psk_file = psk_file ? psk_file : mf.psk_file;
+		local = local ? local : mf.local;
+		group = group ? group : mf.group;
+		count = count ? count : mf.count;
+		if (!cfg.identity)
+			cfg.identity = mf.identity;
+		if (!cfg.timeout_ms)
+			cfg.timeout_ms = (unsigned)mf.timeout_ms;
+		if (!cfg.retries)
+			cfg.retries = (unsigned)mf.retries;
+		if (!ike && mf.n_ike) {
+			size_t n = 1;
+			for (size_t i = 0; i < mf.n_ike; i++)
+				n += strlen(mf.ike[i]) + 1;
+			ike_joined = xcalloc(1, n);
+			for (size_t i = 0; i < mf.n_ike; i++) {
+				if (i)
+					strcat(ike_joined, ",");
+				strcat(ike_joined, mf.ike[i]);
+			}
+			ike = ike_joined;
+		}
+	}
+	if (!local)
+		local = "127.0.0.1";
+	if (!count)
+		count = 1;
 	if (!server || !psk_file || group < 1 || group > 65535 || count < 1 || count > 100000) {
 		usage(stderr);
 		return 2;
@@ -234,6 +333,7 @@ int main(int argc, char **argv)
 	if (parse_suites(ike ? ike : "aes256-sha256-modp2048,aes256-sha256-ecp256", &cfg) < 0)
 		return 2;
 	char *psk = read_psk(psk_file);
+	free(ike_joined);
 	if (!psk)
 		return 2;
 	cfg.psk = psk;
@@ -277,6 +377,7 @@ int main(int argc, char **argv)
 		gm_free(R.members[i]);
 	free(R.members);
 	secret_free(psk);
+	cfg_schema_free(&member_file_schema, &mf);
 	loop_fini();
 	return rc;
 }

@@ -3,7 +3,7 @@
 # expire; a registration still works afterwards.
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-plan 9
+plan 11
 GKS_PORT=$(free_port udp)
 agent_write_config "\"group_vpn_server\": {
     \"listen\": \"127.0.0.1:$GKS_PORT\", \"max_half_open_per_peer\": 10, \"max_half_open\": 1000,
@@ -33,4 +33,12 @@ ok "a member still registers afterwards" "$top_builddir/gvpn-member" --server "1
 ok "a member known by identity (ID_FQDN) registers with its own key" "$top_builddir/gvpn-member" \
 	--server "127.0.0.1:$GKS_PORT" --group 1 --psk-file "$TAP_TMP/id.psk" --local 127.0.0.10 \
 	--identity gm.example.net
+cat >"$TAP_TMP/member.json" <<JSON
+{ "server": "127.0.0.1:$GKS_PORT", "group": 1, "psk_file": "$TAP_TMP/k.psk",
+  "local": "127.0.0.11", "ike": ["aes128-sha256-ecp256", "aes256-sha256-modp2048"] }
+JSON
+ok "gvpn-member -c FILE registers with the settings in the file" "$top_builddir/gvpn-member" -c "$TAP_TMP/member.json"
+printf '{ "server": "127.0.0.1:%s",\n  "group": 0 }\n' "$GKS_PORT" >"$TAP_TMP/bad-member.json"
+out=$("$top_builddir/gvpn-member" -c "$TAP_TMP/bad-member.json" 2>&1)
+like "$out" "bad-member.json:2:12: group: 0 is out of range \(allowed 1..65535\)" "a bad gvpn-member file is refused with file:line:col"
 tap_done
