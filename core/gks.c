@@ -528,6 +528,35 @@ static int member_allowed(const struct gks_group *g, const struct gks_peer *p)
 	return 0;
 }
 
+/* Tells an authenticated member why its GROUPKEY-PULL was refused: an
+ * informational exchange protected by the phase 1 SA (RFC 2409 5.7:
+ * HDR*, HASH(1), N with HASH(1) = prf(SKEYID_a, M-ID | N)). */
+static void send_protected_notify(struct gks_peer *p, uint16_t type)
+{
+	uint32_t msgid = 0;
+	while (!msgid)
+		crypto_random(&msgid, sizeof(msgid));
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	if (ike_exchange_iv(&p->ike, msgid, iv) < 0)
+		return;
+	struct gdoi_buf b;
+	gdoi_buf_init(&b);
+	struct isakmp_hdr h = { .version = ISAKMP_VERSION, .exchange = ISAKMP_EXCH_INFO,
+				.flags = ISAKMP_FLAG_ENC, .msgid = msgid };
+	memcpy(h.icookie, p->ike.icky, 8);
+	memcpy(h.rcookie, p->ike.rcky, 8);
+	gdoi_put_hdr(&b, &h);
+	size_t hash_at = b.len;
+	uint8_t zero[CRYPTO_MAX_HASH] = { 0 };
+	gdoi_put_payload(&b, ISAKMP_NP_HASH, zero, p->ike.keys.hash_len);
+	gdoi_put_notify(&b, GDOI_DOI, ISAKMP_PROTO_ISAKMP, type, NULL, 0);
+	size_t after = hash_at + 4 + p->ike.keys.hash_len;
+	if (ike_hash_a(&p->ike, msgid, NULL, 0, b.data + after, b.len - after, b.data + hash_at + 4) == 0 &&
+	    ike_seal(&p->ike, &b, iv) == 0)
+		send_to((const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
+	gdoi_buf_free(&b);
+}
+
 static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8_t *chain,
 		     struct gdoi_buf *out)
 {
@@ -542,6 +571,7 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	uint32_t gid = 0;
 	if (gdoi_id_parse(idp->body, idp->len, &id) < 0) {
 		refused(p, NULL, "malformed group ID");
+		send_protected_notify(p, ISAKMP_N_INVALID_ID_INFORMATION);
 		return -1;
 	}
 	struct gks_group *g = group_by_id(&id, &gid);
@@ -549,10 +579,12 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	snprintf(gname, sizeof(gname), "%u", gid);
 	if (!g) {
 		refused(p, gname, "unknown group");
+		send_protected_notify(p, ISAKMP_N_INVALID_ID_INFORMATION);
 		return -1;
 	}
 	if (!member_allowed(g, p)) {
 		refused(p, gname, "not a member of this group");
+		send_protected_notify(p, ISAKMP_N_AUTHENTICATION_FAILED);
 		return -1;
 	}
 	memcpy(p->ni, np->body, np->len);

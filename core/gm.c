@@ -226,13 +226,35 @@ static void on_pull(struct gm *m, const uint8_t *msg, size_t len, const struct i
 
 /* ---- Main Mode and notifies ----------------------------------------------------------- */
 
+/* An informational exchange: in clear during Main Mode, else protected
+ * by the phase 1 SA with HASH(1) = prf(SKEYID_a, M-ID | N) (RFC 2409 5.7);
+ * a protected one that does not verify is ignored. */
 static void on_notify(struct gm *m, const uint8_t *msg, size_t len, const struct isakmp_hdr *h)
 {
 	struct gdoi_chain c;
-	if (h->flags & ISAKMP_FLAG_ENC ||
-	    gdoi_chain_parse(h->np, msg + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, 0, &c) < 0)
-		return;
-	const struct gdoi_payload *np = gdoi_chain_find(&c, ISAKMP_NP_N);
+	uint8_t *plain = NULL;
+	const uint8_t *body = msg + ISAKMP_HDR_LEN;
+	const struct gdoi_payload *np = NULL;
+	if (h->flags & ISAKMP_FLAG_ENC) {
+		uint8_t iv[CRYPTO_MAX_BLOCK], hash[CRYPTO_MAX_HASH];
+		if (m->ike.state != IKE_ESTABLISHED || ike_exchange_iv(&m->ike, h->msgid, iv) < 0 ||
+		    ike_open(&m->ike, msg, len, iv, &plain) < 0)
+			return;
+		body = plain + ISAKMP_HDR_LEN;
+		if (gdoi_chain_parse(h->np, body, len - ISAKMP_HDR_LEN, 1, &c) < 0 || c.n < 2 ||
+		    c.p[0].type != ISAKMP_NP_HASH || c.p[0].len != m->ike.keys.hash_len ||
+		    ike_hash_a(&m->ike, h->msgid, NULL, 0, c.p[1].raw, (size_t)(body + c.used - c.p[1].raw),
+			       hash) < 0 ||
+		    CRYPTO_memcmp(hash, c.p[0].body, c.p[0].len)) {
+			free(plain);
+			return;
+		}
+		np = gdoi_chain_find(&c, ISAKMP_NP_N);
+	} else {
+		if (gdoi_chain_parse(h->np, body, len - ISAKMP_HDR_LEN, 0, &c) < 0)
+			return;
+		np = gdoi_chain_find(&c, ISAKMP_NP_N);
+	}
 	struct gdoi_notify n;
 	if (np && gdoi_notify_parse(np->body, np->len, &n) == 0)
 		failf(m, "the key server refused: notify %s (%u)",
@@ -240,6 +262,7 @@ static void on_notify(struct gm *m, const uint8_t *msg, size_t len, const struct
 		      n.type == ISAKMP_N_NO_PROPOSAL_CHOSEN ? "NO-PROPOSAL-CHOSEN" :
 		      n.type == ISAKMP_N_INVALID_ID_INFORMATION ? "INVALID-ID-INFORMATION" : "other",
 		      n.type);
+	free(plain);
 }
 
 static void on_main(struct gm *m, const uint8_t *msg, size_t len)

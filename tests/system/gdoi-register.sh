@@ -6,7 +6,7 @@
 tap_setup
 GKS_PORT=$(free_port udp)
 SUITES="aes256-sha256-modp2048 aes256-sha256-ecp256 aes128-sha256-modp3072 aes192-sha384-ecp384 aes256-sha512-modp2048 aes128-sha1-modp1024 3des-sha1-modp1024 3des-md5-modp1536"
-plan $(( $(echo $SUITES | wc -w) * 3 + 19 ))
+plan $(( $(echo $SUITES | wc -w) * 3 + 21 ))
 agent_write_config "\"group_vpn_server\": {
     \"listen\": \"127.0.0.1:$GKS_PORT\",
     \"debug_pcap\": \"plain.pcap\",
@@ -64,9 +64,11 @@ like "$out" "AUTHENTICATION-FAILED" "wrong PSK: the member is told authenticatio
 like "$(cat "$TAP_TMP/agent.log")" "registration from 127.0.0.40 refused: authentication failed" "wrong PSK: a clear log line"
 out=$($M --group 99 --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.41 2>&1); rc=$?
 is "$rc" 1 "unknown group: gvpn-member fails"
+like "$out" "refused: notify INVALID-ID-INFORMATION" "unknown group: the member is told, in a protected notify"
 like "$(cat "$TAP_TMP/agent.log")" "registration from 127.0.0.41 refused: unknown group" "unknown group: a clear log line"
 out=$($M --group 2 --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.42 2>&1); rc=$?
 is "$rc" 1 "not in the group's list: gvpn-member fails"
+like "$out" "refused: notify AUTHENTICATION-FAILED" "not a member: the member is told, in a protected notify"
 like "$(cat "$TAP_TMP/agent.log")" "registration from 127.0.0.42 refused: not a member of this group" "not a member: a clear log line"
 ev=$(ctl show events)
 like "$ev" "REGISTRATION_REFUSED +registration from 127.0.0.40 refused: authentication failed" "wrong PSK: an event"
