@@ -221,9 +221,7 @@ static void on_done(struct gm *m, enum gm_result r, void *arg GVPN_UNUSED)
 {
 	const struct ike_sa *ike = gm_ike(m);
 	char local[INET_ADDRSTRLEN];
-	const struct gdoi_id *id = &ike->id_local;
-	inet_ntop(AF_INET, id->type == ISAKMP_ID_IPV4_ADDR ? id->data : (const uint8_t *)"\0\0\0\0",
-		  local, sizeof(local));
+	inet_ntop(AF_INET, &gm_local(m)->sin_addr, local, sizeof(local));
 	R.done++;
 	if (r == GM_REGISTERED)
 		R.ok++;

@@ -48,7 +48,9 @@
 #define GKS_RSA_BITS 2048
 
 struct gks_tek {
-	const struct cfg_ipsec_sa *pol;
+	const struct cfg_ipsec_sa *pol;  /* in the model in force */
+	char name[64];                   /* the policy's name, to match it across reloads */
+	int proposal;
 	uint32_t spi;
 	uint8_t transform;
 	uint16_t auth_alg, key_bits;
@@ -193,6 +195,8 @@ static int new_tek(struct gks_tek *t, const struct cfg_ipsec_sa *pol)
 	const struct esp_suite *s = &esp_suites[pol->proposal];
 	memset(t, 0, sizeof(*t));
 	t->pol = pol;
+	str_copy(t->name, pol->name, sizeof(t->name));
+	t->proposal = pol->proposal;
 	t->transform = s->transform;
 	t->key_bits = s->key_bits;
 	t->auth_alg = s->auth;
@@ -930,21 +934,73 @@ void gks_fini(void)
 	G.fd = -1;
 }
 
+/* Moves live state to the groups of a new model: a group is the same
+ * group when its group_id is, a TEK policy the same when its name is;
+ * they keep their keys, SEQ and members. New groups and policies get
+ * fresh keys; removed ones are dropped. (Rekeys for these changes come
+ * with GROUPKEY-PUSH.) Registrations in flight keep a pointer to their
+ * group, so those are restarted by the member. */
 void gks_reconfigure(const struct cfg *c)
 {
 	if (!G.cfg || !c->gks)
 		return;
-	/* Groups are matched by group_id; keys and members stay. Groups that
-	 * were added or removed take effect at restart until policy-change
-	 * rekeys arrive (issue 4). */
-	for (size_t i = 0; i < G.n_groups; i++) {
-		for (size_t j = 0; j < c->gks->n_groups; j++)
-			if (c->gks->groups[j].group_id == G.groups[i].cfg->group_id)
-				G.groups[i].cfg = &c->gks->groups[j];
-		for (size_t t = 0; t < G.groups[i].n_tek; t++)
-			G.groups[i].tek[t].pol = t < G.groups[i].cfg->n_ipsec_sa ?
-							 &G.groups[i].cfg->ipsec_sa[t] : G.groups[i].tek[t].pol;
+	size_t n = c->gks->n_groups;
+	struct gks_group *ng = xcalloc(n ? n : 1, sizeof(*ng));
+	for (size_t j = 0; j < n; j++) {
+		struct gks_group *g = &ng[j], *old = NULL;
+		g->cfg = &c->gks->groups[j];
+		for (size_t i = 0; i < G.n_groups && !old; i++)
+			if (G.groups[i].cfg && G.groups[i].cfg->group_id == g->cfg->group_id)
+				old = &G.groups[i];
+		if (!old || (!old->has_kek && g->cfg->smc)) {
+			group_keys(g);
+			if (old) {
+				g->members = old->members;
+				g->n_members = old->n_members;
+				g->seq = old->seq;
+				old->members = NULL;
+				old->cfg = NULL;
+			}
+			continue;
+		}
+		g->has_kek = old->has_kek && g->cfg->smc;
+		memcpy(g->kek_spi, old->kek_spi, sizeof(g->kek_spi));
+		memcpy(g->kek_key, old->kek_key, sizeof(g->kek_key));
+		g->kek_key_len = old->kek_key_len;
+		g->kek_alg = old->kek_alg;
+		g->kek_bits = old->kek_bits;
+		g->seq = old->seq;
+		g->members = old->members;
+		g->n_members = old->n_members;
+		old->members = NULL;
+		old->cfg = NULL;
+		for (size_t t = 0; t < g->cfg->n_ipsec_sa && g->n_tek < GDOI_MAX_TEKS; t++) {
+			const struct cfg_ipsec_sa *pol = &g->cfg->ipsec_sa[t];
+			struct gks_tek *tek = &g->tek[g->n_tek++];
+			size_t k;
+			for (k = 0; k < old->n_tek; k++)
+				if (!strcmp(old->tek[k].name, pol->name) && old->tek[k].proposal == pol->proposal)
+					break;
+			if (k < old->n_tek) {
+				*tek = old->tek[k];
+				tek->pol = pol;
+			} else {
+				new_tek(tek, pol);
+			}
+		}
 	}
+	/* Registrations in flight name their group by pointer: drop them. */
+	for (struct gks_peer *p = G.all, *next; p; p = next) {
+		next = p->all_next;
+		if (p->group)
+			peer_free(p);
+	}
+	for (size_t i = 0; i < G.n_groups; i++)
+		free_members(&G.groups[i]);
+	OPENSSL_cleanse(G.groups, G.n_groups * sizeof(*G.groups));
+	free(G.groups);
+	G.groups = ng;
+	G.n_groups = n;
 	G.cfg = c;
 	load_proposals(c->gks);
 }

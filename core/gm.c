@@ -394,6 +394,7 @@ const struct gdoi_sa *gm_policy(const struct gm *m) { return &m->policy; }
 const struct gdoi_kd *gm_keys(const struct gm *m) { return &m->keys; }
 uint32_t gm_seq(const struct gm *m) { return m->seq; }
 const struct ike_sa *gm_ike(const struct gm *m) { return &m->ike; }
+const struct sockaddr_in *gm_local(const struct gm *m) { return &m->cfg.local; }
 uint64_t gm_elapsed_us(const struct gm *m) { return m->end_us - m->start_us; }
 
 static void add_hex(cJSON *o, const char *k, const uint8_t *p, size_t n)

@@ -39,6 +39,8 @@ const struct gdoi_sa *gm_policy(const struct gm *m);
 const struct gdoi_kd *gm_keys(const struct gm *m);
 uint32_t gm_seq(const struct gm *m);
 const struct ike_sa *gm_ike(const struct gm *m);
+/* The address and port the member's socket is bound to. */
+const struct sockaddr_in *gm_local(const struct gm *m);
 /* Microseconds from gm_start() to the outcome. */
 uint64_t gm_elapsed_us(const struct gm *m);
 /* The received policy and keys as a JSON object (keys in hex). */
