@@ -492,15 +492,7 @@ static int fill_hash(struct gks_peer *p, struct gdoi_buf *b, size_t hash_at,
 static int verify_hash(const struct gks_peer *p, const struct gdoi_chain *c, const uint8_t *chain_start,
 		       const struct crypto_iov *prefix, size_t n_prefix)
 {
-	const struct gdoi_payload *hp = &c->p[0];
-	if (!c->n || hp->type != ISAKMP_NP_HASH || hp->len != p->ike.keys.hash_len)
-		return -1;
-	const uint8_t *after = hp->raw + hp->raw_len;
-	size_t covered = (size_t)(chain_start + c->used - after);
-	uint8_t h[CRYPTO_MAX_HASH];
-	if (ike_hash_a(&p->ike, p->msgid, prefix, n_prefix, after, covered, h) < 0)
-		return -1;
-	return CRYPTO_memcmp(h, hp->body, hp->len) ? -1 : 0;
+	return ike_check_hash_a(&p->ike, p->msgid, prefix, n_prefix, c, chain_start);
 }
 
 static struct gks_group *group_by_id(const struct gdoi_id *id, uint32_t *gid)

@@ -142,14 +142,7 @@ static void send_pull1(struct gm *m)
 static int check_hash(const struct gm *m, const struct gdoi_chain *c, const uint8_t *chain,
 		      const struct crypto_iov *pre, size_t n_pre)
 {
-	const struct gdoi_payload *hp = &c->p[0];
-	if (!c->n || hp->type != ISAKMP_NP_HASH || hp->len != m->ike.keys.hash_len)
-		return -1;
-	const uint8_t *after = hp->raw + hp->raw_len;
-	uint8_t h[CRYPTO_MAX_HASH];
-	if (ike_hash_a(&m->ike, m->msgid, pre, n_pre, after, (size_t)(chain + c->used - after), h) < 0)
-		return -1;
-	return CRYPTO_memcmp(h, hp->body, hp->len) ? -1 : 0;
+	return ike_check_hash_a(&m->ike, m->msgid, pre, n_pre, c, chain);
 }
 
 static void on_pull2(struct gm *m, const struct gdoi_chain *c, const uint8_t *chain)
@@ -236,16 +229,13 @@ static void on_notify(struct gm *m, const uint8_t *msg, size_t len, const struct
 	const uint8_t *body = msg + ISAKMP_HDR_LEN;
 	const struct gdoi_payload *np = NULL;
 	if (h->flags & ISAKMP_FLAG_ENC) {
-		uint8_t iv[CRYPTO_MAX_BLOCK], hash[CRYPTO_MAX_HASH];
+		uint8_t iv[CRYPTO_MAX_BLOCK];
 		if (m->ike.state != IKE_ESTABLISHED || ike_exchange_iv(&m->ike, h->msgid, iv) < 0 ||
 		    ike_open(&m->ike, msg, len, iv, &plain) < 0)
 			return;
 		body = plain + ISAKMP_HDR_LEN;
-		if (gdoi_chain_parse(h->np, body, len - ISAKMP_HDR_LEN, 1, &c) < 0 || c.n < 2 ||
-		    c.p[0].type != ISAKMP_NP_HASH || c.p[0].len != m->ike.keys.hash_len ||
-		    ike_hash_a(&m->ike, h->msgid, NULL, 0, c.p[1].raw, (size_t)(body + c.used - c.p[1].raw),
-			       hash) < 0 ||
-		    CRYPTO_memcmp(hash, c.p[0].body, c.p[0].len)) {
+		if (gdoi_chain_parse(h->np, body, len - ISAKMP_HDR_LEN, 1, &c) < 0 ||
+		    ike_check_hash_a(&m->ike, h->msgid, NULL, 0, &c, body) < 0) {
 			free(plain);
 			return;
 		}

@@ -254,6 +254,18 @@ int ike_hash_a(const struct ike_sa *sa, uint32_t msgid, const struct crypto_iov 
 	return crypto_prf(sa->keys.hash, sa->keys.skeyid_a, sa->keys.hash_len, iov, n_prefix + 2, out);
 }
 
+int ike_check_hash_a(const struct ike_sa *sa, uint32_t msgid, const struct crypto_iov *prefix,
+		     size_t n_prefix, const struct gdoi_chain *c, const uint8_t *chain_start)
+{
+	if (!c->n || c->p[0].type != ISAKMP_NP_HASH || c->p[0].len != sa->keys.hash_len)
+		return -1;
+	const uint8_t *after = c->p[0].raw + c->p[0].raw_len;
+	uint8_t h[CRYPTO_MAX_HASH];
+	if (ike_hash_a(sa, msgid, prefix, n_prefix, after, (size_t)(chain_start + c->used - after), h) < 0)
+		return -1;
+	return CRYPTO_memcmp(h, c->p[0].body, c->p[0].len) ? -1 : 0;
+}
+
 /* ---- the exchange ---------------------------------------------------------------- */
 
 int ike_initiator_start(struct ike_sa *sa, const struct ike_proposal *props, size_t n,
@@ -360,6 +372,31 @@ static int r_msg1(struct ike_sa *sa, const struct isakmp_hdr *h, const struct gd
 		    offer.n);
 }
 
+/* Decrypts message 5 or 6 with iv and checks its ID and HASH_I/HASH_R;
+ * 0 when it verifies (id_peer set, iv advanced), -1 otherwise. */
+static int open_auth(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t *iv, int of_initiator)
+{
+	uint8_t *plain;
+	if (ike_open(sa, msg, len, iv, &plain) < 0)
+		return -1;
+	struct gdoi_chain c;
+	const struct gdoi_payload *idp = NULL, *hp = NULL;
+	int ok = gdoi_chain_parse(plain[16], plain + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, 1, &c) == 0;
+	if (ok) {
+		idp = gdoi_chain_find(&c, ISAKMP_NP_ID);
+		hp = gdoi_chain_find(&c, ISAKMP_NP_HASH);
+	}
+	uint8_t h[CRYPTO_MAX_HASH];
+	ok = ok && idp && hp && hp->len == sa->keys.hash_len &&
+	     auth_hash(sa, of_initiator, idp->body, idp->len, h) == 0 &&
+	     CRYPTO_memcmp(h, hp->body, hp->len) == 0 && gdoi_id_parse(idp->body, idp->len, &sa->id_peer) == 0;
+	if (ok)
+		ike_plain_hook(sa, plain, c.used, 1);
+	OPENSSL_cleanse(plain, len);
+	free(plain);
+	return ok ? 0 : -1;
+}
+
 /* Responder, message 5: find the key whose HASH_I verifies. */
 static int r_msg5(struct ike_sa *sa, const uint8_t *msg, size_t len, ike_psk_fn psk_fn, void *arg)
 {
@@ -369,29 +406,15 @@ static int r_msg5(struct ike_sa *sa, const uint8_t *msg, size_t len, ike_psk_fn 
 			break;
 		if (derive(sa, psk) < 0)
 			return fail(sa, 0, "key derivation failed");
-		uint8_t iv[CRYPTO_MAX_BLOCK], *plain;
+		uint8_t iv[CRYPTO_MAX_BLOCK];
 		memcpy(iv, sa->iv, sizeof(iv));
-		if (ike_open(sa, msg, len, iv, &plain) < 0)
+		if ((len - ISAKMP_HDR_LEN) % sa->block)
 			return fail(sa, 0, "message 5 is not a whole number of cipher blocks");
-		struct gdoi_chain c;
-		const struct gdoi_payload *idp = NULL, *hp = NULL;
-		int ok = gdoi_chain_parse(plain[16], plain + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, 1, &c) == 0;
-		if (ok) {
-			idp = gdoi_chain_find(&c, ISAKMP_NP_ID);
-			hp = gdoi_chain_find(&c, ISAKMP_NP_HASH);
-		}
-		uint8_t h[CRYPTO_MAX_HASH];
-		if (ok && idp && hp && hp->len == sa->keys.hash_len &&
-		    auth_hash(sa, 1, idp->body, idp->len, h) == 0 &&
-		    CRYPTO_memcmp(h, hp->body, hp->len) == 0 &&
-		    gdoi_id_parse(idp->body, idp->len, &sa->id_peer) == 0) {
-			ike_plain_hook(sa, plain, c.used, 1);
-			free(plain);
+		if (open_auth(sa, msg, len, iv, 1) == 0) {
 			memcpy(sa->iv, iv, sizeof(iv));
 			sa->psk = xstrdup(psk);
 			return 1;
 		}
-		free(plain);
 	}
 	return fail(sa, ISAKMP_N_AUTHENTICATION_FAILED,
 		    "authentication failed: no pre-shared key for this peer matches (wrong PSK?)");
@@ -454,27 +477,11 @@ static int i_msg2(struct ike_sa *sa, const struct gdoi_chain *c, struct gdoi_buf
 
 static int i_msg6(struct ike_sa *sa, const uint8_t *msg, size_t len)
 {
-	uint8_t *plain;
 	uint8_t last[CRYPTO_MAX_BLOCK];
-	if (len >= ISAKMP_HDR_LEN + sa->block)
-		memcpy(last, msg + len - sa->block, sa->block);
-	if (ike_open(sa, msg, len, sa->iv, &plain) < 0)
-		return fail(sa, 0, "message 6 is not encrypted as agreed");
-	struct gdoi_chain c;
-	const struct gdoi_payload *idp = NULL, *hp = NULL;
-	int ok = gdoi_chain_parse(plain[16], plain + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, 1, &c) == 0;
-	if (ok) {
-		idp = gdoi_chain_find(&c, ISAKMP_NP_ID);
-		hp = gdoi_chain_find(&c, ISAKMP_NP_HASH);
-	}
-	uint8_t h[CRYPTO_MAX_HASH];
-	ok = ok && idp && hp && hp->len == sa->keys.hash_len &&
-	     auth_hash(sa, 0, idp->body, idp->len, h) == 0 && CRYPTO_memcmp(h, hp->body, hp->len) == 0 &&
-	     gdoi_id_parse(idp->body, idp->len, &sa->id_peer) == 0;
-	if (ok)
-		ike_plain_hook(sa, plain, c.used, 1);
-	free(plain);
-	if (!ok)
+	if (len < ISAKMP_HDR_LEN + sa->block)
+		return fail(sa, 0, "message 6 is too short");
+	memcpy(last, msg + len - sa->block, sa->block);
+	if (open_auth(sa, msg, len, sa->iv, 0) < 0)
 		return fail(sa, 0, "the server's HASH_R does not verify (wrong pre-shared key?)");
 	memcpy(sa->p1_last, last, sa->block);
 	sa->state = IKE_ESTABLISHED;

@@ -113,6 +113,12 @@ void ike_plain_hook(const struct ike_sa *sa, const uint8_t *msg, size_t used, in
 int ike_hash_a(const struct ike_sa *sa, uint32_t msgid, const struct crypto_iov *prefix,
 	       size_t n_prefix, const uint8_t *covered, size_t covered_len, uint8_t *out);
 
+/* Checks that chain c (parsed from chain_start) begins with a HASH payload
+ * equal to ike_hash_a(msgid, prefix | everything after that payload).
+ * 0 when it does, -1 otherwise. */
+int ike_check_hash_a(const struct ike_sa *sa, uint32_t msgid, const struct crypto_iov *prefix,
+		     size_t n_prefix, const struct gdoi_chain *c, const uint8_t *chain_start);
+
 const char *ike_state_name(enum ike_state s);
 /* "aes-256-cbc/sha-256/modp-2048" */
 void ike_proposal_str(const struct ike_proposal *p, char *buf, size_t len);

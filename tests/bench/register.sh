@@ -4,20 +4,7 @@
 # asserts nothing about time. Run: make bench (or with srcdir/top_builddir set).
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-GKS_PORT=$(free_port udp)
-agent_write_config "\"group_vpn_server\": {
-    \"listen\": \"127.0.0.1:$GKS_PORT\", \"max_half_open_per_peer\": 64,
-    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
-        \"server_member_communication\": { \"communication_type\": \"unicast\",
-          \"encryption_algorithm\": \"aes-256-cbc\", \"sig_hash_algorithm\": \"sha-256\" },
-        \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
-        \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] }"
-cat >"$SECRETS" <<JSON
-{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
-  "psk": { "k": "bench key" } }
-JSON
-chmod 600 "$SECRETS"
-printf 'bench key\n' >"$TAP_TMP/k.psk"; chmod 600 "$TAP_TMP/k.psk"
+agent_write_gks_config "\"max_half_open_per_peer\": 64"
 agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$AGENT_PID/status"; }
 rss0=$(rss)

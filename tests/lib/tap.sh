@@ -168,3 +168,25 @@ need() { # need CMD... : skip the whole script when a tool is missing
 }
 
 GVPN_OID=.1.3.6.1.4.1.32473.1.1.1
+
+# agent_write_gks_config [EXTRA_GKS_KEYS]: agent_write_config plus a key
+# server on a free port (GKS_PORT) with one group g1 (id 1, unicast
+# server-member communication, one ipsec_sa) that every 127/8 member may
+# join with the key in $TAP_TMP/k.psk.
+agent_write_gks_config() {
+	GKS_PORT=$(free_port udp)
+	agent_write_config "\"group_vpn_server\": {
+    \"listen\": \"127.0.0.1:$GKS_PORT\"${1:+, $1},
+    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
+        \"server_member_communication\": { \"communication_type\": \"unicast\",
+          \"encryption_algorithm\": \"aes-256-cbc\", \"sig_hash_algorithm\": \"sha-256\" },
+        \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
+        \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] }"
+	cat >"$SECRETS" <<JSON
+{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
+  "psk": { "k": "group key for tests" } }
+JSON
+	chmod 600 "$SECRETS"
+	printf 'group key for tests\n' >"$TAP_TMP/k.psk"
+	chmod 600 "$TAP_TMP/k.psk"
+}

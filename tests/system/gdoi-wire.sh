@@ -8,21 +8,7 @@ need tshark
 [ "$(id -u)" -eq 0 ] || skip_all "capturing on lo needs root"
 tap_setup
 plan 12
-GKS_PORT=$(free_port udp)
-agent_write_config "\"group_vpn_server\": {
-    \"listen\": \"127.0.0.1:$GKS_PORT\", \"debug_pcap\": \"plain.pcap\",
-    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
-        \"server_member_communication\": { \"communication_type\": \"unicast\",
-          \"encryption_algorithm\": \"aes-256-cbc\", \"sig_hash_algorithm\": \"sha-256\" },
-        \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
-        \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] }"
-cat >"$SECRETS" <<JSON
-{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
-  "psk": { "k": "wire test key" } }
-JSON
-chmod 600 "$SECRETS"
-printf 'wire test key\n' >"$TAP_TMP/k.psk"
-chmod 600 "$TAP_TMP/k.psk"
+agent_write_gks_config "\"debug_pcap\": \"plain.pcap\""
 ok "the agent starts" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 
 tshark -i lo -f "udp port $GKS_PORT" -w "$TAP_TMP/wire.pcap" >"$TAP_TMP/tshark.log" 2>&1 &

@@ -8,20 +8,7 @@ need valgrind snmpget curl
 tap_setup
 snmp_env
 plan 8
-GKS_PORT=$(free_port udp)
-agent_write_config "\"group_vpn_server\": {
-    \"listen\": \"127.0.0.1:$GKS_PORT\",
-    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
-        \"server_member_communication\": { \"communication_type\": \"unicast\",
-          \"encryption_algorithm\": \"aes-256-cbc\", \"sig_hash_algorithm\": \"sha-256\" },
-        \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
-        \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] }"
-cat >"$SECRETS" <<JSON
-{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
-  "psk": { "k": "valgrind key" } }
-JSON
-chmod 600 "$SECRETS"
-printf 'valgrind key\n' >"$TAP_TMP/k.psk"; chmod 600 "$TAP_TMP/k.psk"
+agent_write_gks_config
 
 AGENT_WRAPPER="valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --suppressions=$srcdir/tests/system/valgrind.supp --log-file=$TAP_TMP/valgrind.log"
 AGENT_START_TIMEOUT=60
