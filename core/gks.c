@@ -297,7 +297,10 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa)
 		k->sig_hash = (uint16_t)(smc->sig_hash_algorithm + 1); /* md5 = 1 ... sha-512 = 5 */
 		k->sig_alg = GDOI_SIG_ALG_RSA;
 		k->sig_key_bits = GKS_RSA_BITS;
-		k->ack_requested = smc->communication_type == CFG_COMM_UNICAST;
+		/* RFC 8263 acknowledgements come with GROUPKEY-PUSH; the
+		 * KEK_ACK_REQUESTED number and values are not yet confirmed from
+		 * the RFC text, so the attribute is not sent. */
+		k->ack_requested = 0;
 	}
 	sa->n_tek = g->n_tek;
 	for (size_t i = 0; i < g->n_tek; i++) {
