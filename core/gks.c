@@ -753,6 +753,11 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 	if (rc == 1)
 		send_to((const struct sockaddr_in *)&p->ike.peer, out.data, out.len);
 	gdoi_buf_free(&out);
+	if (rc < 0 && p->ike.state != IKE_FAILED) {
+		G.st.drop_malformed++;
+		log_debug("gks", "Main Mode datagram from %s ignored: %s", p->addr, p->ike.error);
+		return;
+	}
 	if (rc < 0) {
 		if (p->ike.notify == ISAKMP_N_AUTHENTICATION_FAILED ||
 		    p->ike.notify == ISAKMP_N_NO_PROPOSAL_CHOSEN)

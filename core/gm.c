@@ -260,6 +260,10 @@ static void on_main(struct gm *m, const uint8_t *msg, size_t len)
 	struct gdoi_buf out;
 	gdoi_buf_init(&out);
 	int rc = ike_input(&m->ike, msg, len, NULL, 0, NULL, NULL, &out);
+	if (rc < 0 && m->ike.state != IKE_FAILED) {
+		gdoi_buf_free(&out);
+		return; /* not for this exchange: ignored */
+	}
 	if (rc < 0) {
 		gdoi_buf_free(&out);
 		failf(m, "Main Mode: %s", m->ike.error);

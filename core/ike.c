@@ -83,6 +83,17 @@ static int fail(struct ike_sa *sa, int notify, const char *fmt, ...)
 	return -1;
 }
 
+/* A datagram that does not belong to the exchange (stale, spoofed,
+ * malformed): refused without touching the SA, so anyone who can see the
+ * cookies cannot tear down an exchange or an established SA with one
+ * packet. */
+static int ignore(struct ike_sa *sa, const char *what)
+{
+	snprintf(sa->error, sizeof(sa->error), "%s", what);
+	sa->notify = 0;
+	return -1;
+}
+
 static void put_hdr(const struct ike_sa *sa, struct gdoi_buf *out, uint8_t exch, uint8_t flags,
 		    uint32_t msgid)
 {
@@ -186,6 +197,8 @@ static int put_auth(struct ike_sa *sa, struct gdoi_buf *out, const struct gdoi_i
 
 int ike_seal(const struct ike_sa *sa, struct gdoi_buf *b, uint8_t *iv)
 {
+	if (!sa->block || b->len < ISAKMP_HDR_LEN)
+		return -1; /* no keys yet */
 	size_t body = b->len - ISAKMP_HDR_LEN;
 	size_t pad = (sa->block - body % sa->block) % sa->block;
 	for (size_t i = 0; i < pad; i++)
@@ -537,19 +550,20 @@ int ike_input(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ik
 		return 1; /* a retransmission: the same answer again */
 	}
 	if (sa->state == IKE_FAILED || sa->state == IKE_ESTABLISHED)
-		return fail(sa, 0, "Main Mode message after the exchange ended");
+		return ignore(sa, "Main Mode message after the exchange ended");
 	struct isakmp_hdr h;
 	if (isakmp_hdr_parse(msg, len, &h) < 0 || h.exchange != ISAKMP_EXCH_MAIN)
-		return fail(sa, 0, "not a Main Mode message");
+		return ignore(sa, "not a Main Mode message");
 	struct gdoi_chain c = { 0 };
 	int encrypted = h.flags & ISAKMP_FLAG_ENC;
 	if (!encrypted &&
 	    gdoi_chain_parse(h.np, msg + ISAKMP_HDR_LEN, h.len - ISAKMP_HDR_LEN, 0, &c) < 0)
-		return fail(sa, ISAKMP_N_INVALID_PAYLOAD_TYPE, "malformed payload chain");
+		return sa->state == IKE_NEW ? fail(sa, ISAKMP_N_INVALID_PAYLOAD_TYPE, "malformed payload chain")
+					    : ignore(sa, "malformed payload chain");
 	int expect_enc = sa->state == IKE_R_KE_SENT || sa->state == IKE_I_AUTH_SENT;
 	if (encrypted != expect_enc)
-		return fail(sa, 0, "message %s encrypted in state %s", encrypted ? "is" : "is not",
-			    ike_state_name(sa->state));
+		return ignore(sa, encrypted ? "an encrypted message where a plaintext one was due"
+					    : "a plaintext message where an encrypted one was due");
 	int rc = sa->initiator ? initiator(sa, msg, h.len, &h, &c, out)
 			       : responder(sa, msg, h.len, &h, &c, allowed, n_allowed, psk_fn, psk_arg, out);
 	if (rc >= 0)

@@ -85,8 +85,10 @@ int ike_initiator_start(struct ike_sa *sa, const struct ike_proposal *props, siz
 			const char *psk, const struct gdoi_id *id, struct gdoi_buf *out);
 
 /* Feeds a received Main Mode datagram. Returns 1 with a reply in out, 0
- * when nothing is to be sent (state may now be IKE_ESTABLISHED), -1 on
- * failure (sa->error says why; sa->notify may name a notify to send).
+ * when nothing is to be sent (state may now be IKE_ESTABLISHED), -1 when
+ * the datagram is refused (sa->error says why). The exchange has failed
+ * only if sa->state is then IKE_FAILED (sa->notify may name a notify to
+ * send); otherwise the datagram was ignored and the SA is unchanged.
  * The responder's first call is with message 1 (rcky all zero). A
  * datagram equal to the last one received gets the last reply again. */
 int ike_input(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_proposal *allowed,
