@@ -201,6 +201,11 @@ size_t loop_run_timers(void)
 	return fired;
 }
 
+uint64_t loop_next_deadline_us(void)
+{
+	return L.n ? L.heap[0]->when_us : UINT64_MAX;
+}
+
 int loop_next_timeout_ms(void)
 {
 	if (!L.n)

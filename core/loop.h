@@ -45,6 +45,8 @@ uint64_t loop_timer_remaining_us(const struct loop_timer *t);
 /* Fires every due timer in deadline order; returns how many fired.
  * Timers armed by callbacks for "now" fire in the same call. */
 size_t loop_run_timers(void);
+/* The earliest deadline on the loop clock, UINT64_MAX when none. */
+uint64_t loop_next_deadline_us(void);
 /* Milliseconds to the next deadline (rounded up), -1 when none. */
 int loop_next_timeout_ms(void);
 size_t loop_timer_count(void);
