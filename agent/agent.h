@@ -29,6 +29,8 @@ unsigned long agent_uptime_seconds(void);
 
 /* The status document shared by gvpnctl, the web API (and later SNMP). */
 cJSON *status_json(void);
+/* The VPN monitor's settings and per-VPN state. */
+cJSON *status_vpns_json(void);
 /* The event history since id as a JSON array. */
 cJSON *status_events_json(uint64_t since);
 

@@ -123,12 +123,14 @@ static cJSON *dispatch(const char *line)
 		const cJSON *since = cJSON_GetObjectItemCaseSensitive(req, "since");
 		double s = cJSON_IsNumber(since) ? since->valuedouble : 0;
 		r = ok_reply(status_events_json(s > 0 ? (uint64_t)s : 0));
+	} else if (!strcmp(cmd->valuestring, "show vpns")) {
+		r = ok_reply(status_vpns_json());
 	} else if (!strcmp(cmd->valuestring, "show groups")) {
 		r = ok_reply(gks_status_json());
 	} else if (!strcmp(cmd->valuestring, "reload")) {
 		r = do_reload();
 	} else {
-		r = error_reply("unknown command \"%.64s\" (known: show status, show events, show groups, reload)",
+		r = error_reply("unknown command \"%.64s\" (known: show status, show events, show groups, show vpns, reload)",
 				cmd->valuestring);
 	}
 	cJSON_Delete(req);

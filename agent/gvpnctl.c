@@ -26,6 +26,7 @@ static void usage(FILE *to)
 		"  show status               version, uptime, config generation, listeners\n"
 		"  show events [--since N]   the agent's recent events (ids above N)\n"
 		"  show groups               key server groups, TEKs and registered members\n"
+		"  show vpns                 monitored VPNs: settings, state, delay, availability\n"
 		"  reload                    reload the configuration (like SIGHUP)\n"
 		"Options:\n"
 		"  -s, --socket PATH  control socket (default " CTL_DEFAULT_SOCKET ")\n"
@@ -176,6 +177,22 @@ static void print_groups(const cJSON *r)
 	       num(st, "drop_unknown_sa"), num(st, "drop_half_open"), num(st, "expired"));
 }
 
+static void print_vpns(const cJSON *r)
+{
+	const cJSON *v;
+	printf("VPN monitor: interval %.0f s, threshold %.0f\n", num(r, "interval"), num(r, "threshold"));
+	printf("%-16s %-16s %-3s %-3s %-3s %-16s %6s %5s %9s %9s %7s\n", "name", "state", "mon", "opt",
+	       "rky", "destination", "misses", "avail", "delay ms", "avg ms", "rekeys");
+	cJSON_ArrayForEach(v, obj(r, "vpns")) {
+		printf("%-16s %-16s %-3s %-3s %-3s %-16s %6.0f %4.0f%% %9.1f %9.1f %3.0f/%-3.0f\n",
+		       str(v, "name"), str(v, "state"), cJSON_IsTrue(obj(v, "monitor")) ? "on" : "off",
+		       cJSON_IsTrue(obj(v, "optimized")) ? "on" : "off",
+		       cJSON_IsTrue(obj(v, "rekey")) ? "on" : "off", str(v, "destination_ip"),
+		       num(v, "consecutive_misses"), num(v, "availability"), num(v, "delay_last_ms"),
+		       num(v, "delay_avg_ms"), num(v, "rekey_successes"), num(v, "rekey_attempts"));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -218,7 +235,7 @@ int main(int argc, char **argv)
 		strcat(cmd, argv[i]);
 	}
 	if (strcmp(cmd, "show status") && strcmp(cmd, "show events") && strcmp(cmd, "show groups") &&
-	    strcmp(cmd, "reload")) {
+	    strcmp(cmd, "show vpns") && strcmp(cmd, "reload")) {
 		if (*cmd)
 			fprintf(stderr, "gvpnctl: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -260,6 +277,8 @@ int main(int argc, char **argv)
 		print_events(obj(rep, "result"));
 	} else if (!strcmp(cmd, "show groups")) {
 		print_groups(obj(rep, "result"));
+	} else if (!strcmp(cmd, "show vpns")) {
+		print_vpns(obj(rep, "result"));
 	} else if (!strcmp(cmd, "reload")) {
 		printf("configuration reloaded; generation %.0f\n", num(obj(rep, "result"), "generation"));
 	}

@@ -6,6 +6,8 @@
 #include "agent.h"
 #include "ev.h"
 #include "gks.h"
+#include "mon.h"
+#include "mon_icmp.h"
 #include "log.h"
 #include "loop.h"
 #include "snmp_agent.h"
@@ -103,6 +105,10 @@ int agent_reload(struct cfg_errors *errs)
 	if ((A.cfg->gks && n->gks && strcmp(A.cfg->gks->listen, n->gks->listen)) || !A.cfg->gks != !n->gks)
 		log_warn("config", "group_vpn_server added, removed or moved: that takes effect when the agent restarts");
 	gks_reconfigure(n);
+	if (n->mon && !A.cfg->mon)
+		log_warn("config", "vpn_monitor added: it starts when the agent restarts");
+	else
+		mon_configure(n->mon);
 	cfg_free(A.cfg);
 	A.cfg = n;
 	A.generation++;
@@ -178,6 +184,20 @@ static int ensure_dir(const char *path)
 }
 
 static const struct web_ops web_ops = { .status = status_json };
+
+/* The VPN monitor with the ICMP prober. strongSwan actions (VICI) are
+ * not wired yet: a tunnel found down is reported, not renegotiated. */
+static int monitor_init(const struct cfg *c)
+{
+	static const struct mon_ops ops = { .probe = mon_icmp_probe };
+	if (!c->mon)
+		return 0;
+	if (mon_icmp_init() < 0)
+		return -1;
+	mon_init(&ops, NULL);
+	mon_configure(c->mon);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -265,6 +285,8 @@ int main(int argc, char **argv)
 		goto out_web;
 	if (gks_init(cfg) < 0)
 		goto out_gks;
+	if (monitor_init(cfg) < 0)
+		goto out_mon;
 	if (ctl_init(cfg->agent.control_socket) < 0)
 		goto out_ctl;
 
@@ -280,6 +302,9 @@ int main(int argc, char **argv)
 	ev_publish(&e, "gvpn-agent stopping");
 out_ctl:
 	ctl_fini();
+out_mon:
+	mon_fini();
+	mon_icmp_fini();
 out_gks:
 	gks_fini();
 out_web:

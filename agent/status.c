@@ -3,6 +3,7 @@
 #include "agent.h"
 #include "ev.h"
 #include "gks.h"
+#include "mon.h"
 #include "log.h"
 #include "loop.h"
 
@@ -89,6 +90,41 @@ static void add_event(const struct event *e, void *arg)
 	for (unsigned i = 0; i < e->nparams; i++)
 		cJSON_AddStringToObject(p, e->params[i].name, e->params[i].value);
 	cJSON_AddItemToArray(a, o);
+}
+
+cJSON *status_vpns_json(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct cfg_mon *m = A.cfg->mon;
+	cJSON_AddNumberToObject(o, "interval", m ? (double)m->interval : 0);
+	cJSON_AddNumberToObject(o, "threshold", m ? (double)m->threshold : 0);
+	cJSON *a = cJSON_AddArrayToObject(o, "vpns");
+	for (size_t i = 0; i < mon_count(); i++) {
+		struct mon_vpn_status st;
+		if (mon_status_at(i, &st) < 0)
+			continue;
+		const struct cfg_vpn *c = &m->vpns[i];
+		cJSON *v = cJSON_CreateObject();
+		cJSON_AddStringToObject(v, "name", st.name);
+		cJSON_AddStringToObject(v, "state", mon_state_name(st.state));
+		cJSON_AddBoolToObject(v, "monitor", st.monitor);
+		cJSON_AddBoolToObject(v, "optimized", st.optimized);
+		cJSON_AddBoolToObject(v, "rekey", st.rekey);
+		cJSON_AddStringToObject(v, "source_interface", c->source_interface ? c->source_interface : "");
+		cJSON_AddStringToObject(v, "destination_ip", c->destination_ip ? c->destination_ip : "");
+		cJSON_AddNumberToObject(v, "consecutive_misses", st.consecutive_misses);
+		cJSON_AddNumberToObject(v, "probes_sent", (double)st.probes_sent);
+		cJSON_AddNumberToObject(v, "replies", (double)st.replies);
+		cJSON_AddNumberToObject(v, "availability", st.availability);
+		cJSON_AddNumberToObject(v, "delay_last_ms", st.delay_last_us < 0 ? -1 : (double)st.delay_last_us / 1000.0);
+		cJSON_AddNumberToObject(v, "delay_avg_ms", st.delay_avg_us < 0 ? -1 : (double)st.delay_avg_us / 1000.0);
+		cJSON_AddNumberToObject(v, "rekey_attempts", (double)st.rekey_attempts);
+		cJSON_AddNumberToObject(v, "rekey_successes", (double)st.rekey_successes);
+		cJSON_AddNumberToObject(v, "seconds_since_change",
+					(double)((loop_now_us() - st.last_change_us) / 1000000u));
+		cJSON_AddItemToArray(a, v);
+	}
+	return o;
 }
 
 cJSON *status_events_json(uint64_t since)

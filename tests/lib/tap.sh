@@ -77,7 +77,18 @@ tap_cleanup() {
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 	done
+	[ -z "${TAP_NETNS:-}" ] || ip netns del "$TAP_NETNS" 2>/dev/null
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TAP_TMP"
+}
+
+# netns_setup: a private network namespace (deleted at exit) with lo up;
+# skips the script unless root can create one.
+netns_setup() {
+	[ "$(id -u)" -eq 0 ] || skip_all "network namespaces need root"
+	command -v ip >/dev/null 2>&1 || skip_all "iproute2 (ip) is not installed"
+	TAP_NETNS="gvpn-test-$$"
+	ip netns add "$TAP_NETNS" 2>/dev/null || skip_all "cannot create a network namespace here"
+	ip -n "$TAP_NETNS" link set lo up
 }
 
 tap_track_pid() { TAP_PIDS="$TAP_PIDS $1"; }
@@ -131,7 +142,7 @@ JSON
 # agent_start [ARGS...]: starts gvpn-agent -f on $CONF (plus ARGS, e.g. a
 # wrapper set in $AGENT_WRAPPER) and waits for its control socket.
 agent_start() {
-	${AGENT_WRAPPER:-} "$top_builddir/gvpn-agent" -f -c "$CONF" "$@" >"$TAP_TMP/agent.log" 2>&1 &
+	${AGENT_NETNS:+ip netns exec $AGENT_NETNS} ${AGENT_WRAPPER:-} "$top_builddir/gvpn-agent" -f -c "$CONF" "$@" >"$TAP_TMP/agent.log" 2>&1 &
 	AGENT_PID=$!
 	tap_track_pid $AGENT_PID
 	wait_for "${AGENT_START_TIMEOUT:-20}" test -S "$CTL_SOCK" && wait_for 5 ctl show status
