@@ -8,6 +8,7 @@
 #include "gks.h"
 #include "mon.h"
 #include "mon_icmp.h"
+#include "mon_vici.h"
 #include "log.h"
 #include "loop.h"
 #include "snmp_agent.h"
@@ -109,6 +110,8 @@ int agent_reload(struct cfg_errors *errs)
 		log_warn("config", "vpn_monitor added: it starts when the agent restarts");
 	else
 		mon_configure(n->mon);
+	if (n->mon)
+		mon_vici_set_interval((unsigned)n->mon->interval);
 	cfg_free(A.cfg);
 	A.cfg = n;
 	A.generation++;
@@ -185,14 +188,18 @@ static int ensure_dir(const char *path)
 
 static const struct web_ops web_ops = { .status = status_json };
 
-/* The VPN monitor with the ICMP prober. strongSwan actions (VICI) are
- * not wired yet: a tunnel found down is reported, not renegotiated. */
+/* The VPN monitor: ICMP probes, strongSwan over VICI. */
 static int monitor_init(const struct cfg *c)
 {
-	static const struct mon_ops ops = { .probe = mon_icmp_probe };
+	static const struct mon_ops ops = {
+		.probe = mon_icmp_probe,
+		.counters = mon_vici_counters,
+		.terminate = mon_vici_terminate,
+		.initiate = mon_vici_initiate,
+	};
 	if (!c->mon)
 		return 0;
-	if (mon_icmp_init() < 0)
+	if (mon_icmp_init() < 0 || mon_vici_init(c->mon->vici_socket, (unsigned)c->mon->interval) < 0)
 		return -1;
 	mon_init(&ops, NULL);
 	mon_configure(c->mon);
@@ -304,6 +311,7 @@ out_ctl:
 	ctl_fini();
 out_mon:
 	mon_fini();
+	mon_vici_fini();
 	mon_icmp_fini();
 out_gks:
 	gks_fini();

@@ -131,6 +131,13 @@ static void heap_remove(struct loop_timer *t)
 		heap_down(i);
 }
 
+/* In the heap? A timer that was zeroed but never initialised has idx 0:
+ * it must not be taken for the heap's root. */
+static int in_heap(const struct loop_timer *t)
+{
+	return t->idx != LOOP_TIMER_IDLE && t->idx < L.n && L.heap[t->idx] == t;
+}
+
 void loop_timer_init(struct loop_timer *t, loop_timer_fn cb, void *arg)
 {
 	memset(t, 0, sizeof(*t));
@@ -141,7 +148,7 @@ void loop_timer_init(struct loop_timer *t, loop_timer_fn cb, void *arg)
 
 void loop_timer_arm_at(struct loop_timer *t, uint64_t when_us)
 {
-	if (t->idx != LOOP_TIMER_IDLE)
+	if (in_heap(t))
 		heap_remove(t);
 	t->when_us = when_us;
 	t->order = ++L.order;
@@ -165,18 +172,19 @@ void loop_timer_arm_ms(struct loop_timer *t, uint64_t delay_ms)
 
 void loop_timer_cancel(struct loop_timer *t)
 {
-	if (t->idx != LOOP_TIMER_IDLE)
+	if (in_heap(t))
 		heap_remove(t);
+	t->idx = LOOP_TIMER_IDLE;
 }
 
 int loop_timer_armed(const struct loop_timer *t)
 {
-	return t->idx != LOOP_TIMER_IDLE;
+	return in_heap(t);
 }
 
 uint64_t loop_timer_remaining_us(const struct loop_timer *t)
 {
-	if (t->idx == LOOP_TIMER_IDLE)
+	if (!in_heap(t))
 		return UINT64_MAX;
 	uint64_t now = loop_now_us();
 	return t->when_us > now ? t->when_us - now : 0;

@@ -6,6 +6,7 @@
  * chosen per packet with IP_PKTINFO. */
 #include "config.h"
 #include "mon_icmp.h"
+#include "mon_vici.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -147,7 +148,12 @@ int mon_icmp_probe(void *arg GVPN_UNUSED, struct mon_vpn *v, uint16_t mon_seq)
 {
 	const struct cfg_vpn *c = mon_vpn_cfg(v);
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	if (I.fd < 0 || !c->destination_ip || inet_pton(AF_INET, c->destination_ip, &to.sin_addr) != 1)
+	const char *dst = c->destination_ip;
+	struct vici_ike_sa ike;
+	/* Default destination: the remote gateway of the IKE SA (VICI). */
+	if (!dst && mon_vici_child(mon_vpn_name(v), NULL, &ike) == 0)
+		dst = ike.remote_host;
+	if (I.fd < 0 || !dst || inet_pton(AF_INET, dst, &to.sin_addr) != 1)
 		return -1;
 	uint16_t seq = I.next_seq++;
 	struct slot *s = &I.slots[seq % ICMP_SLOTS];
@@ -182,7 +188,7 @@ int mon_icmp_probe(void *arg GVPN_UNUSED, struct mon_vpn *v, uint16_t mon_seq)
 	}
 	if (sendmsg(I.fd, &mh, 0) < 0) {
 		s->used = 0;
-		log_debug("mon", "VPN %s: echo to %s: %s", mon_vpn_name(v), c->destination_ip, strerror(errno));
+		log_debug("mon", "VPN %s: echo to %s: %s", mon_vpn_name(v), dst, strerror(errno));
 		return -1;
 	}
 	I.sent++;

@@ -642,7 +642,7 @@ int vici_packet_parse(const uint8_t *buf, size_t len, struct vici_packet *p, con
 {
 	const char *reason = NULL;
 	struct rd r = { buf, len, 0 };
-	const char *name;
+	const char *name = NULL;
 	size_t nlen = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -657,11 +657,28 @@ int vici_packet_parse(const uint8_t *buf, size_t len, struct vici_packet *p, con
 			*why = reason;
 		return -1;
 	}
-	memcpy(p->name, name, nlen);
+	if (nlen)
+		memcpy(p->name, name, nlen);
 	p->name[nlen] = '\0';
 	p->body = buf + r.pos;
 	p->body_len = len - r.pos;
 	return 0;
+}
+
+int vici_packet_split(const uint8_t *buf, size_t len, struct vici_packet *p,
+		      size_t *used, const char **why)
+{
+	size_t plen;
+	if (len < VICI_HDR_LEN)
+		return 0;
+	if (vici_frame_len(buf, &plen, why) < 0)
+		return -1;
+	if (len - VICI_HDR_LEN < plen)
+		return 0;
+	if (vici_packet_parse(buf + VICI_HDR_LEN, plen, p, why) < 0)
+		return -1;
+	*used = VICI_HDR_LEN + plen;
+	return 1;
 }
 
 int vici_packet_build(uint8_t type, const char *name, const struct vici_msg *m,
@@ -875,4 +892,894 @@ void vici_conn_list_clear(struct vici_conn_list *l)
 	free(l->conn);
 	l->conn = NULL;
 	l->n = 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* the client
+ *
+ * One request is on the wire at a time: the next is sent only after the
+ * previous one is answered. That keeps the reply-to-request mapping, and
+ * the attribution of streamed events, unambiguous. All socket I/O happens
+ * in on_fd(); vici_request() only queues and asks for EPOLLOUT, so user
+ * callbacks never run from inside a user call. */
+
+enum { REQ_CMD, REQ_REGISTER };
+enum { ST_DOWN, ST_CONNECTING, ST_UP };
+
+struct vici_req {
+	struct vici_req *next;
+	struct vici_conn *conn;
+	int kind;
+	int internal;                        /* made by the client (registrations) */
+	char name[VICI_NAME_MAX + 1];
+	char stream[VICI_NAME_MAX + 1];      /* streamed event name, "" if none */
+	uint8_t *pkt;
+	size_t pkt_len;
+	unsigned timeout_ms;
+	vici_reply_fn cb;
+	void *arg;
+	struct loop_timer timer;
+	struct vici_msg **ev;
+	size_t nev, ev_bytes;
+	int overflow;
+};
+
+struct vici_reg {
+	char name[VICI_NAME_MAX + 1];
+	vici_event_fn cb;
+	void *arg;
+};
+
+struct vici_conn {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd, state;
+	struct loop_fd *h;
+	uint32_t mask;
+	vici_state_fn on_state;
+	void *state_arg;
+	struct vici_req *head, *tail;
+	size_t nreq;
+	int sending;        /* head's packet is (being) written */
+	size_t out_done;
+	uint8_t hdr[VICI_HDR_LEN];
+	size_t hdr_got, in_len, in_got;
+	uint8_t *in;
+	struct loop_timer retry;
+	unsigned backoff_ms, timeout_ms;
+	struct vici_reg *regs;
+	size_t nregs;
+	char (*streams)[VICI_NAME_MAX + 1];  /* stream events registered now */
+	size_t nstreams;
+	int busy, dead;
+};
+
+static void conn_start(struct vici_conn *c);
+static void update_events(struct vici_conn *c);
+
+const char *vici_strerror(int status)
+{
+	switch (status) {
+	case VICI_OK: return "ok";
+	case VICI_E_UNKNOWN: return "unknown command or event";
+	case VICI_E_CLOSED: return "connection to charon lost";
+	case VICI_E_TIMEOUT: return "timed out";
+	case VICI_E_PROTO: return "protocol error";
+	case VICI_E_TOOBIG: return "reply too large";
+	case VICI_E_CANCELLED: return "cancelled";
+	case VICI_E_FAILED: return "command failed";
+	default: return "unknown error";
+	}
+}
+
+static void req_free(struct vici_req *r)
+{
+	loop_timer_cancel(&r->timer);
+	for (size_t i = 0; i < r->nev; i++)
+		vici_msg_free(r->ev[i]);
+	free(r->ev);
+	free(r->pkt);
+	free(r);
+}
+
+/* Runs the callback once and frees the request (already unlinked). */
+static void req_complete(struct vici_req *r, int status, const struct vici_msg *reply)
+{
+	if (r->kind == REQ_REGISTER && status != VICI_OK &&
+	    status != VICI_E_CLOSED && status != VICI_E_CANCELLED)
+		log_warn("vici", "registration for event %s failed: %s",
+			 r->name, vici_strerror(status));
+	if (r->cb) {
+		struct vici_result res = {
+			.status = status == VICI_OK && r->overflow ? VICI_E_TOOBIG : status,
+			.reply = status == VICI_OK ? reply : NULL,
+			.events = r->ev,
+			.nevents = r->nev,
+		};
+		r->cb(&res, r->arg);
+	}
+	req_free(r);
+}
+
+static struct vici_req *pop_head(struct vici_conn *c)
+{
+	struct vici_req *r = c->head;
+	c->head = r->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->nreq--;
+	c->sending = 0;
+	c->out_done = 0;
+	r->next = NULL;
+	loop_timer_cancel(&r->timer);
+	return r;
+}
+
+static void unlink_req(struct vici_conn *c, struct vici_req *r)
+{
+	struct vici_req **pp = &c->head, *prev = NULL;
+	while (*pp && *pp != r) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = r->next;
+	if (c->tail == r)
+		c->tail = prev;
+	c->nreq--;
+	r->next = NULL;
+}
+
+static void maybe_free(struct vici_conn *c)
+{
+	if (!c->dead || c->busy)
+		return;
+	free(c->regs);
+	free(c->streams);
+	free(c);
+}
+
+/* ---- connection state ---- */
+
+static void close_fd(struct vici_conn *c)
+{
+	if (c->h)
+		loop_fd_del(c->h);
+	c->h = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->mask = 0;
+	free(c->in);
+	c->in = NULL;
+	c->hdr_got = c->in_len = c->in_got = 0;
+	c->nstreams = 0;
+}
+
+/* Drops the client's own registrations: they are redone on connect. */
+static void drop_internal(struct vici_conn *c)
+{
+	struct vici_req *r = c->head, *next;
+	for (; r; r = next) {
+		next = r->next;
+		if (r->internal && !(r == c->head && c->sending)) {
+			unlink_req(c, r);
+			req_free(r);
+		}
+	}
+}
+
+static void schedule_retry(struct vici_conn *c)
+{
+	loop_timer_arm_ms(&c->retry, c->backoff_ms);
+	c->backoff_ms = c->backoff_ms * 2 > VICI_BACKOFF_MAX_MS ?
+		VICI_BACKOFF_MAX_MS : c->backoff_ms * 2;
+}
+
+/* Connection lost: fail the request in flight, keep the unsent ones. */
+static void conn_drop(struct vici_conn *c, const char *why)
+{
+	int was_up = c->state == ST_UP;
+	struct vici_req *r = c->sending && c->head ? pop_head(c) : NULL;
+
+	if (was_up)
+		log_warn("vici", "connection to charon at %s lost: %s", c->path, why);
+	close_fd(c);
+	c->state = ST_DOWN;
+	c->sending = 0;
+	c->out_done = 0;
+	drop_internal(c);
+	schedule_retry(c);
+	if (r)
+		req_complete(r, VICI_E_CLOSED, NULL);
+	if (was_up && !c->dead && c->on_state)
+		c->on_state(0, c->state_arg);
+}
+
+static struct vici_req *req_new(struct vici_conn *c, int kind, const char *name)
+{
+	struct vici_req *r = xcalloc(1, sizeof(*r));
+	r->conn = c;
+	r->kind = kind;
+	str_copy(r->name, name, sizeof(r->name));
+	return r;
+}
+
+static void on_req_timeout(struct loop_timer *t, void *arg);
+
+static struct vici_req *reg_req(struct vici_conn *c, const char *event)
+{
+	struct vici_req *r = req_new(c, REQ_REGISTER, event);
+	r->internal = 1;
+	r->timeout_ms = c->timeout_ms;
+	loop_timer_init(&r->timer, on_req_timeout, r);
+	if (vici_packet_build(VICI_EVENT_REGISTER, event, NULL, &r->pkt, &r->pkt_len, NULL) < 0) {
+		req_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void push_front(struct vici_conn *c, struct vici_req *r)
+{
+	r->next = c->head;
+	c->head = r;
+	if (!c->tail)
+		c->tail = r;
+	c->nreq++;
+}
+
+static void push_back(struct vici_conn *c, struct vici_req *r)
+{
+	if (c->tail)
+		c->tail->next = r;
+	else
+		c->head = r;
+	c->tail = r;
+	c->nreq++;
+}
+
+static int reg_is_first(const struct vici_conn *c, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(c->regs[k].name, c->regs[i].name) == 0)
+			return 0;
+	return 1;
+}
+
+/* Re-registers every subscribed event ahead of the unsent requests. */
+static void queue_registrations(struct vici_conn *c)
+{
+	for (size_t i = c->nregs; i-- > 0;) {
+		if (!reg_is_first(c, i))
+			continue;
+		struct vici_req *r = reg_req(c, c->regs[i].name);
+		if (r)
+			push_front(c, r);
+	}
+}
+
+static void conn_up(struct vici_conn *c)
+{
+	c->state = ST_UP;
+	c->backoff_ms = VICI_BACKOFF_MIN_MS;
+	log_info("vici", "connected to charon at %s", c->path);
+	queue_registrations(c);
+	update_events(c);
+	if (c->on_state)
+		c->on_state(1, c->state_arg);
+}
+
+static void on_retry(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct vici_conn *c = arg;
+	c->busy++;
+	conn_start(c);
+	c->busy--;
+	maybe_free(c);
+}
+
+/* ---- I/O ---- */
+
+static int stream_registered(struct vici_conn *c, const char *ev)
+{
+	for (size_t i = 0; i < c->nstreams; i++)
+		if (strcmp(c->streams[i], ev) == 0)
+			return 1;
+	return 0;
+}
+
+/* Before a streamed command goes out, make sure its event is registered
+ * on this connection (charon streams only to registered clients). */
+static void prepare_head(struct vici_conn *c)
+{
+	struct vici_req *r = c->head;
+	if (r->kind == REQ_CMD && r->stream[0] && !stream_registered(c, r->stream)) {
+		c->streams = xrealloc(c->streams, (c->nstreams + 1) * sizeof(*c->streams));
+		str_copy(c->streams[c->nstreams++], r->stream, sizeof(c->streams[0]));
+		struct vici_req *reg = reg_req(c, r->stream);
+		if (reg)
+			push_front(c, reg);
+	}
+	if (c->head->internal)
+		loop_timer_arm_ms(&c->head->timer, c->head->timeout_ms);
+	c->sending = 1;
+}
+
+/* Writes the head request; -1 on a socket error. */
+static int pump(struct vici_conn *c)
+{
+	while (c->head && (!c->sending || c->out_done < c->head->pkt_len)) {
+		if (!c->sending)
+			prepare_head(c);
+		struct vici_req *r = c->head;
+		ssize_t n = send(c->fd, r->pkt + c->out_done, r->pkt_len - c->out_done,
+				 MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		if (n < 0)
+			return -1;
+		c->out_done += (size_t)n;
+		if (c->out_done == r->pkt_len)
+			return 0; /* now wait for the answer */
+	}
+	return 0;
+}
+
+static void update_events(struct vici_conn *c)
+{
+	if (c->state != ST_UP || !c->h)
+		return;
+	uint32_t want = EPOLLIN;
+	if (c->head && (!c->sending || c->out_done < c->head->pkt_len))
+		want |= EPOLLOUT;
+	if (want != c->mask && loop_fd_modify(c->h, want) == 0)
+		c->mask = want;
+}
+
+static int in_flight(const struct vici_conn *c, int kind)
+{
+	return c->head && c->sending && c->out_done == c->head->pkt_len &&
+	       c->head->kind == kind;
+}
+
+static void collect_event(struct vici_req *r, struct vici_msg *m, size_t wire)
+{
+	if (r->overflow || r->nev >= VICI_STREAM_MAX_EVENTS ||
+	    r->ev_bytes + wire > VICI_STREAM_MAX_BYTES) {
+		r->overflow = 1;
+		vici_msg_free(m);
+		return;
+	}
+	r->ev = xrealloc(r->ev, (r->nev + 1) * sizeof(*r->ev));
+	r->ev[r->nev++] = m;
+	r->ev_bytes += wire;
+}
+
+static void dispatch_event(struct vici_conn *c, const char *name, const struct vici_msg *m)
+{
+	int found = 0;
+	/* By index: a callback may register more (realloc) or close. */
+	for (size_t i = 0; i < c->nregs && !c->dead; i++) {
+		if (strcmp(c->regs[i].name, name) != 0)
+			continue;
+		found = 1;
+		c->regs[i].cb(name, m, c->regs[i].arg);
+	}
+	if (!found)
+		log_debug("vici", "event %s without subscriber ignored", name);
+}
+
+static int on_event(struct vici_conn *c, const struct vici_packet *p, const char **why)
+{
+	struct vici_msg *m;
+	if (vici_msg_parse(p->body, p->body_len, &m, why) < 0)
+		return -1;
+	if (in_flight(c, REQ_CMD) && c->head->stream[0] &&
+	    strcmp(c->head->stream, p->name) == 0) {
+		collect_event(c->head, m, p->body_len);
+		return 0;
+	}
+	dispatch_event(c, p->name, m);
+	vici_msg_free(m);
+	return 0;
+}
+
+static int on_response(struct vici_conn *c, const struct vici_packet *p, const char **why)
+{
+	struct vici_msg *m = NULL;
+	if (!in_flight(c, REQ_CMD)) {
+		*why = "response without a request";
+		return -1;
+	}
+	if (p->type == VICI_CMD_RESPONSE &&
+	    vici_msg_parse(p->body, p->body_len, &m, why) < 0)
+		return -1;
+	struct vici_req *r = pop_head(c);
+	req_complete(r, m ? VICI_OK : VICI_E_UNKNOWN, m);
+	vici_msg_free(m);
+	return 0;
+}
+
+static int on_confirm(struct vici_conn *c, const struct vici_packet *p, const char **why)
+{
+	if (!in_flight(c, REQ_REGISTER)) {
+		*why = "event confirmation without a registration";
+		return -1;
+	}
+	struct vici_req *r = pop_head(c);
+	req_complete(r, p->type == VICI_EVENT_CONFIRM ? VICI_OK : VICI_E_UNKNOWN, NULL);
+	return 0;
+}
+
+static int on_packet(struct vici_conn *c, const uint8_t *buf, size_t len)
+{
+	struct vici_packet p;
+	const char *why = NULL;
+	int rc = vici_packet_parse(buf, len, &p, &why);
+
+	if (rc == 0) {
+		switch (p.type) {
+		case VICI_EVENT:
+			rc = on_event(c, &p, &why);
+			break;
+		case VICI_CMD_RESPONSE:
+		case VICI_CMD_UNKNOWN:
+			rc = on_response(c, &p, &why);
+			break;
+		case VICI_EVENT_CONFIRM:
+		case VICI_EVENT_UNKNOWN:
+			rc = on_confirm(c, &p, &why);
+			break;
+		default:
+			why = "unexpected operation from charon";
+			rc = -1;
+		}
+	}
+	if (rc < 0)
+		log_err("vici", "bad %s packet from charon at %s: %s",
+			vici_op_name(len ? buf[0] : 0xff), c->path, why);
+	return rc;
+}
+
+/* Reads into hdr then the body; 1 when a packet is complete, 0 on
+ * EAGAIN, -1 on EOF or error (with *why). */
+static int read_some(struct vici_conn *c, const char **why)
+{
+	ssize_t n;
+	if (c->hdr_got < VICI_HDR_LEN) {
+		n = recv(c->fd, c->hdr + c->hdr_got, VICI_HDR_LEN - c->hdr_got, 0);
+		if (n <= 0)
+			goto io;
+		c->hdr_got += (size_t)n;
+		if (c->hdr_got < VICI_HDR_LEN)
+			return 0;
+		if (vici_frame_len(c->hdr, &c->in_len, why) < 0)
+			return -1;
+		c->in = xmalloc(c->in_len);
+		c->in_got = 0;
+	}
+	n = recv(c->fd, c->in + c->in_got, c->in_len - c->in_got, 0);
+	if (n <= 0)
+		goto io;
+	c->in_got += (size_t)n;
+	return c->in_got == c->in_len;
+io:
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	*why = n == 0 ? "closed by charon" : strerror(errno);
+	return -1;
+}
+
+#define VICI_PACKETS_PER_WAKEUP 64
+
+static int read_packets(struct vici_conn *c, const char **why)
+{
+	for (int i = 0; i < VICI_PACKETS_PER_WAKEUP; i++) {
+		int rc = read_some(c, why);
+		if (rc <= 0)
+			return rc;
+		uint8_t *buf = c->in;  /* ours now: a callback may close c */
+		size_t len = c->in_len;
+		c->in = NULL;
+		c->hdr_got = c->in_len = c->in_got = 0;
+		rc = on_packet(c, buf, len);
+		free(buf);
+		if (rc < 0) {
+			*why = "protocol error";
+			return -1;
+		}
+		if (c->dead || c->state != ST_UP)
+			return 0;
+	}
+	return 0;
+}
+
+static void on_connected(struct vici_conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		log_debug("vici", "connect to %s: %s", c->path, strerror(err));
+		close_fd(c);
+		c->state = ST_DOWN;
+		schedule_retry(c);
+		return;
+	}
+	conn_up(c);
+}
+
+static void on_fd(int fd GVPN_UNUSED, uint32_t revents, void *arg)
+{
+	struct vici_conn *c = arg;
+	const char *why = NULL;
+
+	c->busy++;
+	if (c->state == ST_CONNECTING) {
+		on_connected(c);
+		goto done;
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (read_packets(c, &why) < 0) {
+			conn_drop(c, why);
+			goto done;
+		}
+	}
+	if (!c->dead && c->state == ST_UP && pump(c) < 0) {
+		conn_drop(c, strerror(errno));
+		goto done;
+	}
+	if (!c->dead)
+		update_events(c);
+done:
+	c->busy--;
+	maybe_free(c);
+}
+
+static void conn_start(struct vici_conn *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	str_copy(sa.sun_path, c->path, sizeof(sa.sun_path));
+
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		log_err("vici", "socket: %s", strerror(errno));
+		schedule_retry(c);
+		return;
+	}
+	int rc = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc < 0 && errno != EINPROGRESS) {
+		log_debug("vici", "connect to %s: %s", c->path, strerror(errno));
+		close_fd(c);
+		schedule_retry(c);
+		return;
+	}
+	c->state = rc == 0 ? ST_UP : ST_CONNECTING;
+	c->mask = rc == 0 ? EPOLLIN : EPOLLOUT;
+	c->h = loop_fd_add(c->fd, c->mask, on_fd, c);
+	if (!c->h) {
+		close_fd(c);
+		c->state = ST_DOWN;
+		schedule_retry(c);
+		return;
+	}
+	if (rc == 0)
+		conn_up(c);
+}
+
+static int uri_path(const char *uri, char *path, size_t size)
+{
+	if (!uri)
+		return -1;
+	if (strncmp(uri, "unix://", 7) == 0)
+		uri += 7;
+	if (uri[0] != '/' || strlen(uri) >= size)
+		return -1;
+	str_copy(path, uri, size);
+	return 0;
+}
+
+struct vici_conn *vici_connect(const char *uri, vici_state_fn on_state, void *arg)
+{
+	struct vici_conn *c = xcalloc(1, sizeof(*c));
+	if (uri_path(uri, c->path, sizeof(c->path)) < 0) {
+		log_err("vici", "bad VICI socket URI %s (want unix:///path)", uri ? uri : "(null)");
+		free(c);
+		return NULL;
+	}
+	c->fd = -1;
+	c->on_state = on_state;
+	c->state_arg = arg;
+	c->timeout_ms = VICI_TIMEOUT_MS;
+	c->backoff_ms = VICI_BACKOFF_MIN_MS;
+	loop_timer_init(&c->retry, on_retry, c);
+	loop_timer_arm_ms(&c->retry, 0); /* connect from the loop, not from here */
+	return c;
+}
+
+void vici_close(struct vici_conn *c)
+{
+	if (!c || c->dead)
+		return;
+	c->dead = 1;
+	c->busy++;
+	loop_timer_cancel(&c->retry);
+	close_fd(c);
+	c->state = ST_DOWN;
+	while (c->head)
+		req_complete(pop_head(c), VICI_E_CANCELLED, NULL);
+	c->busy--;
+	maybe_free(c);
+}
+
+int vici_connected(const struct vici_conn *c)
+{
+	return c && c->state == ST_UP;
+}
+
+void vici_set_timeout(struct vici_conn *c, unsigned ms)
+{
+	c->timeout_ms = ms ? ms : VICI_TIMEOUT_MS;
+}
+
+static void on_req_timeout(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct vici_req *r = arg;
+	struct vici_conn *c = r->conn;
+	int was_sent = r == c->head && c->sending;
+
+	c->busy++;
+	log_warn("vici", "%s %s timed out after %u ms", r->kind == REQ_CMD ?
+		 "command" : "registration", r->name, r->timeout_ms);
+	if (was_sent)
+		pop_head(c);
+	else
+		unlink_req(c, r);
+	req_complete(r, VICI_E_TIMEOUT, NULL);
+	/* Its answer may still come: only a new connection resynchronises. */
+	if (was_sent && !c->dead && c->state == ST_UP) {
+		c->backoff_ms = VICI_BACKOFF_MIN_MS;
+		conn_drop(c, "request timed out");
+	}
+	c->busy--;
+	maybe_free(c);
+}
+
+static const char *stream_for(const char *cmd)
+{
+	static const char *const map[][2] = {
+		{ "list-sas", "list-sa" },
+		{ "list-conns", "list-conn" },
+		{ "list-policies", "list-policy" },
+		{ "list-certs", "list-cert" },
+		{ "list-authorities", "list-authority" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (strcmp(cmd, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+int vici_request_ex(struct vici_conn *c, const char *cmd, const char *stream_event,
+		    const struct vici_msg *msg, unsigned timeout_ms,
+		    vici_reply_fn cb, void *arg)
+{
+	const char *why = NULL;
+	size_t len;
+	if (!c || c->dead || c->nreq >= VICI_QUEUE_MAX || !cb)
+		return -1;
+	if (stream_event && !name_ok(stream_event, &len))
+		return -1;
+	struct vici_req *r = req_new(c, REQ_CMD, cmd ? cmd : "");
+	struct vici_msg *empty = msg ? NULL : vici_msg_new();
+	int rc = vici_packet_build(VICI_CMD_REQUEST, cmd, msg ? msg : empty,
+				   &r->pkt, &r->pkt_len, &why);
+	vici_msg_free(empty);
+	if (rc < 0) {
+		log_err("vici", "command %s not sent: %s", cmd ? cmd : "(null)", why);
+		req_free(r);
+		return -1;
+	}
+	if (stream_event)
+		str_copy(r->stream, stream_event, sizeof(r->stream));
+	r->cb = cb;
+	r->arg = arg;
+	r->timeout_ms = timeout_ms ? timeout_ms : c->timeout_ms;
+	loop_timer_init(&r->timer, on_req_timeout, r);
+	loop_timer_arm_ms(&r->timer, r->timeout_ms);
+	push_back(c, r);
+	update_events(c);
+	return 0;
+}
+
+int vici_request(struct vici_conn *c, const char *cmd, const struct vici_msg *msg,
+		 vici_reply_fn cb, void *arg)
+{
+	return vici_request_ex(c, cmd, cmd ? stream_for(cmd) : NULL, msg, 0, cb, arg);
+}
+
+int vici_register(struct vici_conn *c, const char *event, vici_event_fn cb, void *arg)
+{
+	size_t len;
+	if (!c || c->dead || !cb || !name_ok(event, &len))
+		return -1;
+	c->regs = xrealloc(c->regs, (c->nregs + 1) * sizeof(*c->regs));
+	struct vici_reg *g = &c->regs[c->nregs++];
+	str_copy(g->name, event, sizeof(g->name));
+	g->cb = cb;
+	g->arg = arg;
+	if (c->state == ST_UP && reg_is_first(c, c->nregs - 1)) {
+		struct vici_req *r = reg_req(c, event);
+		if (r)
+			push_back(c, r);
+		update_events(c);
+	}
+	return 0;
+}
+
+/* ---- convenience wrappers ---- */
+
+struct wrap {
+	void (*fn)(void);
+	void *arg;
+};
+
+static struct wrap *wrap_new(void (*fn)(void), void *arg)
+{
+	struct wrap *w = xmalloc(sizeof(*w));
+	w->fn = fn;
+	w->arg = arg;
+	return w;
+}
+
+static void on_ctl_reply(const struct vici_result *r, void *arg)
+{
+	struct wrap *w = arg;
+	vici_ctl_fn cb = (vici_ctl_fn)w->fn;
+	const char *err = NULL;
+	int status = r->status;
+
+	if (status == VICI_OK) {
+		const char *ok = vici_get_str(r->reply, 0, "success");
+		if (!ok || strcmp(ok, "yes") != 0) {
+			status = VICI_E_FAILED;
+			err = vici_get_str(r->reply, 0, "errmsg");
+			if (!err)
+				err = ok ? "command failed" : "reply without success";
+		}
+	}
+	cb(status, err, w->arg);
+	free(w);
+}
+
+static int ctl_send(struct vici_conn *c, const char *cmd, struct vici_msg *m,
+		    unsigned timeout_ms, vici_ctl_fn cb, void *arg)
+{
+	struct wrap *w = wrap_new((void (*)(void))cb, arg);
+	int rc = cb ? vici_request_ex(c, cmd, NULL, m, timeout_ms, on_ctl_reply, w) : -1;
+	if (rc < 0)
+		free(w);
+	vici_msg_free(m);
+	return rc;
+}
+
+/* Our own wait must outlast charon's. */
+static unsigned outer_timeout(const struct vici_conn *c, unsigned charon_ms)
+{
+	return charon_ms ? charon_ms + c->timeout_ms : 0;
+}
+
+int vici_initiate(struct vici_conn *c, const char *child, const char *ike,
+		  unsigned timeout_ms, vici_ctl_fn cb, void *arg)
+{
+	if (!c || !child)
+		return -1;
+	struct vici_msg *m = vici_msg_new();
+	vici_kv_str(m, "child", child);
+	if (ike)
+		vici_kv_str(m, "ike", ike);
+	vici_kvf(m, "timeout", "%u", timeout_ms);
+	return ctl_send(c, "initiate", m, outer_timeout(c, timeout_ms), cb, arg);
+}
+
+int vici_terminate_child(struct vici_conn *c, const char *child, uint32_t child_id,
+			 unsigned timeout_ms, vici_ctl_fn cb, void *arg)
+{
+	if (!c || (!child && !child_id))
+		return -1;
+	struct vici_msg *m = vici_msg_new();
+	if (child_id)
+		vici_kvf(m, "child-id", "%u", child_id);
+	else
+		vici_kv_str(m, "child", child);
+	vici_kvf(m, "timeout", "%u", timeout_ms);
+	return ctl_send(c, "terminate", m, outer_timeout(c, timeout_ms), cb, arg);
+}
+
+int vici_rekey_child(struct vici_conn *c, const char *child, uint32_t child_id,
+		     vici_ctl_fn cb, void *arg)
+{
+	if (!c || (!child && !child_id))
+		return -1;
+	struct vici_msg *m = vici_msg_new();
+	if (child_id)
+		vici_kvf(m, "child-id", "%u", child_id);
+	else
+		vici_kv_str(m, "child", child);
+	return ctl_send(c, "rekey", m, 0, cb, arg);
+}
+
+int vici_rekey_ike(struct vici_conn *c, const char *ike, uint32_t ike_id, int reauth,
+		   vici_ctl_fn cb, void *arg)
+{
+	if (!c || (!ike && !ike_id))
+		return -1;
+	struct vici_msg *m = vici_msg_new();
+	if (ike_id)
+		vici_kvf(m, "ike-id", "%u", ike_id);
+	else
+		vici_kv_str(m, "ike", ike);
+	if (reauth)
+		vici_kv_str(m, "reauth", "yes");
+	return ctl_send(c, "rekey", m, 0, cb, arg);
+}
+
+static void on_sas_reply(const struct vici_result *r, void *arg)
+{
+	struct wrap *w = arg;
+	vici_sas_fn cb = (vici_sas_fn)w->fn;
+	struct vici_sa_list l = { 0 };
+	int status = r->status;
+	const char *why = NULL;
+
+	for (size_t i = 0; status == VICI_OK && i < r->nevents; i++)
+		if (vici_sa_list_add(&l, r->events[i], &why) < 0) {
+			log_err("vici", "bad list-sa event: %s", why);
+			status = VICI_E_PROTO;
+		}
+	cb(status, status == VICI_OK ? &l : NULL, w->arg);
+	vici_sa_list_clear(&l);
+	free(w);
+}
+
+int vici_list_sas(struct vici_conn *c, const char *ike, vici_sas_fn cb, void *arg)
+{
+	if (!c || !cb)
+		return -1;
+	struct vici_msg *m = vici_msg_new();
+	vici_kv_str(m, "noblock", "yes"); /* do not wait on busy IKE SAs */
+	if (ike)
+		vici_kv_str(m, "ike", ike);
+	struct wrap *w = wrap_new((void (*)(void))cb, arg);
+	int rc = vici_request(c, "list-sas", m, on_sas_reply, w);
+	if (rc < 0)
+		free(w);
+	vici_msg_free(m);
+	return rc;
+}
+
+static void on_conns_reply(const struct vici_result *r, void *arg)
+{
+	struct wrap *w = arg;
+	vici_conns_fn cb = (vici_conns_fn)w->fn;
+	struct vici_conn_list l = { 0 };
+
+	for (size_t i = 0; r->status == VICI_OK && i < r->nevents; i++)
+		vici_conn_list_add(&l, r->events[i], NULL);
+	cb(r->status, r->status == VICI_OK ? &l : NULL, w->arg);
+	vici_conn_list_clear(&l);
+	free(w);
+}
+
+int vici_list_conns(struct vici_conn *c, vici_conns_fn cb, void *arg)
+{
+	if (!c || !cb)
+		return -1;
+	struct wrap *w = wrap_new((void (*)(void))cb, arg);
+	int rc = vici_request(c, "list-conns", NULL, on_conns_reply, w);
+	if (rc < 0)
+		free(w);
+	return rc;
 }

@@ -127,6 +127,10 @@ struct vici_packet {
 int vici_frame_len(const uint8_t hdr[VICI_HDR_LEN], size_t *len, const char **why);
 /* Parses the bytes after the length header (exactly one packet). */
 int vici_packet_parse(const uint8_t *buf, size_t len, struct vici_packet *p, const char **why);
+/* One framed packet at the start of buf: 1 and *used when complete, 0
+ * when more bytes are needed, -1 (with *why) when it is invalid. */
+int vici_packet_split(const uint8_t *buf, size_t len, struct vici_packet *p,
+		      size_t *used, const char **why);
 /* Header, type, name (for named types), message (may be NULL). */
 int vici_packet_build(uint8_t type, const char *name, const struct vici_msg *m,
 		      uint8_t **out, size_t *len, const char **why);
@@ -237,8 +241,9 @@ typedef void (*vici_state_fn)(int up, void *arg);
 #define VICI_BACKOFF_MIN_MS 250
 #define VICI_BACKOFF_MAX_MS 30000
 
-/* uri: "unix:///path" or a plain absolute path. Connects at once and
- * keeps reconnecting with backoff. NULL only for a bad URI (logged).
+/* uri: "unix:///path" or a plain absolute path. Connects on the next
+ * loop round (never calls back from here) and keeps reconnecting with
+ * backoff. NULL only for a bad URI (logged).
  * on_state may be NULL. Needs loop_init(). */
 struct vici_conn *vici_connect(const char *uri, vici_state_fn on_state, void *arg);
 /* Pending callbacks run with VICI_E_CANCELLED. Safe inside callbacks. */
