@@ -58,7 +58,9 @@ static uint16_t checksum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-/* The IPv4 address of an interface, or -1. */
+/* The IPv4 address of an interface, or -1. With several, one outside
+ * 127/8 wins: a site address put on lo beside 127.0.0.1 is what the
+ * tunnel's traffic selectors cover. */
 static int if_addr(const char *ifname, struct in_addr *out)
 {
 	struct ifaddrs *ifs, *i;
@@ -66,10 +68,15 @@ static int if_addr(const char *ifname, struct in_addr *out)
 	if (getifaddrs(&ifs) < 0)
 		return -1;
 	for (i = ifs; i; i = i->ifa_next) {
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, ifname)) {
-			*out = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, ifname))
+			continue;
+		struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		int loopback = (ntohl(a.s_addr) >> 24) == 127;
+		if (rc < 0 || !loopback) {
+			*out = a;
 			rc = 0;
-			break;
+			if (!loopback)
+				break;
 		}
 	}
 	freeifaddrs(ifs);
