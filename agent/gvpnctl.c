@@ -190,6 +190,15 @@ static void print_vpns(const cJSON *r)
 		       cJSON_IsTrue(obj(v, "rekey")) ? "on" : "off", str(v, "destination_ip"),
 		       num(v, "consecutive_misses"), num(v, "availability"), num(v, "delay_last_ms"),
 		       num(v, "delay_avg_ms"), num(v, "rekey_successes"), num(v, "rekey_attempts"));
+		const cJSON *c = obj(v, "child_sa"), *i = obj(v, "ike_sa");
+		if (cJSON_IsObject(c) && cJSON_IsObject(i))
+			printf("  IKE SA %s %s %s -> %s, rekey in %.0f s; CHILD SA SPIs %s/%s, %.0f/%.0f bytes "
+			       "in/out, rekey in %.0f s, expires in %.0f s\n",
+			       str(i, "name"), str(i, "state"), str(i, "local"), str(i, "remote"),
+			       num(i, "rekey_in"), str(c, "spi_in"), str(c, "spi_out"), num(c, "bytes_in"),
+			       num(c, "bytes_out"), num(c, "rekey_in"), num(c, "expires_in"));
+		else
+			printf("  no installed CHILD SA\n");
 	}
 }
 

@@ -196,6 +196,7 @@ static int monitor_init(const struct cfg *c)
 		.counters = mon_vici_counters,
 		.terminate = mon_vici_terminate,
 		.initiate = mon_vici_initiate,
+		.annotate = mon_vici_annotate,
 	};
 	if (!c->mon)
 		return 0;

@@ -4,6 +4,7 @@
 #include "ev.h"
 #include "gks.h"
 #include "mon.h"
+#include "mon_vici.h"
 #include "log.h"
 #include "loop.h"
 
@@ -122,6 +123,32 @@ cJSON *status_vpns_json(void)
 		cJSON_AddNumberToObject(v, "rekey_successes", (double)st.rekey_successes);
 		cJSON_AddNumberToObject(v, "seconds_since_change",
 					(double)((loop_now_us() - st.last_change_us) / 1000000u));
+		/* strongSwan's view, as of the last list-sas (at most one interval old) */
+		struct vici_child_sa ch;
+		struct vici_ike_sa ike;
+		if (mon_vici_child(st.name, &ch, &ike) == 0) {
+			char spi[16];
+			cJSON *cj = cJSON_AddObjectToObject(v, "child_sa");
+			snprintf(spi, sizeof(spi), "%08x", ch.spi_in);
+			cJSON_AddStringToObject(cj, "spi_in", spi);
+			snprintf(spi, sizeof(spi), "%08x", ch.spi_out);
+			cJSON_AddStringToObject(cj, "spi_out", spi);
+			cJSON_AddNumberToObject(cj, "bytes_in", (double)ch.bytes_in);
+			cJSON_AddNumberToObject(cj, "bytes_out", (double)ch.bytes_out);
+			cJSON_AddNumberToObject(cj, "packets_in", (double)ch.packets_in);
+			cJSON_AddNumberToObject(cj, "packets_out", (double)ch.packets_out);
+			cJSON_AddNumberToObject(cj, "rekey_in", (double)ch.rekey_time);
+			cJSON_AddNumberToObject(cj, "expires_in", (double)ch.life_time);
+			cJSON *ij = cJSON_AddObjectToObject(v, "ike_sa");
+			cJSON_AddStringToObject(ij, "name", ike.name);
+			cJSON_AddStringToObject(ij, "state", ike.state);
+			cJSON_AddStringToObject(ij, "local", ike.local_host);
+			cJSON_AddStringToObject(ij, "remote", ike.remote_host);
+			cJSON_AddNumberToObject(ij, "rekey_in", (double)ike.rekey_time);
+			cJSON_AddNumberToObject(ij, "reauth_in", (double)ike.reauth_time);
+		} else {
+			cJSON_AddNullToObject(v, "child_sa");
+		}
 		cJSON_AddItemToArray(a, v);
 	}
 	return o;

@@ -93,6 +93,8 @@ static void publish(struct mon_vpn *v, enum ev_kind kind, const char *text)
 	ev_param(&e, "misses", "%u", v->misses);
 	if (v->cfg->destination_ip)
 		ev_param(&e, "destination", "%s", v->cfg->destination_ip);
+	if (M.ops.annotate)
+		M.ops.annotate(M.arg, v, &e);
 	ev_publish(&e, "VPN %s %s", v->name, text);
 }
 

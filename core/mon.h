@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include "cfg.h"
+#include "ev.h"
 
 enum mon_state {
 	MON_DISABLED,   /* monitor off: "vpnMonitoringDisabled" */
@@ -36,6 +37,9 @@ struct mon_ops {
 	void (*terminate)(void *arg, struct mon_vpn *v);
 	/* Negotiate it again (VICI initiate; phase 1 as needed). */
 	void (*initiate)(void *arg, struct mon_vpn *v);
+	/* Adds what the backend knows (SPIs, SA lifetimes) to an event about
+	 * v before it is published; may be NULL. */
+	void (*annotate)(void *arg, struct mon_vpn *v, struct event *e);
 };
 
 struct mon_vpn_status {

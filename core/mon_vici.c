@@ -173,6 +173,21 @@ void mon_vici_terminate(void *arg GVPN_UNUSED, struct mon_vpn *v)
 	}
 }
 
+/* The child SA's SPIs and lifetimes as of the last list-sas. */
+void mon_vici_annotate(void *arg GVPN_UNUSED, struct mon_vpn *v, struct event *e)
+{
+	struct vici_child_sa c;
+	struct vici_ike_sa ike;
+	if (mon_vici_child(mon_vpn_name(v), &c, &ike) < 0)
+		return;
+	ev_param(e, "spi_in", "%08x", c.spi_in);
+	ev_param(e, "spi_out", "%08x", c.spi_out);
+	ev_param(e, "child_rekey_in", "%lld", (long long)c.rekey_time);
+	ev_param(e, "child_expires_in", "%lld", (long long)c.life_time);
+	ev_param(e, "ike_rekey_in", "%lld", (long long)ike.rekey_time);
+	ev_param(e, "remote", "%s", ike.remote_host);
+}
+
 void mon_vici_initiate(void *arg GVPN_UNUSED, struct mon_vpn *v)
 {
 	const char *name = mon_vpn_name(v);

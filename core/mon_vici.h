@@ -19,6 +19,7 @@ int mon_vici_connected(void);
 int mon_vici_counters(void *arg, struct mon_vpn *v, uint64_t *in, uint64_t *out);
 void mon_vici_terminate(void *arg, struct mon_vpn *v);
 void mon_vici_initiate(void *arg, struct mon_vpn *v);
+void mon_vici_annotate(void *arg, struct mon_vpn *v, struct event *e);
 
 /* From the last list-sas: the installed child SA named child and its IKE
  * SA (0), or -1. */

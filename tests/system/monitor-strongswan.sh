@@ -13,7 +13,7 @@
 need ip iptables swanctl
 [ -x /usr/lib/ipsec/charon ] || skip_all "strongSwan charon is not installed"
 tap_setup
-plan 16
+plan 18
 A=gvpnA$$; B=gvpnB$$
 TAP_NETNS=$A
 cleanup_more() { ip netns del $B 2>/dev/null; }
@@ -52,9 +52,13 @@ agent_write_config "\"vpn_monitor\": { \"interval\": 2, \"threshold\": 3, \"vici
                   \"destination_ip\": \"198.51.100.2\" } ] }"
 AGENT_NETNS=$A
 ok "the agent starts in namespace A" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
-vstate() { ctl --json show vpns | sed 's/.*"state":"\([a-zA-Z]*\)".*/\1/'; }
+vstate() { ctl --json show vpns | grep -o '"state":"[a-zA-Z]*"' | head -1 | cut -d'"' -f4; }
 state_is() { test "$(vstate)" = "$1"; }
 ok "the probes through the tunnel answer: up" wait_for 10 state_is up
+like "$(ctl show vpns)" "IKE SA tun ESTABLISHED 192.0.2.1 -> 192.0.2.2, rekey in [0-9]+ s; CHILD SA SPIs [0-9a-f]{8}/[0-9a-f]{8}, .*expires in [0-9]+ s" \
+	"gvpnctl show vpns has the IKE and CHILD SA lifetimes"
+like "$(ctl --json show events)" '"msgid":"TUNNEL_UP".*"spi_in":"[0-9a-f]{8}".*"child_rekey_in":"[0-9]+".*"child_expires_in":"[0-9]+".*"ike_rekey_in":"[0-9]+"' \
+	"the TUNNEL_UP event carries the SPIs and SA lifetimes"
 
 # Break the path: ESP and IKE travel in UDP 4500 (NAT-T with libipsec).
 ip netns exec $B iptables -A INPUT -p udp --dport 4500 -j DROP
