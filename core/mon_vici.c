@@ -79,6 +79,20 @@ static void on_child_updown(const char *name GVPN_UNUSED, const struct vici_msg 
 	poll_now();
 }
 
+/* ike-updown: logged; the child SAs it carries come with child-updown. */
+static void on_ike_updown(const char *name GVPN_UNUSED, const struct vici_msg *m, void *arg GVPN_UNUSED)
+{
+	const char *upv = vici_get_str(m, 0, "up");
+	struct vici_sa_list ev = { 0 };
+	const char *why = NULL;
+	if (vici_sa_list_add(&ev, m, &why) == 0)
+		for (size_t i = 0; i < ev.n; i++)
+			log_info("mon", "strongSwan: IKE SA %s (%s) %s", ev.ike[i].name, ev.ike[i].remote_host,
+				 upv && !strcmp(upv, "yes") ? "up" : "down");
+	vici_sa_list_clear(&ev);
+	poll_now();
+}
+
 static void on_state(int up, void *arg GVPN_UNUSED)
 {
 	log_info("mon", "VICI %s", up ? "connected" : "connection lost; reconnecting");
@@ -93,6 +107,7 @@ int mon_vici_init(const char *uri, unsigned interval_s)
 	if (!V.c)
 		return -1;
 	vici_register(V.c, "child-updown", on_child_updown, NULL);
+	vici_register(V.c, "ike-updown", on_ike_updown, NULL);
 	loop_timer_init(&V.poll, on_poll, NULL);
 	loop_timer_arm_ms(&V.poll, 0);
 	return 0;
