@@ -106,6 +106,8 @@ int agent_reload(struct cfg_errors *errs)
 	if ((A.cfg->gks && n->gks && strcmp(A.cfg->gks->listen, n->gks->listen)) || !A.cfg->gks != !n->gks)
 		log_warn("config", "group_vpn_server added, removed or moved: that takes effect when the agent restarts");
 	gks_reconfigure(n);
+	if (n->mon && A.cfg->mon && strcmp(n->mon->vici_socket, A.cfg->mon->vici_socket))
+		log_warn("config", "vpn_monitor.vici_socket changed: that takes effect when the agent restarts");
 	if (n->mon && !A.cfg->mon)
 		log_warn("config", "vpn_monitor added: it starts when the agent restarts");
 	else
