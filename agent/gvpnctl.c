@@ -147,6 +147,19 @@ static void print_status(const cJSON *r)
 		printf("Web:             disabled\n");
 	printf("Events:          %.0f published, %.0f kept (capacity %.0f)\n", num(e, "published"),
 	       num(e, "kept"), num(e, "capacity"));
+	const cJSON *c;
+	cJSON_ArrayForEach(c, obj(r, "syslog")) {
+		char where[320];
+		if (num(c, "port") > 0)
+			snprintf(where, sizeof(where), "%s:%.0f", str(c, "host"), num(c, "port"));
+		else
+			snprintf(where, sizeof(where), "%s", str(c, "host"));
+		printf("Syslog:          %s %s %s: %.0f sent, %.0f dropped (%.0f queue full), "
+		       "%.0f reconnects, %.0f queued\n",
+		       str(c, "transport"), where, cJSON_IsTrue(obj(c, "connected")) ? "up" : "down",
+		       num(c, "sent"), num(c, "dropped"), num(c, "dropped_queue"), num(c, "reconnects"),
+		       num(c, "queued"));
+	}
 }
 
 static void print_events(const cJSON *r)

@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "ev.h"
 #include "gks.h"
+#include "syslog_out.h"
 #include "mon.h"
 #include "mon_icmp.h"
 #include "mon_vici.h"
@@ -49,7 +50,12 @@ static void usage(FILE *to)
 
 static void log_event(const struct event *e, void *arg GVPN_UNUSED)
 {
-	log_msg(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
+	/* Events reach the local syslog in RFC 5424 form when that is on:
+	 * do not send them there twice. */
+	if (syslog_out_local())
+		log_msg_stderr(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
+	else
+		log_msg(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
 }
 
 static void print_errors(const struct cfg_errors *errs)
@@ -106,6 +112,7 @@ int agent_reload(struct cfg_errors *errs)
 	if ((A.cfg->gks && n->gks && strcmp(A.cfg->gks->listen, n->gks->listen)) || !A.cfg->gks != !n->gks)
 		log_warn("config", "group_vpn_server added, removed or moved: that takes effect when the agent restarts");
 	gks_reconfigure(n);
+	syslog_out_reconfigure(&A.cfg->syslog, &n->syslog);
 	if (n->mon && A.cfg->mon && strcmp(n->mon->vici_socket, A.cfg->mon->vici_socket))
 		log_warn("config", "vpn_monitor.vici_socket changed: that takes effect when the agent restarts");
 	if (n->mon && !A.cfg->mon)
@@ -269,8 +276,6 @@ int main(int argc, char **argv)
 		}
 		log_stderr(0);
 		log_syslog(1, cfg->syslog.facility << 3);
-	} else if (cfg->syslog.local) {
-		log_syslog(1, cfg->syslog.facility << 3);
 	}
 
 	int rc = 1;
@@ -287,6 +292,7 @@ int main(int argc, char **argv)
 		goto out_loop;
 	if (ensure_dir(cfg->agent.state_dir) < 0)
 		goto out_loop;
+	syslog_out_init(&cfg->syslog);
 	if (!foreground && cfg->agent.pid_file && write_pid_file(cfg->agent.pid_file) < 0)
 		goto out_loop;
 	if (snmp_agent_init(&cfg->snmp, cfg->agent.state_dir) < 0)
@@ -325,6 +331,7 @@ out_snmp:
 	if (!foreground && A.cfg->agent.pid_file)
 		unlink(A.cfg->agent.pid_file);
 out_loop:
+	syslog_out_fini();
 	loop_fini();
 out_ev:
 	ev_fini();

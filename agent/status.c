@@ -3,6 +3,7 @@
 #include "agent.h"
 #include "ev.h"
 #include "gks.h"
+#include "syslog_out.h"
 #include "mon.h"
 #include "mon_vici.h"
 #include "log.h"
@@ -70,6 +71,27 @@ cJSON *status_json(void)
 		cJSON_AddNumberToObject(k, "drops", (double)(g->drop_malformed + g->drop_unknown_sa +
 							      g->drop_half_open));
 		cJSON_AddNumberToObject(k, "half_open", (double)g->half_open);
+	}
+
+	cJSON *sl = cJSON_AddArrayToObject(o, "syslog");
+	for (size_t i = 0; i < syslog_out_count(); i++) {
+		const char *tr, *host;
+		long port;
+		const struct syslog_tx_stats *st;
+		if (syslog_out_get(i, &tr, &host, &port, &st) < 0)
+			continue;
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "transport", tr);
+		cJSON_AddStringToObject(j, "host", host);
+		cJSON_AddNumberToObject(j, "port", (double)port);
+		cJSON_AddBoolToObject(j, "connected", st->connected);
+		cJSON_AddNumberToObject(j, "sent", (double)st->sent);
+		cJSON_AddNumberToObject(j, "dropped", (double)st->dropped);
+		cJSON_AddNumberToObject(j, "dropped_queue", (double)st->dropped_queue);
+		cJSON_AddNumberToObject(j, "dropped_error", (double)st->dropped_error);
+		cJSON_AddNumberToObject(j, "reconnects", (double)st->reconnects);
+		cJSON_AddNumberToObject(j, "queued", (double)st->queued);
+		cJSON_AddItemToArray(sl, j);
 	}
 
 	cJSON *e = cJSON_AddObjectToObject(o, "events");

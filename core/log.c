@@ -96,6 +96,18 @@ void log_remove_sink(log_sink_fn fn, void *arg)
 			lg.sinks[i].fn = NULL;
 }
 
+static void to_stderr(int severity, const char *subsys, const char *msg)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld %s %s: %s\n", when, ts.tv_nsec / 1000000, log_level_name(severity),
+		subsys, msg);
+}
+
 void log_msg(int severity, const char *subsys, const char *fmt, ...)
 {
 	if (severity > lg.level)
@@ -106,19 +118,23 @@ void log_msg(int severity, const char *subsys, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	if (lg.to_stderr) {
-		struct timespec ts;
-		struct tm tm;
-		char when[32];
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ld %s %s: %s\n", when, ts.tv_nsec / 1000000,
-			log_level_name(severity), subsys, msg);
-	}
+	if (lg.to_stderr)
+		to_stderr(severity, subsys, msg);
 	if (lg.to_syslog)
 		syslog(severity, "%s: %s", subsys, msg);
 	for (size_t i = 0; i < LOG_MAX_SINKS; i++)
 		if (lg.sinks[i].fn)
 			lg.sinks[i].fn(severity, subsys, msg, lg.sinks[i].arg);
+}
+
+void log_msg_stderr(int severity, const char *subsys, const char *fmt, ...)
+{
+	if (severity > lg.level || !lg.to_stderr)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	to_stderr(severity, subsys, msg);
 }

@@ -29,6 +29,8 @@ int log_add_sink(log_sink_fn fn, void *arg);
 void log_remove_sink(log_sink_fn fn, void *arg);
 
 void log_msg(int severity, const char *subsys, const char *fmt, ...) GVPN_PRINTF(3, 4);
+/* The same, to stderr only (for lines another sink already carries). */
+void log_msg_stderr(int severity, const char *subsys, const char *fmt, ...) GVPN_PRINTF(3, 4);
 
 #define log_err(ss, ...)     log_msg(LOG_ERR, ss, __VA_ARGS__)
 #define log_warn(ss, ...)    log_msg(LOG_WARNING, ss, __VA_ARGS__)
