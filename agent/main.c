@@ -316,6 +316,9 @@ int main(int argc, char **argv)
 
 	ev_begin(&e, EV_AGENT_STOPPING);
 	ev_publish(&e, "gvpn-agent stopping");
+	/* Give the collectors a moment (at most 300 ms) to take the last events. */
+	for (int i = 0; i < 15 && syslog_out_pending(); i++)
+		loop_run_once(20);
 out_ctl:
 	ctl_fini();
 out_mon:

@@ -135,6 +135,14 @@ int syslog_out_local(void)
 	return O.local;
 }
 
+size_t syslog_out_pending(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < O.n; i++)
+		n += syslog_tx_stats(O.outs[i].tx)->queued;
+	return n;
+}
+
 size_t syslog_out_count(void)
 {
 	return O.n;

@@ -16,6 +16,8 @@ void syslog_out_reconfigure(const struct cfg_syslog *old, const struct cfg_syslo
 /* 1 when events go to the local syslog socket in RFC 5424 form. */
 int syslog_out_local(void);
 
+/* Messages still queued over all transports. */
+size_t syslog_out_pending(void);
 size_t syslog_out_count(void);
 /* The i-th collector (the local socket first, when on): what it is and
  * its counters; -1 past the end. */
