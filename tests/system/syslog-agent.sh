@@ -8,7 +8,7 @@ need rsyslogd openssl
 tap_setup
 netns_setup
 N=$TAP_NETNS
-plan 16
+plan 22
 T=$TAP_TMP
 UDP=20514; TCP=20601; TLS=20602; GKS=20848
 (
@@ -33,10 +33,15 @@ input(type="imtcp" address="127.0.0.1" port="$TLS" ruleset="tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"
       streamDriver.CAFile="$T/ca.pem" streamDriver.CertFile="$T/srv.pem" streamDriver.KeyFile="$T/srv.key")
 EOF2
-ip netns exec $N rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd.out" 2>&1 3>&- &
-tap_track_pid $!
 port_open() { ip netns exec $N bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-ok "rsyslogd starts in the namespace" wait_for 10 port_open $TLS
+rsyslog_start() {
+	rm -f "$T/rsyslogd.pid"
+	ip netns exec $N rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >>"$T/rsyslogd.out" 2>&1 3>&- &
+	RS_PID=$!
+	tap_track_pid $RS_PID
+	wait_for 10 port_open $TLS
+}
+ok "rsyslogd starts in the namespace" rsyslog_start
 
 ip -n $N addr add 198.51.100.2/32 dev lo
 agent_write_config "\"vpn_monitor\": { \"interval\": 2, \"threshold\": 2, \"vici_socket\": \"unix://$T/none.vici\",
@@ -45,7 +50,7 @@ agent_write_config "\"vpn_monitor\": { \"interval\": 2, \"threshold\": 2, \"vici
     \"groups\": [ { \"name\": \"g1\", \"group_id\": 1,
         \"ipsec_sa\": [ { \"name\": \"sa1\", \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } } ],
         \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] }"
-COLL="{ \"transport\": \"udp\", \"host\": \"127.0.0.1\", \"port\": $UDP }, { \"transport\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": $TCP }, { \"transport\": \"tls\", \"host\": \"127.0.0.1\", \"port\": $TLS, \"ca_file\": \"$T/ca.pem\" }"
+COLL="{ \"transport\": \"udp\", \"host\": \"127.0.0.1\", \"port\": $UDP }, { \"transport\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": $TCP, \"queue\": 5 }, { \"transport\": \"tls\", \"host\": \"127.0.0.1\", \"port\": $TLS, \"ca_file\": \"$T/ca.pem\" }"
 sed -i "s|\"syslog\": { \"local\": false }|\"syslog\": { \"local\": false, \"facility\": \"local3\", \"collectors\": [ $COLL ] }|" "$CONF"
 grep -q '"collectors"' "$CONF" || { echo "Bail out! the collectors were not written into $CONF"; exit 1; }
 cat >"$SECRETS" <<JSON
@@ -70,6 +75,20 @@ wait_for 15 state_is down                                              # TUNNEL_
 ip -n $N route del blackhole 198.51.100.2/32; ip -n $N addr add 198.51.100.2/32 dev lo
 ok "the tunnel comes back (rekey)" wait_for 15 state_is up             # TUNNEL_REKEY_SUCCEEDED
 ctl --json show events >"$T/events.json"
+
+# The collector dies for a while: the agent goes on, the TCP queue (5)
+# overflows and says so, and after a restart the agent reconnects.
+kill -TERM $RS_PID; wait $RS_PID 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do ctl reload >/dev/null; done
+ok "with the collector dead the agent keeps running and answering" ctl show status
+tcpstat() { ctl --json show status | grep -o "\"transport\":\"tcp\"[^}]*" | grep -o "\"$1\":[a-z0-9]*" | cut -d: -f2; }
+tcp_is() { test "$(tcpstat "$1")" = "$2"; }
+ok "the TCP collector is seen down" wait_for 10 tcp_is connected false
+like "$(tcpstat dropped_queue)" '^([7-9]|1[0-9])$' "the TCP queue of 5 overflowed: the drop counter says what was lost ($(tcpstat dropped_queue))"
+ok "rsyslogd restarts" rsyslog_start
+ok "the agent reconnects to the TCP collector" wait_for 30 tcp_is connected true
+ctl reload >/dev/null
+like "$(tcpstat reconnects)" '^[1-9][0-9]*$' "reconnects are counted"
 agent_stop                                                             # AGENT_STOPPING
 is "$AGENT_RC" 0 "SIGTERM: exit 0"
 sleep 1
