@@ -308,11 +308,9 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < mf.n_ike; i++)
 				n += strlen(mf.ike[i]) + 1;
 			ike_joined = xcalloc(1, n);
-			for (size_t i = 0; i < mf.n_ike; i++) {
-				if (i)
-					strcat(ike_joined, ",");
-				strcat(ike_joined, mf.ike[i]);
-			}
+			size_t off = 0;
+			for (size_t i = 0; i < mf.n_ike; i++)
+				off += (size_t)snprintf(ike_joined + off, n - off, "%s%s", i ? "," : "", mf.ike[i]);
 			ike = ike_joined;
 		}
 	}

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -31,7 +32,7 @@ static int f_probe(void *arg, struct mon_vpn *v, uint16_t seq)
 	(void)arg;
 	F.probes++;
 	F.last_seq = seq;
-	strcpy(F.last_vpn, mon_vpn_name(v));
+	snprintf(F.last_vpn, sizeof(F.last_vpn), "%s", mon_vpn_name(v));
 	return 0;
 }
 
@@ -53,10 +54,10 @@ static void on_event(const struct event *e, void *arg)
 {
 	(void)arg;
 	F.ev[e->kind]++;
-	strcpy(F.last_text, e->text);
+	snprintf(F.last_text, sizeof(F.last_text), "%s", e->text);
 }
 
-static const struct mon_ops ops = { f_probe, f_counters, f_terminate, f_initiate };
+static const struct mon_ops ops = { .probe = f_probe, .counters = f_counters, .terminate = f_terminate, .initiate = f_initiate };
 
 static struct cfg_vpn vpns[2];
 static struct cfg_mon mcfg;

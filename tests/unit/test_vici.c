@@ -437,7 +437,7 @@ static int fake_setup(void **state)
 	(void)state;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	assert_int_equal(loop_init(), 0);
-	strcpy(F.dir, "/tmp/test_vici.XXXXXX");
+	snprintf(F.dir, sizeof(F.dir), "%s", "/tmp/test_vici.XXXXXX");
 	assert_non_null(mkdtemp(F.dir));
 	snprintf(F.path, sizeof(F.path), "%s/charon.vici", F.dir);
 	str_copy(sa.sun_path, F.path, sizeof(sa.sun_path));
