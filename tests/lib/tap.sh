@@ -201,3 +201,34 @@ JSON
 	printf 'group key for tests\n' >"$TAP_TMP/k.psk"
 	chmod 600 "$TAP_TMP/k.psk"
 }
+
+# rsyslog_setup UDP_PORT TCP_PORT TLS_PORT: a CA and a server certificate
+# for 127.0.0.1 (ca.pem, srv.pem, srv.key) and a private rsyslog.conf in
+# $TAP_TMP receiving RFC 5424 on the three ports and writing
+# "%APP-NAME%|%MSGID%|%STRUCTURED-DATA%|%msg%" lines to udp.log, tcp.log
+# and tls.log. Returns 1 when openssl cannot make the certificates.
+rsyslog_setup() {
+	local T=$TAP_TMP
+	(
+		cd "$T" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=gvpn-test-ca &&
+		openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
+		printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >srv.ext &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext
+	) >"$T/openssl.log" 2>&1 || return 1
+	mkdir -p "$T/work"
+	cat >"$T/rsyslog.conf" <<CONF
+global(workDirectory="$T/work")
+module(load="imudp")
+module(load="imtcp")
+template(name="fields" type="string" string="%APP-NAME%|%MSGID%|%STRUCTURED-DATA%|%msg%\n")
+ruleset(name="udp") { action(type="omfile" file="$T/udp.log" template="fields") }
+ruleset(name="tcp") { action(type="omfile" file="$T/tcp.log" template="fields") }
+ruleset(name="tls") { action(type="omfile" file="$T/tls.log" template="fields") }
+input(type="imudp" address="127.0.0.1" port="$1" ruleset="udp")
+input(type="imtcp" address="127.0.0.1" port="$2" ruleset="tcp")
+input(type="imtcp" address="127.0.0.1" port="$3" ruleset="tls"
+      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"
+      streamDriver.CAFile="$T/ca.pem" streamDriver.CertFile="$T/srv.pem" streamDriver.KeyFile="$T/srv.key")
+CONF
+}

@@ -11,28 +11,7 @@ N=$TAP_NETNS
 plan 22
 T=$TAP_TMP
 UDP=20514; TCP=20601; TLS=20602; GKS=20848
-(
-	cd "$T" &&
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=gvpn-test-ca &&
-	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
-	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >srv.ext &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext
-) >"$T/openssl.log" 2>&1 || skip_all "openssl could not make the test certificates"
-mkdir -p "$T/work"
-cat >"$T/rsyslog.conf" <<EOF2
-global(workDirectory="$T/work")
-module(load="imudp")
-module(load="imtcp")
-template(name="fields" type="string" string="%APP-NAME%|%MSGID%|%STRUCTURED-DATA%|%msg%\n")
-ruleset(name="udp") { action(type="omfile" file="$T/udp.log" template="fields") }
-ruleset(name="tcp") { action(type="omfile" file="$T/tcp.log" template="fields") }
-ruleset(name="tls") { action(type="omfile" file="$T/tls.log" template="fields") }
-input(type="imudp" address="127.0.0.1" port="$UDP" ruleset="udp")
-input(type="imtcp" address="127.0.0.1" port="$TCP" ruleset="tcp")
-input(type="imtcp" address="127.0.0.1" port="$TLS" ruleset="tls"
-      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"
-      streamDriver.CAFile="$T/ca.pem" streamDriver.CertFile="$T/srv.pem" streamDriver.KeyFile="$T/srv.key")
-EOF2
+rsyslog_setup $UDP $TCP $TLS || skip_all "openssl could not make the test certificates"
 port_open() { ip netns exec $N bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 rsyslog_start() {
 	rm -f "$T/rsyslogd.pid"

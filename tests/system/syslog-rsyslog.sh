@@ -24,31 +24,12 @@ TCP_PORT=$(free_port tcp)
 TLS_PORT=$(free_port tcp)
 while [ "$TLS_PORT" = "$TCP_PORT" ]; do TLS_PORT=$(free_port tcp); done
 
-# ---- a CA and a server certificate for 127.0.0.1 ------------------------
-(
-	cd "$T" &&
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=gvpn-test-ca &&
-	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
-	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >srv.ext &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext &&
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 -subj /CN=other-ca
-) >"$T/openssl.log" 2>&1 || { cat "$T/openssl.log" >&2; skip_all "openssl could not make the test certificates"; }
+# ---- certificates (and one from another CA) and rsyslog's config -------
+rsyslog_setup "$UDP_PORT" "$TCP_PORT" "$TLS_PORT" &&
+	(cd "$T" && openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 \
+		-subj /CN=other-ca) >>"$T/openssl.log" 2>&1 ||
+	{ cat "$T/openssl.log" >&2; skip_all "openssl could not make the test certificates"; }
 
-mkdir -p "$T/work"
-cat >"$T/rsyslog.conf" <<EOF
-global(workDirectory="$T/work")
-module(load="imudp")
-module(load="imtcp")
-template(name="fields" type="string" string="%APP-NAME%|%MSGID%|%STRUCTURED-DATA%|%msg%\n")
-ruleset(name="udp") { action(type="omfile" file="$T/udp.log" template="fields") }
-ruleset(name="tcp") { action(type="omfile" file="$T/tcp.log" template="fields") }
-ruleset(name="tls") { action(type="omfile" file="$T/tls.log" template="fields") }
-input(type="imudp" address="127.0.0.1" port="$UDP_PORT" ruleset="udp")
-input(type="imtcp" address="127.0.0.1" port="$TCP_PORT" ruleset="tcp")
-input(type="imtcp" address="127.0.0.1" port="$TLS_PORT" ruleset="tls"
-      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"
-      streamDriver.CAFile="$T/ca.pem" streamDriver.CertFile="$T/srv.pem" streamDriver.KeyFile="$T/srv.key")
-EOF
 
 RS_PID=""
 port_open() { # tcp port listening on 127.0.0.1
