@@ -359,13 +359,15 @@ static const struct cfg_field smc_fields[] = {
 	F_ENUM_REQ("encryption_algorithm", struct cfg_smc, encryption_algorithm, cfg_enc_names),
 	F_ENUM_REQ("sig_hash_algorithm", struct cfg_smc, sig_hash_algorithm, cfg_hash_names),
 	F_INT("lifetime_seconds", struct cfg_smc, lifetime_seconds, 300, 86400, 3600),
-	F_INT("heartbeat", struct cfg_smc, heartbeat, 10, 86400, 300),
+	F_INT("heartbeat", struct cfg_smc, heartbeat, 2, 86400, 300),
 	F_INT("number_of_retransmission", struct cfg_smc, number_of_retransmission, 0, 60, 2),
 	F_INT("retransmission_period", struct cfg_smc, retransmission_period, 2, 60, 10),
 	F_STR("multicast_group", struct cfg_smc, multicast_group, NULL, check_ip),
 	F_INT("multicast_port", struct cfg_smc, multicast_port, 1, 65535, 848),
 	F_STR("multicast_interface", struct cfg_smc, multicast_interface, NULL, check_ifname),
 	F_INT("multicast_ttl", struct cfg_smc, multicast_ttl, 1, 255, 1),
+	F_BOOL("membership_rekey", struct cfg_smc, membership_rekey, 1),
+	F_INT("membership_rekey_delay", struct cfg_smc, membership_rekey_delay, 1, 3600, 10),
 	F_END
 };
 static const struct cfg_schema smc_schema = {
@@ -429,6 +431,7 @@ static const struct cfg_field gks_fields[] = {
 	F_INT("max_half_open_per_peer", struct cfg_gks, max_half_open_per_peer, 1, 10000, 16),
 	F_INT("half_open_timeout", struct cfg_gks, half_open_timeout, 5, 600, 30),
 	F_STR("debug_pcap", struct cfg_gks, debug_pcap, NULL, NULL),
+	F_STR("signing_key", struct cfg_gks, signing_key, NULL, NULL),
 	F_ARRAY("groups", struct cfg_gks, groups, n_groups, group_schema),
 	F_END
 };
@@ -826,8 +829,10 @@ struct cfg *cfg_load_text(const char *path, const char *text, size_t len, struct
 		resolve(&c->agent.secrets_file, c->dir);
 		resolve(&c->agent.pid_file, c->dir);
 		resolve(&c->web.cert_file, c->dir);
-		if (c->gks)
+		if (c->gks) {
 			resolve(&c->gks->debug_pcap, c->dir);
+			resolve(&c->gks->signing_key, c->dir);
+		}
 		resolve(&c->web.key_file, c->dir);
 		for (size_t i = 0; i < c->syslog.n_collectors; i++)
 			resolve(&c->syslog.collectors[i].ca_file, c->dir);

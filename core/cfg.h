@@ -98,6 +98,8 @@ struct cfg_smc {               /* server-member communication */
 	long multicast_port;
 	char *multicast_interface;
 	long multicast_ttl;
+	int membership_rekey;       /* rekey when membership changes (default on) */
+	long membership_rekey_delay; /* seconds of quiet before that rekey, 1-3600, 10 */
 };
 
 struct cfg_match {
@@ -147,6 +149,7 @@ struct cfg_gks {
 	long max_half_open_per_peer;   /* ... from one address */
 	long half_open_timeout;        /* seconds */
 	char *debug_pcap;      /* write decrypted messages here (debugging) */
+	char *signing_key;     /* PEM RSA key that signs pushes; NULL: state_dir/gks-signing-key.pem */
 	struct cfg_group *groups; size_t n_groups;
 };
 

@@ -839,6 +839,26 @@ struct crypto_rsa *crypto_rsa_load_private(const char *path)
 	return rsa_wrap(pkey, path);
 }
 
+int crypto_rsa_save_private(const struct crypto_rsa *k, const char *path)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	long n;
+	int rc = -1;
+
+	if (bio == NULL)
+		return -1;
+	if (PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) == 1 &&
+	    (n = BIO_get_mem_data(bio, &pem)) > 0) {
+		rc = file_write_atomic(path, pem, (size_t)n, 0600);
+		OPENSSL_cleanse(pem, (size_t)n);
+	} else {
+		log_ossl("cannot encode the RSA key for %s", path);
+	}
+	BIO_free(bio);
+	return rc;
+}
+
 struct crypto_rsa *crypto_rsa_generate(unsigned bits)
 {
 	EVP_PKEY *pkey;

@@ -137,6 +137,8 @@ struct crypto_rsa;
 struct crypto_rsa *crypto_rsa_load_private(const char *path);
 /* Generates a key (for tests and "gvpnctl"); bits >= 2048. */
 struct crypto_rsa *crypto_rsa_generate(unsigned bits);
+/* Writes the private key as unencrypted PEM, mode 0600, atomically. */
+int crypto_rsa_save_private(const struct crypto_rsa *k, const char *path);
 /* A public key from DER SubjectPublicKeyInfo (as carried in KD). */
 struct crypto_rsa *crypto_rsa_from_public_der(const uint8_t *der, size_t len);
 void crypto_rsa_free(struct crypto_rsa *k);

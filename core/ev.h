@@ -24,6 +24,13 @@ enum ev_kind {
 	EV_TUNNEL_DOWN,
 	EV_TUNNEL_REKEY_ATTEMPT,
 	EV_TUNNEL_REKEY_SUCCEEDED,
+	EV_REKEY_STARTED,         /* a GROUPKEY-PUSH rekey went out */
+	EV_REKEY_RETRANSMITTED,   /* resent to members that did not ACK */
+	EV_REKEY_SENT,            /* the rekey round ended: targeted/acked/removed */
+	EV_MEMBER_REMOVED,        /* no ACK after all retransmissions */
+	EV_KEK_REPLACED,
+	EV_TEK_REPLACED,
+	EV_HEARTBEAT_SENT,
 	EV_KIND_COUNT
 };
 

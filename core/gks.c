@@ -18,12 +18,25 @@
  * where a payload name stands for the whole payload (generic header
  * included) and _b for its body. Nothing about a member is recorded
  * before message 3 proves it holds our nonce. Half-open phase 1
- * exchanges are bounded per peer address and in total, and expire. */
+ * exchanges are bounded per peer address and in total, and expire.
+ *
+ * With server-member communication configured for a group, the server
+ * also pushes (GROUPKEY-PUSH, gdoi_push.h): rekeys every lifetime - 4 x
+ * activation-time-delay for the KEK and each TEK, on membership change
+ * (after a quiet period), on a policy added or deleted by a reload, and
+ * on demand; heartbeats every `heartbeat` seconds. Unicast: one copy per
+ * member, each member ACKs (RFC 8263); members that have not ACKed are
+ * sent the same message again every retransmission_period, and after
+ * 1 + number_of_retransmission sends without an ACK they are removed.
+ * Multicast: one copy to the group address, no ACKs. SEQ increases by
+ * one for every push of a group and is saved in the state directory
+ * before the push leaves, so it never repeats across restarts. */
 #include "config.h"
 #include "gks.h"
 #include "crypto.h"
 #include "ev.h"
 #include "gdoi.h"
+#include "gdoi_push.h"
 #include "ike.h"
 #include "log.h"
 #include "loop.h"
@@ -32,23 +45,30 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #define GKS_BUCKETS 4096
+#define GKS_MEMBER_BUCKETS 65536
 #define GKS_DONE_LINGER_S 10     /* keep an SA this long after the PULL, for retransmissions */
 #define GKS_RSA_BITS 2048
+#define GKS_HISTORY 128          /* rekey rounds remembered */
+#define GKS_DUE_SLACK_US 1000000 /* rotate keys due within this of a rekey together */
+#define GKS_SEQ_FILE "gks-seq.json"
+#define GKS_KEY_FILE "gks-signing-key.pem"
 
 struct gks_tek {
-	const struct cfg_ipsec_sa *pol;  /* in the model in force */
+	const struct cfg_ipsec_sa *pol;  /* in the model in force (current TEKs only) */
 	char name[64];                   /* the policy's name, to match it across reloads */
 	int proposal;
 	uint32_t spi;
@@ -56,28 +76,75 @@ struct gks_tek {
 	uint16_t auth_alg, key_bits;
 	uint8_t enc[32], integ[64];
 	size_t enc_len, integ_len;
+	uint32_t lifetime;               /* seconds */
+	uint64_t created_us, active_us, due_us, expires_us; /* loop clock */
 };
 
+struct gks_kek {
+	struct gdoi_kek k;
+	uint16_t alg, bits;              /* GDOI_KEK_ALG_*, key bits */
+	uint32_t lifetime;
+	uint64_t created_us, due_us, expires_us;
+};
+
+struct gks_group;
+
 struct gks_member {
-	char addr[INET6_ADDRSTRLEN + 8];   /* "a.b.c.d:port" */
+	struct gks_member *next, *prev;  /* the group's list, newest first */
+	struct gks_member *hnext;        /* G.mbucket chain, by address and port */
+	struct gks_group *group;
+	struct sockaddr_in sa;
+	char addr[INET6_ADDRSTRLEN + 8]; /* "a.b.c.d:port" */
 	char identity[64];
+	uint64_t index;                  /* a stable surrogate key (MIB row) */
 	struct timespec registered;
 	unsigned registrations;
-	struct gks_member *next;
+	uint8_t ack_key[GDOI_ACK_KEY_LEN];
+	uint32_t pending_seq;            /* push awaiting this member's ACK; 0: none */
+	unsigned sends;                  /* copies of that push sent */
+	uint32_t last_acked_seq;
+	uint64_t rekeys_sent, rekeys_acked, retransmissions;
+};
+
+struct gks_round {                       /* the rekey push in flight */
+	int active;
+	uint8_t *msg;
+	size_t len;
+	uint32_t seq;
+	int want_ack;
+	char reason[24];
+	uint64_t started_us;
+	size_t targeted, acked, removed, outstanding;
+	unsigned sends;
+	uint64_t hist_index;             /* its record in G.hist */
+};
+
+struct gks_history {
+	uint64_t index;                  /* 1, 2, ... */
+	struct timespec when;
+	long group_id;
+	char reason[24];
+	uint32_t seq;
+	size_t targeted, acked, removed;
+	uint64_t duration_us;
+	int done;
 };
 
 struct gks_group {
 	const struct cfg_group *cfg;
-	int has_kek;
-	uint8_t kek_spi[16];
-	uint8_t kek_key[32];
-	size_t kek_key_len;
-	uint16_t kek_alg, kek_bits;
+	int has_kek, has_prev_kek;
+	struct gks_kek kek, prev_kek;
 	uint32_t seq;
 	size_t n_tek;
 	struct gks_tek tek[GDOI_MAX_TEKS];
+	size_t n_old;
+	struct gks_tek old[GDOI_MAX_TEKS];
 	struct gks_member *members;
 	size_t n_members;
+	struct gks_round round;
+	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer;
+	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
+	struct timespec last_rekey;
 };
 
 enum pull_state { PULL_NONE, PULL_SENT2, PULL_DONE };
@@ -106,13 +173,19 @@ static struct {
 	const struct cfg *cfg;
 	struct ike_proposal props[IKE_MAX_PROPOSALS];
 	size_t n_props;
-	struct gks_group *groups;
+	struct gks_group **groups;
 	size_t n_groups;
 	struct gks_peer *bucket[GKS_BUCKETS];
 	struct gks_peer *all;
+	struct gks_member **mbucket;
+	uint64_t member_index;
 	struct crypto_rsa *rsa;
 	uint8_t rsa_pub[1024];
 	size_t rsa_pub_len;
+	char *seq_path;
+	cJSON *seq_doc;                  /* {"<group id>": last SEQ} as saved */
+	struct gks_history hist[GKS_HISTORY];
+	uint64_t hist_count;
 	struct pcapw *pcap;
 	struct gks_stats st;
 } G = { .fd = -1 };
@@ -122,6 +195,12 @@ static struct {
 static unsigned bucket_of(const uint8_t icky[8])
 {
 	return (unsigned)((icky[0] << 8 | icky[1]) ^ (icky[6] << 8 | icky[7])) % GKS_BUCKETS;
+}
+
+static unsigned mbucket_of(const struct sockaddr_in *sa)
+{
+	uint32_t h = ntohl(sa->sin_addr.s_addr) * 2654435761u ^ ntohs(sa->sin_port) * 40503u;
+	return (h ^ h >> 16) % GKS_MEMBER_BUCKETS;
 }
 
 static void addr_str(const struct sockaddr_in *sa, char *buf, size_t len)
@@ -147,12 +226,15 @@ static int hash_of(int h)
 	return map[h];
 }
 
-static void send_to(const struct sockaddr_in *to, const uint8_t *buf, size_t len)
+static int send_to(const struct sockaddr_in *to, const uint8_t *buf, size_t len)
 {
-	if (sendto(G.fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
-		log_warn("gks", "sendto: %s", strerror(errno));
-	else
-		G.st.tx++;
+	if (sendto(G.fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0) {
+		G.st.send_errors++;
+		log_debug("gks", "sendto: %s", strerror(errno));
+		return -1;
+	}
+	G.st.tx++;
+	return 0;
 }
 
 static void refused(const struct gks_peer *p, const char *group, const char *reason)
@@ -166,6 +248,76 @@ static void refused(const struct gks_peer *p, const char *group, const char *rea
 		ev_param(&e, "group", "%s", group);
 	ev_param(&e, "reason", "%s", reason);
 	ev_publish(&e, "registration from %s refused: %s", p->addr, reason);
+}
+
+static void spi_hex(const uint8_t *spi, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 3 <= outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%02x", spi[i]);
+}
+
+/* lifetime - 4 x ATD, the seed's rekey interval, in microseconds. */
+static uint64_t rekey_interval_us(const struct gks_group *g, uint32_t lifetime)
+{
+	long iv = (long)lifetime - 4 * g->cfg->activation_time_delay;
+	return (uint64_t)(iv > 0 ? iv : 1) * 1000000u;
+}
+
+uint64_t gks_rekey_interval(long lifetime, long atd)
+{
+	long iv = lifetime - 4 * atd;
+	return iv > 0 ? (uint64_t)iv : 1;
+}
+
+/* ---- SEQ persistence ---------------------------------------------------------------- */
+
+static void seq_load(const char *state_dir)
+{
+	free(G.seq_path);
+	cJSON_Delete(G.seq_doc);
+	G.seq_path = xasprintf("%s/%s", state_dir ? state_dir : ".", GKS_SEQ_FILE);
+	size_t len;
+	char *text = file_read_all(G.seq_path, 1 << 20, &len);
+	G.seq_doc = text ? cJSON_ParseWithLength(text, len) : NULL;
+	free(text);
+	if (!cJSON_IsObject(G.seq_doc)) {
+		if (G.seq_doc || errno != ENOENT)
+			log_warn("gks", "%s is unreadable or not a JSON object; SEQ numbers start over "
+					"from the largest of each group's pushes seen in this run", G.seq_path);
+		cJSON_Delete(G.seq_doc);
+		G.seq_doc = cJSON_CreateObject();
+	}
+}
+
+static uint32_t seq_saved(long group_id)
+{
+	char k[16];
+	snprintf(k, sizeof(k), "%ld", group_id);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(G.seq_doc, k);
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 4294967296.0
+		       ? (uint32_t)v->valuedouble : 0;
+}
+
+/* The next SEQ of g, saved before anyone sees it. */
+static uint32_t seq_next(struct gks_group *g)
+{
+	g->seq++;
+	char k[16];
+	snprintf(k, sizeof(k), "%ld", g->cfg->group_id);
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(G.seq_doc, k);
+	if (v)
+		cJSON_SetNumberValue(v, g->seq);
+	else
+		cJSON_AddNumberToObject(G.seq_doc, k, g->seq);
+	char *text = cJSON_Print(G.seq_doc);
+	if (file_write_atomic(G.seq_path, text, strlen(text), 0600) < 0) {
+		G.st.seq_save_errors++;
+		log_err("gks", "cannot save SEQ %u of group %s to %s: %s", g->seq, g->cfg->name,
+			G.seq_path, strerror(errno));
+	}
+	free(text);
+	return g->seq;
 }
 
 /* ---- keys -------------------------------------------------------------------- */
@@ -190,9 +342,13 @@ static const struct esp_suite esp_suites[] = {
 	{ GDOI_ESP_DES, 0, 8, GDOI_AUTH_HMAC_MD5, 16 },
 };
 
-static int new_tek(struct gks_tek *t, const struct cfg_ipsec_sa *pol)
+/* activate_after_us: 0 for a TEK members use at once (first keys),
+ * 2 x ATD for one pushed by a rekey. */
+static int new_tek(const struct gks_group *g, struct gks_tek *t, const struct cfg_ipsec_sa *pol,
+		   uint64_t activate_after_us)
 {
 	const struct esp_suite *s = &esp_suites[pol->proposal];
+	uint64_t now = loop_now_us();
 	memset(t, 0, sizeof(*t));
 	t->pol = pol;
 	str_copy(t->name, pol->name, sizeof(t->name));
@@ -202,6 +358,11 @@ static int new_tek(struct gks_tek *t, const struct cfg_ipsec_sa *pol)
 	t->auth_alg = s->auth;
 	t->enc_len = s->enc_len;
 	t->integ_len = s->integ_len;
+	t->lifetime = (uint32_t)pol->lifetime_seconds;
+	t->created_us = now;
+	t->active_us = now + activate_after_us;
+	t->due_us = now + rekey_interval_us(g, t->lifetime);
+	t->expires_us = now + (uint64_t)t->lifetime * 1000000u;
 	do {
 		if (crypto_random(&t->spi, sizeof(t->spi)) < 0)
 			return -1;
@@ -209,30 +370,39 @@ static int new_tek(struct gks_tek *t, const struct cfg_ipsec_sa *pol)
 	return crypto_random(t->enc, t->enc_len) | crypto_random(t->integ, t->integ_len);
 }
 
-static int new_kek(struct gks_group *g)
+static int new_kek(struct gks_group *g, struct gks_kek *k)
 {
 	const struct cfg_smc *smc = g->cfg->smc;
 	unsigned bits;
-	int cipher = cipher_of(smc->encryption_algorithm, &bits);
-	g->kek_alg = cipher == CRYPTO_CIPHER_AES ? GDOI_KEK_ALG_AES :
-		     cipher == CRYPTO_CIPHER_3DES ? GDOI_KEK_ALG_3DES : GDOI_KEK_ALG_DES;
-	g->kek_bits = (uint16_t)(bits ? bits : cipher == CRYPTO_CIPHER_3DES ? 192 : 64);
-	g->kek_key_len = crypto_cipher_key_len(cipher, bits);
-	g->has_kek = 1;
-	if (crypto_cipher_weak(cipher) || smc->sig_hash_algorithm <= CFG_HASH_SHA1)
+	uint64_t now = loop_now_us();
+	memset(k, 0, sizeof(*k));
+	k->k.cipher = cipher_of(smc->encryption_algorithm, &bits);
+	k->k.key_bits = bits;
+	k->alg = k->k.cipher == CRYPTO_CIPHER_AES ? GDOI_KEK_ALG_AES :
+		 k->k.cipher == CRYPTO_CIPHER_3DES ? GDOI_KEK_ALG_3DES : GDOI_KEK_ALG_DES;
+	k->bits = (uint16_t)(bits ? bits : k->k.cipher == CRYPTO_CIPHER_3DES ? 192 : 64);
+	k->k.key_len = crypto_cipher_key_len(k->k.cipher, bits);
+	k->lifetime = (uint32_t)smc->lifetime_seconds;
+	k->created_us = now;
+	k->due_us = now + rekey_interval_us(g, k->lifetime);
+	k->expires_us = now + (uint64_t)k->lifetime * 1000000u;
+	if (crypto_cipher_weak(k->k.cipher) || smc->sig_hash_algorithm <= CFG_HASH_SHA1)
 		log_warn("gks", "group %s: server-member communication uses weak algorithms (%s, %s)",
 			 g->cfg->name, cfg_enum_name(cfg_enc_names, smc->encryption_algorithm),
 			 cfg_enum_name(cfg_hash_names, smc->sig_hash_algorithm));
-	return crypto_random(g->kek_spi, sizeof(g->kek_spi)) | crypto_random(g->kek_key, g->kek_key_len);
+	return crypto_random(k->k.spi, sizeof(k->k.spi)) | crypto_random(k->k.key, k->k.key_len);
 }
 
 static int group_keys(struct gks_group *g)
 {
-	if (g->cfg->smc && new_kek(g) < 0)
-		return -1;
+	if (g->cfg->smc) {
+		if (new_kek(g, &g->kek) < 0)
+			return -1;
+		g->has_kek = 1;
+	}
 	g->n_tek = g->cfg->n_ipsec_sa < GDOI_MAX_TEKS ? g->cfg->n_ipsec_sa : GDOI_MAX_TEKS;
 	for (size_t i = 0; i < g->n_tek; i++) {
-		if (new_tek(&g->tek[i], &g->cfg->ipsec_sa[i]) < 0)
+		if (new_tek(g, &g->tek[i], &g->cfg->ipsec_sa[i], 0) < 0)
 			return -1;
 		if (g->cfg->ipsec_sa[i].proposal >= 5)
 			log_warn("gks", "group %s: ipsec_sa %s uses a weak proposal (%s)", g->cfg->name,
@@ -270,13 +440,20 @@ static void prefix_ident(const char *prefix, uint16_t port, struct gdoi_ident *i
 	}
 }
 
-static void build_sa(const struct gks_group *g, struct gdoi_sa *sa)
+static uint32_t remaining_s(uint64_t expires_us)
+{
+	uint64_t now = loop_now_us();
+	return expires_us > now ? (uint32_t)((expires_us - now + 999999u) / 1000000u) : 0;
+}
+
+/* The group's policy. ack_requested: the KEK_ACK_REQUESTED value (0: none). */
+static void build_sa(const struct gks_group *g, struct gdoi_sa *sa, int ack_requested)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->doi = GDOI_DOI;
 	sa->situation = 0;
 	const struct cfg_smc *smc = g->cfg->smc;
-	if (g->has_kek) {
+	if (g->has_kek && smc) {
 		struct gdoi_sa_kek *k = &sa->kek;
 		sa->has_kek = 1;
 		k->protocol = IPPROTO_UDP;
@@ -287,20 +464,17 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa)
 		k->dst.type = ISAKMP_ID_IPV4_ADDR;
 		k->dst.port = (uint16_t)(smc->communication_type == CFG_COMM_MULTICAST ? smc->multicast_port
 											 : GDOI_PORT);
-		if (smc->multicast_group)
+		if (smc->communication_type == CFG_COMM_MULTICAST && smc->multicast_group)
 			inet_pton(AF_INET, smc->multicast_group, k->dst.data);
 		k->dst.len = 4;
-		memcpy(k->spi, g->kek_spi, 16);
-		k->alg = g->kek_alg;
-		k->key_bits = g->kek_bits;
-		k->lifetime = (uint32_t)smc->lifetime_seconds;
+		memcpy(k->spi, g->kek.k.spi, 16);
+		k->alg = g->kek.alg;
+		k->key_bits = g->kek.bits;
+		k->lifetime = remaining_s(g->kek.expires_us);
 		k->sig_hash = (uint16_t)(smc->sig_hash_algorithm + 1); /* md5 = 1 ... sha-512 = 5 */
 		k->sig_alg = GDOI_SIG_ALG_RSA;
-		k->sig_key_bits = GKS_RSA_BITS;
-		/* RFC 8263 acknowledgements come with GROUPKEY-PUSH; the
-		 * KEK_ACK_REQUESTED number and values are not yet confirmed from
-		 * the RFC text, so the attribute is not sent. */
-		k->ack_requested = 0;
+		k->sig_key_bits = (uint16_t)(crypto_rsa_size(G.rsa) * 8);
+		k->ack_requested = ack_requested;
 	}
 	sa->n_tek = g->n_tek;
 	for (size_t i = 0; i < g->n_tek; i++) {
@@ -314,7 +488,7 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa)
 		s->spi = t->spi;
 		s->auth_alg = t->auth_alg;
 		s->key_bits = t->key_bits;
-		s->lifetime = (uint32_t)t->pol->lifetime_seconds;
+		s->lifetime = remaining_s(t->expires_us);
 		s->encap = GDOI_ENCAP_TUNNEL;
 	}
 	sa->has_gap = 1;
@@ -340,10 +514,10 @@ static void build_kd(const struct gks_group *g, struct gdoi_kd *kd)
 	if (g->has_kek && kd->n < GDOI_MAX_KEYPKTS) {
 		struct gdoi_keypkt *k = &kd->k[kd->n++];
 		k->type = GDOI_KD_KEK;
-		memcpy(k->spi, g->kek_spi, 16);
+		memcpy(k->spi, g->kek.k.spi, 16);
 		k->spi_len = 16;
-		memcpy(k->alg_key, g->kek_key, g->kek_key_len);
-		k->alg_key_len = g->kek_key_len;
+		memcpy(k->alg_key, g->kek.k.key, g->kek.k.key_len);
+		k->alg_key_len = g->kek.k.key_len;
 		memcpy(k->sig_key, G.rsa_pub, G.rsa_pub_len);
 		k->sig_key_len = G.rsa_pub_len;
 	}
@@ -357,6 +531,472 @@ static void pcap_hook(void *arg, const uint8_t *msg, size_t len, int inbound)
 		pcapw_udp(G.pcap, peer, &G.local, msg, len);
 	else
 		pcapw_udp(G.pcap, &G.local, peer, msg, len);
+}
+
+/* ---- history ------------------------------------------------------------------------ */
+
+static struct gks_history *history_add(const struct gks_group *g, const char *reason, uint32_t seq)
+{
+	struct gks_history *h = &G.hist[G.hist_count % GKS_HISTORY];
+	memset(h, 0, sizeof(*h));
+	h->index = ++G.hist_count;
+	clock_gettime(CLOCK_REALTIME, &h->when);
+	h->group_id = g->cfg->group_id;
+	str_copy(h->reason, reason, sizeof(h->reason));
+	h->seq = seq;
+	return h;
+}
+
+/* ---- members ---------------------------------------------------------------------- */
+
+static struct gks_member *member_find(const struct sockaddr_in *sa)
+{
+	for (struct gks_member *m = G.mbucket[mbucket_of(sa)]; m; m = m->hnext)
+		if (m->sa.sin_addr.s_addr == sa->sin_addr.s_addr && m->sa.sin_port == sa->sin_port)
+			return m;
+	return NULL;
+}
+
+static void round_member_gone(struct gks_group *g, struct gks_member *m)
+{
+	if (g->round.active && m->pending_seq == g->round.seq && g->round.outstanding)
+		g->round.outstanding--;
+	m->pending_seq = 0;
+}
+
+/* Unlinks and frees m. */
+static void member_free(struct gks_member *m)
+{
+	struct gks_group *g = m->group;
+	round_member_gone(g, m);
+	struct gks_member **pp = &G.mbucket[mbucket_of(&m->sa)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = m->hnext;
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		g->members = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	g->n_members--;
+	OPENSSL_cleanse(m, sizeof(*m));
+	free(m);
+}
+
+static void free_members(struct gks_group *g)
+{
+	while (g->members)
+		member_free(g->members);
+}
+
+static void membership_changed(struct gks_group *g)
+{
+	const struct cfg_smc *smc = g->cfg->smc;
+	if (smc && smc->membership_rekey)
+		loop_timer_arm_ms(&g->member_timer, (uint64_t)smc->membership_rekey_delay * 1000u);
+}
+/* ---- GROUPKEY-PUSH ------------------------------------------------------------------ */
+
+static void schedule_rekey(struct gks_group *g);
+
+/* Sends a sealed push to the group: each member (unicast) or the
+ * group's multicast address. Returns the number of copies sent. */
+static size_t send_multicast(const struct gks_group *g, const uint8_t *msg, size_t len)
+{
+	const struct cfg_smc *smc = g->cfg->smc;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)smc->multicast_port) };
+	if (!smc->multicast_group || inet_pton(AF_INET, smc->multicast_group, &to.sin_addr) != 1)
+		return 0;
+	struct ip_mreqn mr = { 0 };
+	if (smc->multicast_interface) {
+		mr.imr_ifindex = (int)if_nametoindex(smc->multicast_interface);
+		if (!mr.imr_ifindex)
+			log_warn("gks", "group %s: multicast interface %s: %s", g->cfg->name,
+				 smc->multicast_interface, strerror(errno));
+	}
+	int ttl = (int)smc->multicast_ttl;
+	if (setsockopt(G.fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) < 0 ||
+	    setsockopt(G.fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0)
+		log_warn("gks", "group %s: multicast options: %s", g->cfg->name, strerror(errno));
+	return send_to(&to, msg, len) == 0;
+}
+
+/* Builds HDR*, SEQ, SA [, KD], SIG sealed under kek. */
+static int build_push(const struct gks_group *g, const struct gks_kek *kek, uint32_t seq, int with_kd,
+		      int ack, struct gdoi_buf *b)
+{
+	struct gdoi_sa sa;
+	build_sa(g, &sa, ack ? GDOI_ACK_REQUESTED_SHA256 : 0);
+	gdoi_push_hdr(b, &kek->k);
+	gdoi_put_seq(b, seq);
+	gdoi_put_sa(b, &sa);
+	if (with_kd) {
+		struct gdoi_kd kd;
+		build_kd(g, &kd);
+		gdoi_put_kd(b, &kd);
+		gdoi_kd_wipe(&kd);
+	}
+	if (G.pcap) { /* the plaintext, for tshark; the wire copy is encrypted */
+		gdoi_finish(b);
+		pcapw_udp(G.pcap, &G.local, &G.local, b->data, b->len);
+	}
+	return gdoi_push_seal(b, &kek->k, G.rsa, hash_of(g->cfg->smc->sig_hash_algorithm));
+}
+
+static void round_end(struct gks_group *g)
+{
+	struct gks_round *r = &g->round;
+	if (!r->active)
+		return;
+	loop_timer_cancel(&g->retx_timer);
+	uint64_t dur = loop_now_us() - r->started_us;
+	struct gks_history *h = r->hist_index ? &G.hist[(r->hist_index - 1) % GKS_HISTORY] : NULL;
+	if (h && h->index == r->hist_index) {
+		h->acked = r->acked;
+		h->removed = r->removed;
+		h->duration_us = dur;
+		h->done = 1;
+	}
+	struct event e;
+	ev_begin(&e, EV_REKEY_SENT);
+	ev_param(&e, "group", "%ld", g->cfg->group_id);
+	ev_param(&e, "reason", "%s", r->reason);
+	ev_param(&e, "seq", "%u", r->seq);
+	ev_param(&e, "transport", "%s", r->want_ack ? "unicast" : "multicast");
+	ev_param(&e, "targeted", "%zu", r->targeted);
+	ev_param(&e, "acked", "%zu", r->acked);
+	ev_param(&e, "removed", "%zu", r->removed);
+	ev_param(&e, "duration_ms", "%.1f", (double)dur / 1000.0);
+	ev_publish(&e, "rekey SEQ %u of group %s (%ld): %zu member%s targeted, %zu acknowledged, %zu removed, "
+		   "%.1f ms", r->seq, g->cfg->name, g->cfg->group_id, r->targeted, r->targeted == 1 ? "" : "s",
+		   r->acked, r->removed, (double)dur / 1000.0);
+	free(r->msg);
+	memset(r, 0, sizeof(*r));
+}
+
+static void round_check(struct gks_group *g)
+{
+	if (g->round.active && !g->round.outstanding)
+		round_end(g);
+}
+
+/* A rekey: new keys as the reason asks, then (with server-member
+ * communication) a push to the members. rotate: 1 all keys, 0 only
+ * those due. */
+static void rekey(struct gks_group *g, const char *reason, int rotate)
+{
+	const struct cfg_smc *smc = g->cfg->smc;
+	uint64_t now = loop_now_us();
+	uint64_t atd2 = 2u * (uint64_t)g->cfg->activation_time_delay * 1000000u;
+	int kek_rotated = 0;
+	char a[40], b[40];
+	if (g->has_kek && smc && (rotate || g->kek.due_us <= now + GKS_DUE_SLACK_US)) {
+		struct gks_kek nk;
+		if (new_kek(g, &nk) == 0) {
+			g->prev_kek = g->kek;
+			g->has_prev_kek = 1;
+			g->kek = nk;
+			kek_rotated = 1;
+			spi_hex(g->prev_kek.k.spi, 16, a, sizeof(a));
+			spi_hex(g->kek.k.spi, 16, b, sizeof(b));
+			struct event e;
+			ev_begin(&e, EV_KEK_REPLACED);
+			ev_param(&e, "group", "%ld", g->cfg->group_id);
+			ev_param(&e, "old_spi", "%s", a);
+			ev_param(&e, "new_spi", "%s", b);
+			ev_param(&e, "reason", "%s", reason);
+			ev_publish(&e, "group %s (%ld): KEK %s replaced by %s (%s)", g->cfg->name, g->cfg->group_id,
+				   a, b, reason);
+		}
+	}
+	for (size_t i = 0; i < g->n_tek; i++) {
+		struct gks_tek *t = &g->tek[i];
+		if (!rotate && t->due_us > now + GKS_DUE_SLACK_US)
+			continue;
+		struct gks_tek nt;
+		if (new_tek(g, &nt, t->pol, smc ? atd2 : 0) < 0)
+			continue;
+		/* The old key stays in use until the new one activates, then
+		 * lingers as "old" until its lifetime ends. */
+		if (g->n_old == GDOI_MAX_TEKS) {
+			memmove(&g->old[0], &g->old[1], sizeof(g->old[0]) * (GDOI_MAX_TEKS - 1));
+			g->n_old--;
+		}
+		g->old[g->n_old] = *t;
+		g->old[g->n_old].pol = NULL;
+		g->n_old++;
+		*t = nt;
+		struct event e;
+		ev_begin(&e, EV_TEK_REPLACED);
+		ev_param(&e, "group", "%ld", g->cfg->group_id);
+		ev_param(&e, "policy", "%s", t->name);
+		ev_param(&e, "old_spi", "0x%08x", g->old[g->n_old - 1].spi);
+		ev_param(&e, "new_spi", "0x%08x", t->spi);
+		ev_param(&e, "reason", "%s", reason);
+		ev_publish(&e, "group %s (%ld): TEK %s 0x%08x replaced by 0x%08x (%s)", g->cfg->name,
+			   g->cfg->group_id, t->name, g->old[g->n_old - 1].spi, t->spi, reason);
+	}
+	g->rekeys++;
+	clock_gettime(CLOCK_REALTIME, &g->last_rekey);
+	schedule_rekey(g);
+	if (!smc || !g->has_kek)
+		return; /* members pick the new keys up when they reregister */
+
+	int unicast = smc->communication_type == CFG_COMM_UNICAST;
+	struct gks_round *r = &g->round;
+	if (r->active) /* a new rekey supersedes the one in flight: report it as it stands */
+		round_end(g);
+	uint32_t seq = seq_next(g);
+	struct gdoi_buf buf;
+	gdoi_buf_init(&buf);
+	/* A new KEK travels under the one members hold. */
+	if (build_push(g, kek_rotated ? &g->prev_kek : &g->kek, seq, 1, unicast, &buf) < 0) {
+		log_err("gks", "group %s: cannot build the rekey push", g->cfg->name);
+		gdoi_buf_free(&buf);
+		return;
+	}
+	r->active = 1;
+	r->msg = xmalloc(buf.len);
+	memcpy(r->msg, buf.data, buf.len);
+	r->len = buf.len;
+	gdoi_buf_free(&buf);
+	r->seq = seq;
+	r->want_ack = unicast;
+	str_copy(r->reason, reason, sizeof(r->reason));
+	r->started_us = loop_now_us();
+	r->sends = 1;
+	r->targeted = g->n_members;
+	struct gks_history *h = history_add(g, reason, seq);
+	h->targeted = r->targeted;
+	r->hist_index = h->index;
+	g->pushes++;
+	G.st.rekeys_sent++;
+	if (unicast) {
+		for (struct gks_member *m = g->members; m; m = m->next) {
+			m->pending_seq = seq;
+			m->sends = 1;
+			m->rekeys_sent++;
+			r->outstanding++;
+			send_to(&m->sa, r->msg, r->len);
+		}
+	} else {
+		send_multicast(g, r->msg, r->len);
+		for (struct gks_member *m = g->members; m; m = m->next)
+			m->rekeys_sent++;
+	}
+	struct event e;
+	ev_begin(&e, EV_REKEY_STARTED);
+	ev_param(&e, "group", "%ld", g->cfg->group_id);
+	ev_param(&e, "reason", "%s", reason);
+	ev_param(&e, "seq", "%u", seq);
+	ev_param(&e, "transport", "%s", unicast ? "unicast" : "multicast");
+	ev_param(&e, "targeted", "%zu", r->targeted);
+	ev_publish(&e, "group %s (%ld): rekey SEQ %u (%s) sent %s to %zu member%s", g->cfg->name,
+		   g->cfg->group_id, seq, reason, unicast ? "unicast" : "multicast", r->targeted,
+		   r->targeted == 1 ? "" : "s");
+	if (unicast && r->outstanding)
+		loop_timer_arm_ms(&g->retx_timer, (uint64_t)smc->retransmission_period * 1000u);
+	else
+		round_end(g);
+}
+
+static void remove_member(struct gks_group *g, struct gks_member *m, unsigned sends)
+{
+	G.st.members_removed++;
+	g->removed++;
+	log_warn("gks", "member %s (%s) of group %s removed: no ACK of SEQ %u after %u sends", m->addr,
+		 m->identity, g->cfg->name, m->pending_seq, sends);
+	struct event e;
+	ev_begin(&e, EV_MEMBER_REMOVED);
+	ev_param(&e, "group", "%ld", g->cfg->group_id);
+	ev_param(&e, "member", "%s", m->addr);
+	ev_param(&e, "identity", "%s", m->identity);
+	ev_param(&e, "seq", "%u", m->pending_seq);
+	ev_param(&e, "sends", "%u", sends);
+	ev_param(&e, "reason", "no ACK");
+	ev_publish(&e, "member %s (%s) removed from group %s (%ld): no ACK of SEQ %u after %u sends", m->addr,
+		   m->identity, g->cfg->name, g->cfg->group_id, m->pending_seq, sends);
+	member_free(m);
+	membership_changed(g);
+}
+
+static void on_retx_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct gks_group *g = arg;
+	struct gks_round *r = &g->round;
+	const struct cfg_smc *smc = g->cfg->smc;
+	if (!r->active || !smc)
+		return;
+	unsigned max_sends = 1u + (unsigned)smc->number_of_retransmission;
+	size_t resent = 0, removed = 0;
+	for (struct gks_member *m = g->members, *next; m; m = next) {
+		next = m->next;
+		if (m->pending_seq != r->seq)
+			continue;
+		if (m->sends >= max_sends) {
+			remove_member(g, m, max_sends);
+			r->removed++;
+			removed++;
+			continue;
+		}
+		m->sends++;
+		m->retransmissions++;
+		g->retransmissions++;
+		G.st.retransmissions++;
+		resent++;
+		send_to(&m->sa, r->msg, r->len);
+	}
+	if (resent) {
+		r->sends++;
+		struct event e;
+		ev_begin(&e, EV_REKEY_RETRANSMITTED);
+		ev_param(&e, "group", "%ld", g->cfg->group_id);
+		ev_param(&e, "seq", "%u", r->seq);
+		ev_param(&e, "members", "%zu", resent);
+		ev_param(&e, "send", "%u", r->sends);
+		ev_publish(&e, "group %s (%ld): rekey SEQ %u sent again (copy %u of %u) to %zu member%s without an ACK",
+			   g->cfg->name, g->cfg->group_id, r->seq, r->sends, max_sends, resent,
+			   resent == 1 ? "" : "s");
+		loop_timer_arm_ms(&g->retx_timer, (uint64_t)smc->retransmission_period * 1000u);
+	}
+	round_check(g);
+}
+
+static void on_ack(const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+{
+	uint8_t spi[16];
+	uint32_t seq;
+	struct gdoi_id id;
+	if (gdoi_ack_parse(msg, len, spi, &seq, &id) < 0) {
+		G.st.drop_malformed++;
+		return;
+	}
+	struct gks_member *m = member_find(from);
+	struct gks_group *g = m ? m->group : NULL;
+	if (!g || !g->has_kek ||
+	    (memcmp(spi, g->kek.k.spi, 16) && (!g->has_prev_kek || memcmp(spi, g->prev_kek.k.spi, 16)))) {
+		G.st.drop_ack_unknown++;
+		return;
+	}
+	if (gdoi_ack_verify(msg, len, m->ack_key) < 0) {
+		G.st.drop_ack_bad++;
+		log_info("gks", "ACK from %s with a HASH that does not verify: dropped", m->addr);
+		return;
+	}
+	G.st.acks++;
+	if (seq > m->last_acked_seq)
+		m->last_acked_seq = seq;
+	if (!m->pending_seq || seq != m->pending_seq) {
+		G.st.acks_duplicate++;
+		return;
+	}
+	m->pending_seq = 0;
+	m->rekeys_acked++;
+	struct gks_round *r = &g->round;
+	if (r->active && seq == r->seq) {
+		r->acked++;
+		if (r->outstanding)
+			r->outstanding--;
+		round_check(g);
+	}
+}
+
+static void on_rekey_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	rekey(arg, "scheduled", 0);
+}
+
+static void on_member_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	rekey(arg, "membership-change", 1);
+}
+
+static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct gks_group *g = arg;
+	const struct cfg_smc *smc = g->cfg->smc;
+	if (!smc || !g->has_kek)
+		return;
+	loop_timer_arm_ms(&g->hb_timer, (uint64_t)smc->heartbeat * 1000u);
+	uint32_t seq = seq_next(g);
+	struct gdoi_buf b;
+	gdoi_buf_init(&b);
+	if (build_push(g, &g->kek, seq, 0, 0, &b) < 0) {
+		gdoi_buf_free(&b);
+		return;
+	}
+	size_t sent = 0;
+	if (smc->communication_type == CFG_COMM_UNICAST) {
+		for (struct gks_member *m = g->members; m; m = m->next)
+			sent += send_to(&m->sa, b.data, b.len) == 0;
+	} else {
+		sent = send_multicast(g, b.data, b.len);
+	}
+	gdoi_buf_free(&b);
+	g->heartbeats++;
+	G.st.heartbeats++;
+	struct event e;
+	ev_begin(&e, EV_HEARTBEAT_SENT);
+	ev_param(&e, "group", "%ld", g->cfg->group_id);
+	ev_param(&e, "seq", "%u", seq);
+	ev_param(&e, "copies", "%zu", sent);
+	ev_publish(&e, "group %s (%ld): heartbeat SEQ %u, %zu cop%s", g->cfg->name, g->cfg->group_id, seq, sent,
+		   sent == 1 ? "y" : "ies");
+}
+
+/* Arms the rekey timer for the first KEK or TEK due. */
+static void schedule_rekey(struct gks_group *g)
+{
+	uint64_t due = UINT64_MAX;
+	if (g->has_kek && g->cfg->smc && g->kek.due_us < due)
+		due = g->kek.due_us;
+	for (size_t i = 0; i < g->n_tek; i++)
+		if (g->tek[i].due_us < due)
+			due = g->tek[i].due_us;
+	if (due == UINT64_MAX)
+		loop_timer_cancel(&g->rekey_timer);
+	else
+		loop_timer_arm_at(&g->rekey_timer, due);
+}
+
+static void start_heartbeats(struct gks_group *g)
+{
+	if (g->cfg->smc && g->has_kek)
+		loop_timer_arm_ms(&g->hb_timer, (uint64_t)g->cfg->smc->heartbeat * 1000u);
+	else
+		loop_timer_cancel(&g->hb_timer);
+}
+
+static struct gks_group *group_new(const struct cfg_group *cg)
+{
+	struct gks_group *g = xcalloc(1, sizeof(*g));
+	g->cfg = cg;
+	loop_timer_init(&g->rekey_timer, on_rekey_timer, g);
+	loop_timer_init(&g->retx_timer, on_retx_timer, g);
+	loop_timer_init(&g->hb_timer, on_hb_timer, g);
+	loop_timer_init(&g->member_timer, on_member_timer, g);
+	uint32_t saved = seq_saved(cg->group_id);
+	g->seq = saved;
+	return g;
+}
+
+static void group_free(struct gks_group *g)
+{
+	if (!g)
+		return;
+	loop_timer_cancel(&g->rekey_timer);
+	loop_timer_cancel(&g->retx_timer);
+	loop_timer_cancel(&g->hb_timer);
+	loop_timer_cancel(&g->member_timer);
+	if (g->round.active) {
+		free(g->round.msg);
+		g->round.active = 0;
+	}
+	free_members(g);
+	OPENSSL_cleanse(g, sizeof(*g));
+	free(g);
 }
 
 /* ---- peers ---------------------------------------------------------------------- */
@@ -458,7 +1098,7 @@ static const char *psk_candidate(void *arg GVPN_UNUSED, const struct sockaddr *p
 	size_t seen = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t g = 0; g < G.n_groups; g++) {
-			const struct cfg_group *cg = G.groups[g].cfg;
+			const struct cfg_group *cg = G.groups[g]->cfg;
 			for (size_t m = 0; m < cg->n_members; m++) {
 				const struct cfg_member *mem = &cg->members[m];
 				int hit = pass == 0 ? mem->address && cfg_addr_match(mem->address, a)
@@ -506,8 +1146,8 @@ static struct gks_group *group_by_id(const struct gdoi_id *id, uint32_t *gid)
 				      (uint32_t)id->data[2] << 8 | id->data[3]
 			    : (uint32_t)id->data[0] << 8 | id->data[1];
 	for (size_t i = 0; i < G.n_groups; i++)
-		if ((uint32_t)G.groups[i].cfg->group_id == *gid)
-			return &G.groups[i];
+		if ((uint32_t)G.groups[i]->cfg->group_id == *gid)
+			return G.groups[i];
 	return NULL;
 }
 
@@ -592,7 +1232,7 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	crypto_random(p->nr, sizeof(p->nr));
 
 	struct gdoi_sa sa;
-	build_sa(g, &sa);
+	build_sa(g, &sa, 0);
 	put_pull_hdr(p, out);
 	size_t hash_at = out->len;
 	uint8_t zero[CRYPTO_MAX_HASH] = { 0 };
@@ -610,18 +1250,35 @@ static void register_member(struct gks_peer *p)
 {
 	struct gks_group *g = p->group;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->ike.peer;
-	char key[sizeof(((struct gks_member *)0)->addr)];
-	snprintf(key, sizeof(key), "%s:%u", p->addr, ntohs(sin->sin_port));
-	struct gks_member *m;
-	for (m = g->members; m && strcmp(m->addr, key); m = m->next)
-		;
+	struct gks_member *m = member_find(sin);
+	int is_new = 0;
+	if (m && m->group != g) { /* the same socket now registers for another group */
+		struct gks_group *og = m->group;
+		member_free(m);
+		membership_changed(og);
+		m = NULL;
+	}
 	if (!m) {
 		m = xcalloc(1, sizeof(*m));
-		str_copy(m->addr, key, sizeof(m->addr));
+		m->sa = *sin;
+		m->group = g;
+		m->index = ++G.member_index;
+		snprintf(m->addr, sizeof(m->addr), "%s:%u", p->addr, ntohs(sin->sin_port));
+		unsigned b = mbucket_of(sin);
+		m->hnext = G.mbucket[b];
+		G.mbucket[b] = m;
 		m->next = g->members;
+		if (g->members)
+			g->members->prev = m;
 		g->members = m;
 		g->n_members++;
+		is_new = 1;
 	}
+	/* A reregistration starts afresh: no push is awaited from it. */
+	round_member_gone(g, m);
+	m->sends = 0;
+	m->last_acked_seq = g->seq;
+	gdoi_ack_key(p->ike.keys.skeyid_a, p->ike.keys.hash_len, p->ike.icky, p->ike.rcky, m->ack_key);
 	const struct gdoi_id *id = &p->ike.id_peer;
 	size_t n = id->len < sizeof(m->identity) - 1 ? id->len : sizeof(m->identity) - 1;
 	for (size_t i = 0; i < n; i++)
@@ -643,6 +1300,8 @@ static void register_member(struct gks_peer *p)
 	ev_param(&e, "seq", "%u", g->seq);
 	ev_publish(&e, "member %s (%s) registered to group %s (%ld) with %s", p->addr, m->identity,
 		   g->cfg->name, g->cfg->group_id, suite);
+	if (is_new)
+		membership_changed(g);
 }
 
 static int pull_msg3(struct gks_peer *p, const struct gdoi_chain *c, const uint8_t *chain,
@@ -788,6 +1447,10 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 		G.st.drop_malformed++;
 		return;
 	}
+	if (h.exchange == GDOI_EXCH_PUSH_ACK) {
+		on_ack(msg, len, from);
+		return;
+	}
 	static const uint8_t zero[8];
 	struct gks_peer *p = peer_find(&h);
 	if (p && ((struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr != from->sin_addr.s_addr)
@@ -852,16 +1515,6 @@ static void load_proposals(const struct cfg_gks *k)
 	}
 }
 
-static void free_members(struct gks_group *g)
-{
-	while (g->members) {
-		struct gks_member *m = g->members;
-		g->members = m->next;
-		free(m);
-	}
-	g->n_members = 0;
-}
-
 static int open_socket(const char *listen)
 {
 	char host[INET6_ADDRSTRLEN + 1];
@@ -878,11 +1531,57 @@ static int open_socket(const char *listen)
 		log_err("gks", "cannot listen on udp %s: %s", listen, strerror(errno));
 		return -1;
 	}
-	int sz = 4 << 20;
+	int sz = 8 << 20;
 	setsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(G.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	G.h = loop_fd_add(G.fd, EPOLLIN, on_readable, NULL);
 	return G.h ? 0 : -1;
+}
+
+/* The signing key: the configured file, or one kept in the state
+ * directory and created on first start (like an SSH host key). */
+static int load_signing_key(const struct cfg *c)
+{
+	const char *conf = c->gks->signing_key;
+	char *path = conf ? xstrdup(conf) : xasprintf("%s/%s", c->agent.state_dir ? c->agent.state_dir : ".",
+						      GKS_KEY_FILE);
+	struct stat st;
+	int rc = -1;
+	if (stat(path, &st) == 0) {
+		if (st.st_mode & 077)
+			log_warn("gks", "signing key %s is readable by group or others (mode %04o); chmod 600 it",
+				 path, (unsigned)(st.st_mode & 07777));
+		G.rsa = crypto_rsa_load_private(path);
+		if (G.rsa)
+			rc = 0;
+	} else if (conf) {
+		log_err("gks", "signing_key %s: %s; create one with: openssl genpkey -algorithm RSA "
+			       "-pkeyopt rsa_keygen_bits:2048 -out %s && chmod 600 %s",
+			path, strerror(errno), path, path);
+	} else {
+		G.rsa = crypto_rsa_generate(GKS_RSA_BITS);
+		if (G.rsa && crypto_rsa_save_private(G.rsa, path) == 0) {
+			log_notice("gks", "created the push signing key %s (RSA %d bits)", path, GKS_RSA_BITS);
+			rc = 0;
+		} else {
+			log_err("gks", "cannot create the push signing key %s", path);
+		}
+	}
+	if (rc == 0 && crypto_rsa_size(G.rsa) * 8 < 2048) {
+		log_err("gks", "signing key %s has %zu bits; 2048 at least", path, crypto_rsa_size(G.rsa) * 8);
+		rc = -1;
+	}
+	G.rsa_pub_len = sizeof(G.rsa_pub);
+	if (rc == 0 && crypto_rsa_public_der(G.rsa, G.rsa_pub, &G.rsa_pub_len) < 0)
+		rc = -1;
+	free(path);
+	return rc;
+}
+
+static void group_start(struct gks_group *g)
+{
+	schedule_rekey(g);
+	start_heartbeats(g);
 }
 
 int gks_init(const struct cfg *c)
@@ -890,26 +1589,25 @@ int gks_init(const struct cfg *c)
 	if (!c->gks)
 		return 0;
 	G.cfg = c;
+	G.mbucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.mbucket));
 	load_proposals(c->gks);
-	G.rsa = crypto_rsa_generate(GKS_RSA_BITS);
-	G.rsa_pub_len = sizeof(G.rsa_pub);
-	if (!G.rsa || crypto_rsa_public_der(G.rsa, G.rsa_pub, &G.rsa_pub_len) < 0) {
-		log_err("gks", "cannot create the server's RSA key");
+	seq_load(c->agent.state_dir);
+	if (load_signing_key(c) < 0)
 		return -1;
-	}
-	G.n_groups = c->gks->n_groups;
-	G.groups = xcalloc(G.n_groups ? G.n_groups : 1, sizeof(*G.groups));
-	for (size_t i = 0; i < G.n_groups; i++) {
-		G.groups[i].cfg = &c->gks->groups[i];
-		if (group_keys(&G.groups[i]) < 0) {
-			log_err("gks", "cannot create keys for group %s", c->gks->groups[i].name);
-			return -1;
-		}
-	}
 	if (c->gks->debug_pcap)
 		G.pcap = pcapw_open(c->gks->debug_pcap);
 	if (open_socket(c->gks->listen) < 0)
 		return -1;
+	G.n_groups = c->gks->n_groups;
+	G.groups = xcalloc(G.n_groups ? G.n_groups : 1, sizeof(*G.groups));
+	for (size_t i = 0; i < G.n_groups; i++) {
+		struct gks_group *g = G.groups[i] = group_new(&c->gks->groups[i]);
+		if (group_keys(g) < 0) {
+			log_err("gks", "cannot create keys for group %s", g->cfg->name);
+			return -1;
+		}
+		group_start(g);
+	}
 	log_info("gks", "group key server on udp %s: %zu group%s", c->gks->listen, G.n_groups,
 		 G.n_groups == 1 ? "" : "s");
 	return 0;
@@ -920,89 +1618,153 @@ void gks_fini(void)
 	while (G.all)
 		peer_free(G.all);
 	for (size_t i = 0; i < G.n_groups; i++)
-		free_members(&G.groups[i]);
-	if (G.groups)
-		OPENSSL_cleanse(G.groups, G.n_groups * sizeof(*G.groups));
+		group_free(G.groups[i]);
 	free(G.groups);
+	free(G.mbucket);
 	if (G.h)
 		loop_fd_del(G.h);
 	if (G.fd >= 0)
 		close(G.fd);
 	crypto_rsa_free(G.rsa);
 	pcapw_close(G.pcap);
+	free(G.seq_path);
+	cJSON_Delete(G.seq_doc);
+	OPENSSL_cleanse(&G, sizeof(G));
 	memset(&G, 0, sizeof(G));
 	G.fd = -1;
 }
 
+/* Moves a group to its new model. Returns 1 when its policies (TEKs)
+ * were added or deleted, so the members need a rekey. */
+static int group_update(struct gks_group *g, const struct cfg_group *cg)
+{
+	const struct cfg_smc *os = g->cfg->smc, *ns = cg->smc;
+	int changed = 0;
+	g->cfg = cg;
+	/* Server-member communication configured (or its type changed):
+	 * the seed clears the membership list. */
+	if (ns && (!os || os->communication_type != ns->communication_type)) {
+		if (g->n_members)
+			log_notice("gks", "group %s: server-member communication %s: membership list of %zu cleared",
+				   cg->name, os ? "changed" : "configured", g->n_members);
+		if (g->round.active)
+			round_end(g);
+		free_members(g);
+	}
+	if (!ns) {
+		if (g->round.active)
+			round_end(g);
+		g->has_kek = g->has_prev_kek = 0;
+		OPENSSL_cleanse(&g->kek, sizeof(g->kek));
+	} else if (!g->has_kek) {
+		new_kek(g, &g->kek);
+		g->has_kek = 1;
+	} else {
+		unsigned bits;
+		int cipher = cipher_of(ns->encryption_algorithm, &bits);
+		if (cipher != g->kek.k.cipher || bits != g->kek.k.key_bits) {
+			/* The new KEK reaches members under the old one. */
+			g->kek.due_us = 0;
+			changed = 1;
+		} else {
+			g->kek.lifetime = (uint32_t)ns->lifetime_seconds;
+			g->kek.due_us = g->kek.created_us + rekey_interval_us(g, g->kek.lifetime);
+			g->kek.expires_us = g->kek.created_us + (uint64_t)g->kek.lifetime * 1000000u;
+		}
+	}
+	struct gks_tek keep[GDOI_MAX_TEKS];
+	size_t n = 0;
+	for (size_t t = 0; t < cg->n_ipsec_sa && n < GDOI_MAX_TEKS; t++) {
+		const struct cfg_ipsec_sa *pol = &cg->ipsec_sa[t];
+		size_t k;
+		for (k = 0; k < g->n_tek; k++)
+			if (!strcmp(g->tek[k].name, pol->name) && g->tek[k].proposal == pol->proposal)
+				break;
+		if (k < g->n_tek) {
+			keep[n] = g->tek[k];
+			keep[n].pol = pol;
+			g->tek[k].name[0] = '\0'; /* taken */
+		} else {
+			new_tek(g, &keep[n], pol, ns ? 2u * (uint64_t)cg->activation_time_delay * 1000000u : 0);
+			changed = 1;
+		}
+		n++;
+	}
+	for (size_t k = 0; k < g->n_tek; k++)
+		if (g->tek[k].name[0]) { /* a policy deleted */
+			changed = 1;
+			if (g->n_old < GDOI_MAX_TEKS) {
+				g->old[g->n_old] = g->tek[k];
+				g->old[g->n_old++].pol = NULL;
+			}
+		}
+	OPENSSL_cleanse(g->tek, sizeof(g->tek));
+	memcpy(g->tek, keep, n * sizeof(keep[0]));
+	OPENSSL_cleanse(keep, sizeof(keep));
+	g->n_tek = n;
+	return changed;
+}
+
 /* Moves live state to the groups of a new model: a group is the same
- * group when its group_id is, a TEK policy the same when its name is;
- * they keep their keys, SEQ and members. New groups and policies get
- * fresh keys; removed ones are dropped. (Rekeys for these changes come
- * with GROUPKEY-PUSH.) Registrations in flight keep a pointer to their
- * group, so those are restarted by the member. */
+ * group when its group_id is, a TEK policy the same when its name and
+ * proposal are; they keep their keys, SEQ and members. New groups and
+ * policies get fresh keys; removed ones are dropped. A policy added or
+ * deleted rekeys the group's members (the seed's "group SA changed"). */
 void gks_reconfigure(const struct cfg *c)
 {
 	if (!G.cfg || !c->gks)
 		return;
 	size_t n = c->gks->n_groups;
-	struct gks_group *ng = xcalloc(n ? n : 1, sizeof(*ng));
+	struct gks_group **ng = xcalloc(n ? n : 1, sizeof(*ng));
+	int *policy_changed = xcalloc(n ? n : 1, sizeof(int));
 	for (size_t j = 0; j < n; j++) {
-		struct gks_group *g = &ng[j], *old = NULL;
-		g->cfg = &c->gks->groups[j];
-		for (size_t i = 0; i < G.n_groups && !old; i++)
-			if (G.groups[i].cfg && G.groups[i].cfg->group_id == g->cfg->group_id)
-				old = &G.groups[i];
-		if (!old || (!old->has_kek && g->cfg->smc)) {
-			group_keys(g);
-			if (old) {
-				g->members = old->members;
-				g->n_members = old->n_members;
-				g->seq = old->seq;
-				old->members = NULL;
-				old->cfg = NULL;
+		const struct cfg_group *cg = &c->gks->groups[j];
+		for (size_t i = 0; i < G.n_groups && !ng[j]; i++)
+			if (G.groups[i] && G.groups[i]->cfg->group_id == cg->group_id) {
+				ng[j] = G.groups[i];
+				G.groups[i] = NULL;
 			}
+		if (ng[j]) {
+			policy_changed[j] = group_update(ng[j], cg);
+		} else {
+			ng[j] = group_new(cg);
+			group_keys(ng[j]);
+		}
+	}
+	/* Registrations in flight for a group that is gone are dropped. */
+	for (size_t i = 0; i < G.n_groups; i++) {
+		if (!G.groups[i])
 			continue;
+		for (struct gks_peer *p = G.all, *next; p; p = next) {
+			next = p->all_next;
+			if (p->group == G.groups[i])
+				peer_free(p);
 		}
-		g->has_kek = old->has_kek && g->cfg->smc;
-		memcpy(g->kek_spi, old->kek_spi, sizeof(g->kek_spi));
-		memcpy(g->kek_key, old->kek_key, sizeof(g->kek_key));
-		g->kek_key_len = old->kek_key_len;
-		g->kek_alg = old->kek_alg;
-		g->kek_bits = old->kek_bits;
-		g->seq = old->seq;
-		g->members = old->members;
-		g->n_members = old->n_members;
-		old->members = NULL;
-		old->cfg = NULL;
-		for (size_t t = 0; t < g->cfg->n_ipsec_sa && g->n_tek < GDOI_MAX_TEKS; t++) {
-			const struct cfg_ipsec_sa *pol = &g->cfg->ipsec_sa[t];
-			struct gks_tek *tek = &g->tek[g->n_tek++];
-			size_t k;
-			for (k = 0; k < old->n_tek; k++)
-				if (!strcmp(old->tek[k].name, pol->name) && old->tek[k].proposal == pol->proposal)
-					break;
-			if (k < old->n_tek) {
-				*tek = old->tek[k];
-				tek->pol = pol;
-			} else {
-				new_tek(tek, pol);
-			}
-		}
+		group_free(G.groups[i]);
 	}
-	/* Registrations in flight name their group by pointer: drop them. */
-	for (struct gks_peer *p = G.all, *next; p; p = next) {
-		next = p->all_next;
-		if (p->group)
-			peer_free(p);
-	}
-	for (size_t i = 0; i < G.n_groups; i++)
-		free_members(&G.groups[i]);
-	OPENSSL_cleanse(G.groups, G.n_groups * sizeof(*G.groups));
 	free(G.groups);
 	G.groups = ng;
 	G.n_groups = n;
 	G.cfg = c;
 	load_proposals(c->gks);
+	for (size_t j = 0; j < n; j++) {
+		group_start(ng[j]);
+		if (policy_changed[j])
+			rekey(ng[j], "policy-change", 0);
+	}
+	free(policy_changed);
+}
+
+int gks_rekey_group(long group_id)
+{
+	for (size_t i = 0; i < G.n_groups; i++) {
+		struct gks_group *g = G.groups[i];
+		if (g->cfg->group_id != group_id)
+			continue;
+		rekey(g, "manual", 1);
+		return g->cfg->smc ? (int)g->seq : 0;
+	}
+	return -1;
 }
 
 const struct gks_stats *gks_stats(void)
@@ -1014,9 +1776,11 @@ size_t gks_member_count(void)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < G.n_groups; i++)
-		n += G.groups[i].n_members;
+		n += G.groups[i]->n_members;
 	return n;
 }
+
+/* ---- JSON ------------------------------------------------------------------------------ */
 
 static void add_time(cJSON *o, const char *k, const struct timespec *ts)
 {
@@ -1027,39 +1791,151 @@ static void add_time(cJSON *o, const char *k, const struct timespec *ts)
 	cJSON_AddStringToObject(o, k, buf);
 }
 
+static double secs_until(uint64_t when_us)
+{
+	uint64_t now = loop_now_us();
+	return when_us > now ? (double)((when_us - now) / 1000000u) : 0;
+}
+
+static const char *member_state(const struct gks_group *g, const struct gks_member *m)
+{
+	if (!g->cfg->smc)
+		return "registered";
+	if (g->cfg->smc->communication_type == CFG_COMM_MULTICAST)
+		return "registered";
+	return m->pending_seq ? "ack-pending" : "active";
+}
+
+static cJSON *member_json(const struct gks_group *g, const struct gks_member *m)
+{
+	cJSON *mj = cJSON_CreateObject();
+	char a[INET6_ADDRSTRLEN];
+	addr_str(&m->sa, a, sizeof(a));
+	cJSON_AddNumberToObject(mj, "index", (double)m->index);
+	cJSON_AddNumberToObject(mj, "group_id", (double)g->cfg->group_id);
+	cJSON_AddStringToObject(mj, "address", a);
+	cJSON_AddNumberToObject(mj, "port", ntohs(m->sa.sin_port));
+	cJSON_AddStringToObject(mj, "identity", m->identity);
+	add_time(mj, "registered", &m->registered);
+	cJSON_AddNumberToObject(mj, "registrations", m->registrations);
+	cJSON_AddStringToObject(mj, "state", member_state(g, m));
+	cJSON_AddNumberToObject(mj, "last_acked_seq", m->last_acked_seq);
+	cJSON_AddNumberToObject(mj, "rekeys_sent", (double)m->rekeys_sent);
+	cJSON_AddNumberToObject(mj, "rekeys_acked", (double)m->rekeys_acked);
+	cJSON_AddNumberToObject(mj, "retransmissions", (double)m->retransmissions);
+	return mj;
+}
+
+cJSON *gks_members_json(long group_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(o, "members");
+	int found = 0;
+	for (size_t i = 0; i < G.n_groups; i++) {
+		const struct gks_group *g = G.groups[i];
+		if (group_id && g->cfg->group_id != group_id)
+			continue;
+		found = 1;
+		for (const struct gks_member *m = g->members; m; m = m->next)
+			cJSON_AddItemToArray(arr, member_json(g, m));
+	}
+	if (group_id && !found) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *tek_json(const struct gks_tek *t, const char *status)
+{
+	cJSON *tj = cJSON_CreateObject();
+	char spi[16];
+	snprintf(spi, sizeof(spi), "0x%08x", t->spi);
+	cJSON_AddStringToObject(tj, "name", t->name);
+	cJSON_AddStringToObject(tj, "spi", spi);
+	cJSON_AddStringToObject(tj, "proposal", cfg_enum_name(cfg_proposal_names, t->proposal));
+	cJSON_AddStringToObject(tj, "status", status);
+	cJSON_AddNumberToObject(tj, "lifetime", t->lifetime);
+	cJSON_AddNumberToObject(tj, "remaining", secs_until(t->expires_us));
+	return tj;
+}
+
+static cJSON *kek_json(const struct gks_group *g)
+{
+	cJSON *k = cJSON_CreateObject();
+	char spi[40];
+	spi_hex(g->kek.k.spi, 16, spi, sizeof(spi));
+	cJSON_AddStringToObject(k, "spi", spi);
+	cJSON_AddStringToObject(k, "algorithm", crypto_cipher_name(g->kek.k.cipher, g->kek.k.key_bits));
+	cJSON_AddStringToObject(k, "sig_hash", cfg_enum_name(cfg_hash_names, g->cfg->smc->sig_hash_algorithm));
+	cJSON_AddNumberToObject(k, "sig_key_bits", (double)crypto_rsa_size(G.rsa) * 8);
+	cJSON_AddNumberToObject(k, "lifetime", g->kek.lifetime);
+	cJSON_AddNumberToObject(k, "remaining", secs_until(g->kek.expires_us));
+	cJSON_AddNumberToObject(k, "next_rekey", secs_until(g->kek.due_us));
+	return k;
+}
+
+static cJSON *group_json(const struct gks_group *g, int sa_detail)
+{
+	cJSON *j = cJSON_CreateObject();
+	const struct cfg_smc *smc = g->cfg->smc;
+	cJSON_AddStringToObject(j, "name", g->cfg->name);
+	cJSON_AddNumberToObject(j, "group_id", (double)g->cfg->group_id);
+	cJSON_AddNumberToObject(j, "seq", g->seq);
+	cJSON_AddNumberToObject(j, "members", (double)g->n_members);
+	cJSON_AddNumberToObject(j, "activation_time_delay", (double)g->cfg->activation_time_delay);
+	cJSON_AddStringToObject(j, "communication", !smc ? "none" : cfg_enum_name(cfg_comm_type_names,
+										  smc->communication_type));
+	if (smc) {
+		cJSON_AddNumberToObject(j, "heartbeat", (double)smc->heartbeat);
+		cJSON_AddNumberToObject(j, "number_of_retransmission", (double)smc->number_of_retransmission);
+		cJSON_AddNumberToObject(j, "retransmission_period", (double)smc->retransmission_period);
+		if (smc->communication_type == CFG_COMM_MULTICAST && smc->multicast_group) {
+			cJSON_AddStringToObject(j, "multicast_group", smc->multicast_group);
+			cJSON_AddNumberToObject(j, "multicast_port", (double)smc->multicast_port);
+		}
+	}
+	cJSON_AddNumberToObject(j, "next_rekey", loop_timer_armed(&g->rekey_timer)
+							  ? (double)(loop_timer_remaining_us(&g->rekey_timer) / 1000000u)
+							  : -1);
+	cJSON_AddNumberToObject(j, "rekeys", (double)g->rekeys);
+	cJSON_AddNumberToObject(j, "pushes", (double)g->pushes);
+	cJSON_AddNumberToObject(j, "heartbeats", (double)g->heartbeats);
+	cJSON_AddNumberToObject(j, "retransmissions", (double)g->retransmissions);
+	cJSON_AddNumberToObject(j, "members_removed", (double)g->removed);
+	if (g->rekeys)
+		add_time(j, "last_rekey", &g->last_rekey);
+	if (g->round.active) {
+		cJSON *r = cJSON_AddObjectToObject(j, "rekey_in_flight");
+		cJSON_AddNumberToObject(r, "seq", g->round.seq);
+		cJSON_AddStringToObject(r, "reason", g->round.reason);
+		cJSON_AddNumberToObject(r, "targeted", (double)g->round.targeted);
+		cJSON_AddNumberToObject(r, "acked", (double)g->round.acked);
+		cJSON_AddNumberToObject(r, "outstanding", (double)g->round.outstanding);
+		cJSON_AddNumberToObject(r, "sends", g->round.sends);
+	}
+	if (g->has_kek && smc)
+		cJSON_AddItemToObject(j, "kek", kek_json(g));
+	cJSON *teks = cJSON_AddArrayToObject(j, "teks");
+	uint64_t now = loop_now_us();
+	for (size_t t = 0; t < g->n_tek; t++) {
+		cJSON *tj = tek_json(&g->tek[t], now < g->tek[t].active_us ? "new" : "inUse");
+		cJSON_AddNumberToObject(tj, "next_rekey", secs_until(g->tek[t].due_us));
+		cJSON_AddItemToArray(teks, tj);
+	}
+	if (sa_detail)
+		for (size_t t = 0; t < g->n_old; t++)
+			if (g->old[t].expires_us > now)
+				cJSON_AddItemToArray(teks, tek_json(&g->old[t], "old"));
+	return j;
+}
+
 cJSON *gks_status_json(void)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *gs = cJSON_AddArrayToObject(o, "groups");
-	for (size_t i = 0; i < G.n_groups; i++) {
-		const struct gks_group *g = &G.groups[i];
-		cJSON *j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "name", g->cfg->name);
-		cJSON_AddNumberToObject(j, "group_id", (double)g->cfg->group_id);
-		cJSON_AddNumberToObject(j, "seq", g->seq);
-		cJSON_AddNumberToObject(j, "members", (double)g->n_members);
-		cJSON *ms = cJSON_AddArrayToObject(j, "registered_members");
-		for (const struct gks_member *m = g->members; m; m = m->next) {
-			cJSON *mj = cJSON_CreateObject();
-			cJSON_AddStringToObject(mj, "address", m->addr);
-			cJSON_AddStringToObject(mj, "identity", m->identity);
-			add_time(mj, "registered", &m->registered);
-			cJSON_AddNumberToObject(mj, "registrations", m->registrations);
-			cJSON_AddItemToArray(ms, mj);
-		}
-		cJSON *teks = cJSON_AddArrayToObject(j, "teks");
-		for (size_t t = 0; t < g->n_tek; t++) {
-			cJSON *tj = cJSON_CreateObject();
-			char spi[16];
-			snprintf(spi, sizeof(spi), "0x%08x", g->tek[t].spi);
-			cJSON_AddStringToObject(tj, "name", g->tek[t].pol->name);
-			cJSON_AddStringToObject(tj, "spi", spi);
-			cJSON_AddStringToObject(tj, "proposal",
-						cfg_enum_name(cfg_proposal_names, g->tek[t].pol->proposal));
-			cJSON_AddItemToArray(teks, tj);
-		}
-		cJSON_AddItemToArray(gs, j);
-	}
+	for (size_t i = 0; i < G.n_groups; i++)
+		cJSON_AddItemToArray(gs, group_json(G.groups[i], 0));
 	const struct gks_stats *s = &G.st;
 	cJSON *st = cJSON_AddObjectToObject(o, "stats");
 	cJSON_AddNumberToObject(st, "registrations", (double)s->registrations);
@@ -1070,5 +1946,46 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "expired", (double)s->expired);
 	cJSON_AddNumberToObject(st, "half_open", (double)s->half_open);
 	cJSON_AddNumberToObject(st, "phase1_sas", (double)s->sas);
+	cJSON_AddNumberToObject(st, "rekeys_sent", (double)s->rekeys_sent);
+	cJSON_AddNumberToObject(st, "retransmissions", (double)s->retransmissions);
+	cJSON_AddNumberToObject(st, "heartbeats", (double)s->heartbeats);
+	cJSON_AddNumberToObject(st, "acks", (double)s->acks);
+	cJSON_AddNumberToObject(st, "acks_duplicate", (double)s->acks_duplicate);
+	cJSON_AddNumberToObject(st, "drop_ack_unknown", (double)s->drop_ack_unknown);
+	cJSON_AddNumberToObject(st, "drop_ack_bad", (double)s->drop_ack_bad);
+	cJSON_AddNumberToObject(st, "members_removed", (double)s->members_removed);
+	cJSON_AddNumberToObject(st, "send_errors", (double)s->send_errors);
+	cJSON_AddNumberToObject(st, "seq_save_errors", (double)s->seq_save_errors);
 	return o;
+}
+
+cJSON *gks_sa_json(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *gs = cJSON_AddArrayToObject(o, "groups");
+	for (size_t i = 0; i < G.n_groups; i++)
+		cJSON_AddItemToArray(gs, group_json(G.groups[i], 1));
+	return o;
+}
+
+cJSON *gks_history_json(void)
+{
+	cJSON *arr = cJSON_CreateArray();
+	uint64_t first = G.hist_count > GKS_HISTORY ? G.hist_count - GKS_HISTORY : 0;
+	for (uint64_t i = first; i < G.hist_count; i++) {
+		const struct gks_history *h = &G.hist[i % GKS_HISTORY];
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddNumberToObject(j, "index", (double)h->index);
+		add_time(j, "time", &h->when);
+		cJSON_AddNumberToObject(j, "group_id", (double)h->group_id);
+		cJSON_AddStringToObject(j, "reason", h->reason);
+		cJSON_AddNumberToObject(j, "seq", h->seq);
+		cJSON_AddNumberToObject(j, "targeted", (double)h->targeted);
+		cJSON_AddNumberToObject(j, "acked", (double)h->acked);
+		cJSON_AddNumberToObject(j, "removed", (double)h->removed);
+		cJSON_AddBoolToObject(j, "done", h->done);
+		cJSON_AddNumberToObject(j, "duration_ms", (double)h->duration_us / 1000.0);
+		cJSON_AddItemToArray(arr, j);
+	}
+	return arr;
 }

@@ -18,6 +18,16 @@ struct gks_stats {
 	uint64_t expired;            /* half-open exchanges that timed out */
 	uint64_t half_open;          /* now */
 	uint64_t sas;                /* phase 1 SAs now */
+	uint64_t rekeys_sent;        /* rekey pushes (one per group and rekey) */
+	uint64_t retransmissions;    /* unicast copies sent again for want of an ACK */
+	uint64_t heartbeats;         /* heartbeat pushes */
+	uint64_t acks;               /* ACKs that verified */
+	uint64_t acks_duplicate;     /* ... of a push already acknowledged */
+	uint64_t drop_ack_unknown;   /* ACKs from no member, or for no KEK of its group */
+	uint64_t drop_ack_bad;       /* ACKs whose HASH does not verify */
+	uint64_t members_removed;    /* members removed for want of ACKs */
+	uint64_t send_errors;        /* sendto failures */
+	uint64_t seq_save_errors;    /* SEQ numbers that could not be saved */
 };
 
 /* Starts the server for c->gks (nothing when NULL). The model must stay
@@ -28,8 +38,24 @@ void gks_fini(void);
 void gks_reconfigure(const struct cfg *c);
 
 const struct gks_stats *gks_stats(void);
-/* {"groups": [...]} with members, KEK and TEKs (no key material). */
+/* {"groups": [...], "stats": {...}}: per group its KEK and TEKs with
+ * lifetimes, SEQ, next rekey and counters (no key material). */
 cJSON *gks_status_json(void);
+/* The same groups with old TEKs too ("show sa"). */
+cJSON *gks_sa_json(void);
+/* {"members": [...]} of one group (0: all); NULL when there is no such group. */
+cJSON *gks_members_json(long group_id);
+/* The last rekey rounds, oldest first. */
+cJSON *gks_history_json(void);
 size_t gks_member_count(void);
+
+/* Rekeys a group now (new KEK and TEKs, pushed when server-member
+ * communication is configured). Returns the push's SEQ, 0 when keys were
+ * replaced without a push, -1 for no such group. */
+int gks_rekey_group(long group_id);
+
+/* lifetime - 4 x activation_time_delay (at least 1): the seed's rekey
+ * interval in seconds. */
+uint64_t gks_rekey_interval(long lifetime, long atd);
 
 #endif

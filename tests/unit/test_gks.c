@@ -1,0 +1,753 @@
+/* test_gks.c: the key server's rekey lifecycle with a fake clock.
+ *
+ * The server (core/gks.c) runs in this process on a loopback port with
+ * the loop clock replaced, so a 3540 s rekey interval passes in a
+ * moment. Members register for real (core/gm.c: Main Mode and
+ * GROUPKEY-PULL over loopback); then the test takes a member's socket
+ * over: it binds the member's address and port itself, opens the pushes
+ * with the KEK and server key the member received, and decides when (and
+ * whether) to acknowledge. Events are captured from the bus. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "crypto.h"
+#include "ev.h"
+#include "gdoi_push.h"
+#include "gks.h"
+#include "gm.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define S 1000000ull
+
+static uint64_t now_us;
+static uint64_t fake_clock(void) { return now_us; }
+
+static char dir[64];
+static int port;
+
+/* ---- events ------------------------------------------------------------------ */
+
+#define MAX_EV 512
+static struct event evs[MAX_EV];
+static size_t n_evs;
+
+static void on_event(const struct event *e, void *arg)
+{
+	(void)arg;
+	if (n_evs < MAX_EV)
+		evs[n_evs++] = *e;
+}
+
+static size_t count_ev(enum ev_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < n_evs; i++)
+		n += evs[i].kind == k;
+	return n;
+}
+
+static const struct event *last_ev(enum ev_kind k)
+{
+	for (size_t i = n_evs; i-- > 0;)
+		if (evs[i].kind == k)
+			return &evs[i];
+	return NULL;
+}
+
+static const char *param(const struct event *e, const char *name)
+{
+	const char *v = e ? ev_get_param(e, name) : NULL;
+	return v ? v : "";
+}
+
+/* ---- config ------------------------------------------------------------------- */
+
+static int pick_port(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(sa);
+	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(fd, (struct sockaddr *)&sa, &l);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* smc: the server_member_communication object's members, or NULL for none.
+ * extra_sa: a second ipsec_sa. */
+static struct cfg *make_cfg(const char *smc, long atd, long tek_life, int extra_sa)
+{
+	char path[128], text[4096], smc_obj[1024] = "";
+	snprintf(path, sizeof(path), "%s/secrets.json", dir);
+	const char *sec = "{ \"psk\": { \"k\": \"unit test group key\" } }";
+	file_write_atomic(path, sec, strlen(sec), 0600);
+	if (smc)
+		snprintf(smc_obj, sizeof(smc_obj), "\"server_member_communication\": { %s },", smc);
+	snprintf(text, sizeof(text),
+		 "{ \"agent\": { \"state_dir\": \"%s\", \"secrets_file\": \"%s/secrets.json\" },"
+		 "  \"snmp\": { \"enabled\": false }, \"web\": { \"enabled\": false },"
+		 "  \"syslog\": { \"local\": false },"
+		 "  \"group_vpn_server\": { \"listen\": \"127.0.0.1:%d\","
+		 "    \"ike_proposals\": [ { \"dh_group\": \"ecp-256\" } ],"
+		 "    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1, \"activation_time_delay\": %ld, %s"
+		 "      \"ipsec_sa\": [ { \"name\": \"sa1\", \"lifetime_seconds\": %ld,"
+		 "                      \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } }%s ],"
+		 "      \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] } }",
+		 dir, dir, port, atd, smc_obj, tek_life,
+		 extra_sa ? ", { \"name\": \"sa2\", \"match\": { \"source\": \"10.3.0.0/16\", \"destination\": \"10.4.0.0/16\" } }"
+			  : "");
+	struct cfg_errors errs;
+	cfg_errors_init(&errs);
+	snprintf(path, sizeof(path), "%s/gvpn-agent.json", dir);
+	struct cfg *c = cfg_load_text(path, text, strlen(text), &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		print_error("%s\n", errs.msg[i]);
+	cfg_errors_free(&errs);
+	assert_non_null(c);
+	return c;
+}
+
+#define UNICAST(extra) "\"communication_type\": \"unicast\", \"encryption_algorithm\": \"aes-256-cbc\"," \
+		       "\"sig_hash_algorithm\": \"sha-256\"" extra
+
+/* ---- the loop --------------------------------------------------------------------- */
+
+/* Runs socket events (real) without moving the fake clock. */
+static void pump(int rounds)
+{
+	for (int i = 0; i < rounds; i++)
+		loop_run_once(2);
+}
+
+/* Moves the clock to t, firing timers in order, with socket events in between. */
+static void advance_to(uint64_t t)
+{
+	for (;;) {
+		pump(3);
+		uint64_t d = loop_next_deadline_us();
+		if (d == UINT64_MAX || d > t)
+			break;
+		if (d > now_us)
+			now_us = d;
+		loop_run_timers();
+	}
+	now_us = t;
+	loop_run_timers();
+	pump(3);
+}
+
+/* ---- members ---------------------------------------------------------------------- */
+
+struct tmember {
+	int fd;
+	struct sockaddr_in local;
+	struct gdoi_kek kek;
+	struct crypto_rsa *server_key;
+	int sig_hash;
+	uint8_t ack_key[GDOI_ACK_KEY_LEN];
+	struct gdoi_id id;
+	uint32_t seq;
+	int done;
+};
+
+static void reg_done(struct gm *m, enum gm_result r, void *arg)
+{
+	(void)m;
+	*(int *)arg = r == GM_REGISTERED ? 1 : -1;
+}
+
+/* Registers from 127.0.0.<host> with gm, then takes its socket over. */
+static void member_join(struct tmember *t, int host)
+{
+	memset(t, 0, sizeof(*t));
+	struct gm_config mc = { 0 };
+	mc.server.sin_family = AF_INET;
+	mc.server.sin_port = htons((uint16_t)port);
+	mc.server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	mc.local.sin_family = AF_INET;
+	mc.local.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+	mc.group_id = 1;
+	mc.psk = "unit test group key";
+	mc.props[0] = (struct ike_proposal){ CRYPTO_CIPHER_AES, 256, CRYPTO_HASH_SHA256, 19, 86400 };
+	mc.n_props = 1;
+	mc.timeout_ms = 60000;
+	mc.retries = 2;
+	int done = 0;
+	struct gm *m = gm_new(&mc, reg_done, &done);
+	assert_non_null(m);
+	assert_int_equal(gm_start(m), 0);
+	for (int i = 0; i < 2000 && !done; i++)
+		loop_run_once(5);
+	assert_int_equal(done, 1);
+	const struct gdoi_sa *pol = gm_policy(m);
+	const struct gdoi_kd *kd = gm_keys(m);
+	const struct ike_sa *ike = gm_ike(m);
+	memcpy(t->kek.spi, pol->kek.spi, 16);
+	t->kek.cipher = pol->kek.alg == GDOI_KEK_ALG_AES ? CRYPTO_CIPHER_AES : CRYPTO_CIPHER_3DES;
+	t->kek.key_bits = pol->kek.key_bits;
+	t->sig_hash = CRYPTO_HASH_SHA256;
+	for (size_t i = 0; i < kd->n; i++)
+		if (kd->k[i].type == GDOI_KD_KEK) {
+			memcpy(t->kek.key, kd->k[i].alg_key, kd->k[i].alg_key_len);
+			t->kek.key_len = kd->k[i].alg_key_len;
+			t->server_key = crypto_rsa_from_public_der(kd->k[i].sig_key, kd->k[i].sig_key_len);
+		}
+	assert_true(!pol->has_kek || t->server_key);
+	assert_int_equal(gdoi_ack_key(ike->keys.skeyid_a, ike->keys.hash_len, ike->icky, ike->rcky, t->ack_key), 0);
+	t->id = ike->id_local;
+	t->seq = gm_seq(m);
+	t->local = *gm_local(m);
+	gm_free(m);
+	t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(bind(t->fd, (struct sockaddr *)&t->local, sizeof(t->local)), 0);
+}
+
+static void member_leave(struct tmember *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	crypto_rsa_free(t->server_key);
+	t->fd = -1;
+	t->server_key = NULL;
+}
+
+/* Reads every datagram waiting; returns how many pushes opened (into
+ * out[], at most max) and counts the raw datagrams in *raw. */
+static size_t member_recv(struct tmember *t, struct gdoi_push *out, size_t max, size_t *raw)
+{
+	uint8_t buf[GDOI_MAX_MSG];
+	size_t n = 0, r = 0;
+	for (;;) {
+		ssize_t got = recv(t->fd, buf, sizeof(buf), 0);
+		if (got < 0)
+			break;
+		r++;
+		struct gdoi_push p;
+		if (gdoi_push_open(buf, (size_t)got, &t->kek, t->server_key, t->sig_hash, &p) == GDOI_PUSH_OK) {
+			if (n < max)
+				out[n++] = p;
+			else
+				gdoi_kd_wipe(&p.kd);
+		}
+	}
+	if (raw)
+		*raw = r;
+	return n;
+}
+
+static void member_ack(struct tmember *t, uint32_t seq, const uint8_t *key)
+{
+	struct gdoi_buf b;
+	gdoi_buf_init(&b);
+	assert_int_equal(gdoi_ack_build(&b, t->kek.spi, seq, &t->id, key ? key : t->ack_key), 0);
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_true(sendto(t->fd, b.data, b.len, 0, (struct sockaddr *)&srv, sizeof(srv)) > 0);
+	gdoi_buf_free(&b);
+}
+
+/* Applies a rekey push's new KEK, as a member does. */
+static void member_apply(struct tmember *t, const struct gdoi_push *p)
+{
+	t->seq = p->seq;
+	if (!p->has_kd)
+		return;
+	for (size_t i = 0; i < p->kd.n; i++)
+		if (p->kd.k[i].type == GDOI_KD_KEK) {
+			memcpy(t->kek.spi, p->kd.k[i].spi, 16);
+			memcpy(t->kek.key, p->kd.k[i].alg_key, p->kd.k[i].alg_key_len);
+		}
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+static struct cfg *cur;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_gks.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	port = pick_port();
+	now_us = 1000 * S;
+	loop_set_clock(fake_clock);
+	assert_int_equal(loop_init(), 0);
+	ev_init(256);
+	ev_subscribe(on_event, NULL);
+	n_evs = 0;
+	cur = NULL;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gks_fini();
+	cfg_free(cur);
+	ev_fini();
+	loop_fini();
+	loop_set_clock(NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void start(const char *smc, long atd, long tek_life, int extra)
+{
+	cur = make_cfg(smc, atd, tek_life, extra);
+	assert_int_equal(gks_init(cur), 0);
+}
+
+static double group_num(const char *key)
+{
+	cJSON *j = gks_status_json();
+	const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+	const cJSON *v = cJSON_GetObjectItem(g, key);
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	cJSON_Delete(j);
+	return d;
+}
+
+/* ---- the schedule ------------------------------------------------------------------------ */
+
+static void test_interval_formula(void **state)
+{
+	(void)state;
+	assert_int_equal(gks_rekey_interval(3600, 15), 3540);
+	assert_int_equal(gks_rekey_interval(600, 20), 520);
+	assert_int_equal(gks_rekey_interval(300, 10), 260);
+	assert_int_equal(gks_rekey_interval(86400, 900), 82800);
+}
+
+/* Defaults: KEK and TEK lifetimes 3600, ATD 15 -> a rekey every 3540 s. */
+static void test_schedule_defaults(void **state)
+{
+	(void)state;
+	start(UNICAST(""), 15, 3600, 0);
+	uint64_t t0 = now_us;
+	assert_int_equal((int)group_num("next_rekey"), 3540);
+	advance_to(t0 + 3539 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 0);
+	advance_to(t0 + 3540 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 1);
+	const struct event *e = last_ev(EV_REKEY_STARTED);
+	assert_string_equal(param(e, "reason"), "scheduled");
+	/* SEQ counts every push: 11 heartbeats (every 300 s) came first. */
+	assert_int_equal(count_ev(EV_HEARTBEAT_SENT), 11);
+	assert_string_equal(param(e, "seq"), "12");
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 1);
+	assert_int_equal(count_ev(EV_TEK_REPLACED), 1);
+	/* The next one is another 3540 s later. */
+	advance_to(t0 + 2 * 3540 * S - S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 1);
+	advance_to(t0 + 2 * 3540 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 2);
+	char want[16];
+	snprintf(want, sizeof(want), "%zu", count_ev(EV_HEARTBEAT_SENT) + 2);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "seq"), want);
+}
+
+/* KEK lifetime 600 and ATD 20 -> KEK every 520 s; TEK lifetime 1200 ->
+ * TEK every 1120 s; each at its own time. */
+static void test_schedule_other_values(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"lifetime_seconds\": 600"), 20, 1200, 0);
+	uint64_t t0 = now_us;
+	advance_to(t0 + 519 * S);
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 0);
+	advance_to(t0 + 520 * S);
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 1);
+	assert_int_equal(count_ev(EV_TEK_REPLACED), 0);
+	advance_to(t0 + 1040 * S);
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 2);
+	assert_int_equal(count_ev(EV_TEK_REPLACED), 0);
+	advance_to(t0 + 1119 * S);
+	assert_int_equal(count_ev(EV_TEK_REPLACED), 0);
+	advance_to(t0 + 1120 * S);
+	assert_int_equal(count_ev(EV_TEK_REPLACED), 1);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 3);
+}
+
+/* Without server-member communication keys still rotate on schedule,
+ * but nothing is pushed. */
+static void test_schedule_without_smc(void **state)
+{
+	(void)state;
+	start(NULL, 15, 600, 0);
+	uint64_t t0 = now_us;
+	advance_to(t0 + 540 * S);
+	assert_int_equal(count_ev(EV_TEK_REPLACED), 1);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 0);
+	assert_int_equal(count_ev(EV_HEARTBEAT_SENT), 0);
+}
+
+/* ---- triggers --------------------------------------------------------------------------- */
+
+static void test_membership_change_rekey(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey_delay\": 5"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 21);
+	uint64_t t0 = now_us;
+	assert_int_equal(count_ev(EV_MEMBER_REGISTERED), 1);
+	advance_to(t0 + 4 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 0);
+	advance_to(t0 + 5 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "reason"), "membership-change");
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "targeted"), "1");
+	struct gdoi_push p[4];
+	size_t n = member_recv(&a, p, 4, NULL);
+	assert_int_equal(n, 1);
+	assert_true(p[0].has_kd);
+	assert_int_equal(p[0].seq, 1);
+	assert_int_equal(p[0].sa.kek.ack_requested, GDOI_ACK_REQUESTED_SHA256);
+	gdoi_kd_wipe(&p[0].kd);
+	member_leave(&a);
+}
+
+static void test_membership_rekey_off(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 22);
+	advance_to(now_us + 60 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 0);
+	member_leave(&a);
+}
+
+/* A policy added by a reload, then deleted: each time a rekey. */
+static void test_policy_change_rekey(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 23);
+	struct cfg *two = make_cfg(UNICAST(", \"membership_rekey\": false"), 15, 3600, 1);
+	gks_reconfigure(two);
+	cfg_free(cur);
+	cur = two;
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "reason"), "policy-change");
+	struct gdoi_push p[4];
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1);
+	assert_int_equal(p[0].sa.n_tek, 2);
+	member_ack(&a, p[0].seq, NULL);
+	pump(5);
+	gdoi_kd_wipe(&p[0].kd);
+	struct cfg *one = make_cfg(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	gks_reconfigure(one);
+	cfg_free(cur);
+	cur = one;
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 2);
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1);
+	assert_int_equal(p[0].sa.n_tek, 1);
+	gdoi_kd_wipe(&p[0].kd);
+	/* A reload that changes nothing in the policies does not rekey. */
+	struct cfg *same = make_cfg(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	gks_reconfigure(same);
+	cfg_free(cur);
+	cur = same;
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 2);
+	member_leave(&a);
+}
+
+static void test_manual_rekey(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	assert_int_equal(gks_rekey_group(7), -1);
+	assert_int_equal(gks_rekey_group(1), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "reason"), "manual");
+	/* No members: the round ends at once. */
+	assert_int_equal(count_ev(EV_REKEY_SENT), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_SENT), "targeted"), "0");
+}
+
+/* ---- acknowledgements -------------------------------------------------------------------- */
+
+static void test_ack_within_period(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 31);
+	assert_int_equal(gks_rekey_group(1), 1);
+	pump(3);
+	struct gdoi_push p[4];
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1);
+	member_ack(&a, p[0].seq, NULL);
+	gdoi_kd_wipe(&p[0].kd);
+	pump(5);
+	assert_int_equal(count_ev(EV_REKEY_SENT), 1);
+	const struct event *e = last_ev(EV_REKEY_SENT);
+	assert_string_equal(param(e, "acked"), "1");
+	assert_string_equal(param(e, "removed"), "0");
+	assert_int_equal(count_ev(EV_REKEY_RETRANSMITTED), 0);
+	cJSON *mj = gks_members_json(1);
+	const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "members"), 0);
+	assert_string_equal(cJSON_GetObjectItem(m0, "state")->valuestring, "active");
+	assert_int_equal(cJSON_GetObjectItem(m0, "last_acked_seq")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(m0, "rekeys_acked")->valueint, 1);
+	cJSON_Delete(mj);
+	assert_int_equal(gks_stats()->acks, 1);
+	/* Nothing is resent after the ACK. */
+	advance_to(now_us + 60 * S);
+	size_t raw;
+	assert_int_equal(member_recv(&a, p, 4, &raw), 0);
+	assert_int_equal(raw, 0);
+	member_leave(&a);
+}
+
+static void test_ack_after_one_resend(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false, \"retransmission_period\": 10"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 32);
+	uint64_t t0 = now_us;
+	gks_rekey_group(1);
+	pump(3);
+	struct gdoi_push p[4];
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1); /* lost, as far as the server knows */
+	gdoi_kd_wipe(&p[0].kd);
+	advance_to(t0 + 9 * S);
+	assert_int_equal(member_recv(&a, p, 4, NULL), 0);
+	advance_to(t0 + 10 * S);
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1);
+	assert_int_equal(p[0].seq, 1);  /* the same message again */
+	assert_int_equal(count_ev(EV_REKEY_RETRANSMITTED), 1);
+	member_ack(&a, p[0].seq, NULL);
+	gdoi_kd_wipe(&p[0].kd);
+	pump(5);
+	const struct event *e = last_ev(EV_REKEY_SENT);
+	assert_non_null(e);
+	assert_string_equal(param(e, "acked"), "1");
+	assert_string_equal(param(e, "removed"), "0");
+	assert_int_equal(gks_member_count(), 1);
+	member_leave(&a);
+}
+
+/* number_of_retransmission 2: exactly 3 sends, then removed one period
+ * after the last; no more pushes reach it. */
+static void test_no_ack_removed(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false, \"retransmission_period\": 10, \"number_of_retransmission\": 2"),
+	      15, 3600, 0);
+	struct tmember a, b;
+	member_join(&a, 33);
+	member_join(&b, 34);
+	uint64_t t0 = now_us;
+	gks_rekey_group(1);
+	size_t copies = 0;
+	struct gdoi_push p[4];
+	for (int s = 0; s <= 40; s += 5) {
+		advance_to(t0 + (uint64_t)s * S);
+		size_t n = member_recv(&a, p, 4, NULL);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(p[i].seq, 1);
+			gdoi_kd_wipe(&p[i].kd);
+		}
+		copies += n;
+		n = member_recv(&b, p, 4, NULL); /* b acknowledges the first copy */
+		for (size_t i = 0; i < n; i++) {
+			member_ack(&b, p[i].seq, NULL);
+			member_apply(&b, &p[i]);
+			gdoi_kd_wipe(&p[i].kd);
+		}
+		if (s == 25)
+			assert_int_equal(count_ev(EV_MEMBER_REMOVED), 0);
+	}
+	assert_int_equal(copies, 3);
+	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 1);
+	const struct event *e = last_ev(EV_MEMBER_REMOVED);
+	char want[32];
+	snprintf(want, sizeof(want), "127.0.0.33:%u", ntohs(a.local.sin_port));
+	assert_string_equal(param(e, "member"), want);
+	assert_string_equal(param(e, "sends"), "3");
+	e = last_ev(EV_REKEY_SENT);
+	assert_string_equal(param(e, "targeted"), "2");
+	assert_string_equal(param(e, "acked"), "1");
+	assert_string_equal(param(e, "removed"), "1");
+	assert_int_equal(gks_member_count(), 1);
+	/* Removal is a membership change ... but that rekey is off here; a
+	 * manual rekey reaches b only. */
+	gks_rekey_group(1);
+	pump(3);
+	size_t raw;
+	assert_int_equal(member_recv(&a, p, 4, &raw), 0);
+	assert_int_equal(raw, 0);
+	assert_int_equal(member_recv(&b, p, 4, NULL), 1);
+	gdoi_kd_wipe(&p[0].kd);
+	member_leave(&a);
+	member_leave(&b);
+}
+
+static void test_bad_acks_dropped(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 35);
+	gks_rekey_group(1);
+	pump(3);
+	struct gdoi_push p[2];
+	assert_int_equal(member_recv(&a, p, 2, NULL), 1);
+	gdoi_kd_wipe(&p[0].kd);
+	uint8_t wrong[GDOI_ACK_KEY_LEN];
+	memset(wrong, 0x5a, sizeof(wrong));
+	member_ack(&a, 1, wrong);
+	pump(5);
+	assert_int_equal(gks_stats()->drop_ack_bad, 1);
+	assert_int_equal(count_ev(EV_REKEY_SENT), 0);
+	/* An ACK for a SEQ never sent counts, but completes nothing. */
+	member_ack(&a, 9, NULL);
+	pump(5);
+	assert_int_equal(gks_stats()->acks_duplicate, 1);
+	assert_int_equal(count_ev(EV_REKEY_SENT), 0);
+	member_ack(&a, 1, NULL);
+	pump(5);
+	assert_int_equal(count_ev(EV_REKEY_SENT), 1);
+	member_leave(&a);
+}
+
+/* ---- heartbeats and SEQ -------------------------------------------------------------------- */
+
+static void test_heartbeats(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false, \"heartbeat\": 30"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 41);
+	uint64_t t0 = now_us;
+	struct gdoi_push p[4];
+	advance_to(t0 + 29 * S);
+	assert_int_equal(member_recv(&a, p, 4, NULL), 0);
+	advance_to(t0 + 30 * S);
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1);
+	assert_false(p[0].has_kd);
+	assert_int_equal(p[0].sa.kek.ack_requested, 0);
+	uint32_t s1 = p[0].seq;
+	advance_to(t0 + 60 * S);
+	assert_int_equal(member_recv(&a, p, 4, NULL), 1);
+	assert_int_equal(p[0].seq, s1 + 1);
+	/* Never retransmitted, never awaited: nobody is removed. */
+	advance_to(t0 + 200 * S);
+	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 0);
+	assert_int_equal(count_ev(EV_HEARTBEAT_SENT), 6);
+	member_leave(&a);
+}
+
+/* SEQ survives a restart: the first push after it is above the last before. */
+static void test_seq_persists(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	gks_rekey_group(1);
+	gks_rekey_group(1);
+	assert_int_equal(gks_rekey_group(1), 3);
+	gks_fini();
+	struct stat st;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/gks-seq.json", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+	assert_int_equal(gks_init(cur), 0);
+	assert_int_equal(gks_rekey_group(1), 4);
+	/* The same signing key is used again (kept in the state dir). */
+	snprintf(path, sizeof(path), "%s/gks-signing-key.pem", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+}
+
+/* ---- membership list semantics (the seed) ---------------------------------------------------- */
+
+static void test_membership_semantics(void **state)
+{
+	(void)state;
+	/* Without server-member communication: everyone who registered stays. */
+	start(NULL, 15, 3600, 0);
+	struct tmember a, b;
+	member_join(&a, 51);
+	member_join(&b, 52);
+	member_leave(&a);
+	member_leave(&b);
+	advance_to(now_us + 7200 * S);
+	assert_int_equal(gks_member_count(), 2);
+	cJSON *mj = gks_members_json(1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "members"), 0),
+						"state")->valuestring, "registered");
+	cJSON_Delete(mj);
+	/* Configuring it clears the list. */
+	struct cfg *multi = make_cfg("\"communication_type\": \"multicast\", \"multicast_group\": \"239.1.2.3\","
+				     "\"encryption_algorithm\": \"aes-128-cbc\", \"sig_hash_algorithm\": \"sha1\","
+				     "\"membership_rekey\": false", 15, 3600, 0);
+	gks_reconfigure(multi);
+	cfg_free(cur);
+	cur = multi;
+	assert_int_equal(gks_member_count(), 0);
+	/* Multicast: members registered since then; nobody is removed. */
+	member_join(&a, 53);
+	member_leave(&a);
+	gks_rekey_group(1);
+	assert_int_equal(count_ev(EV_REKEY_SENT), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_SENT), "transport"), "multicast");
+	advance_to(now_us + 600 * S);
+	assert_int_equal(gks_member_count(), 1);
+	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 0);
+	/* Unicast: only active members (a silent one is removed). */
+	struct cfg *uni = make_cfg(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	gks_reconfigure(uni);
+	cfg_free(cur);
+	cur = uni;
+	assert_int_equal(gks_member_count(), 0);
+	member_join(&a, 54);
+	member_leave(&a);
+	gks_rekey_group(1);
+	advance_to(now_us + 60 * S);
+	assert_int_equal(gks_member_count(), 0);
+	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 1);
+}
+
+int main(void)
+{
+	log_set_level(LOG_WARNING);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_interval_formula),
+		cmocka_unit_test_setup_teardown(test_schedule_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_other_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_without_smc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_membership_change_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_membership_rekey_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_change_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manual_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_within_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_after_one_resend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_ack_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_acks_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
