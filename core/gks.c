@@ -638,9 +638,14 @@ static int build_push(const struct gks_group *g, const struct gks_kek *kek, uint
 		gdoi_put_kd(b, &kd);
 		gdoi_kd_wipe(&kd);
 	}
-	if (G.pcap) { /* the plaintext, for tshark; the wire copy is encrypted */
+	if (G.pcap) { /* the plaintext (without SIG), for tshark; the wire copy is encrypted */
 		gdoi_finish(b);
-		pcapw_udp(G.pcap, &G.local, &G.local, b->data, b->len);
+		b->data[19] &= (uint8_t)~ISAKMP_FLAG_ENC;
+		struct sockaddr_in to = G.local;
+		if (g->members)
+			to = g->members->sa;
+		pcapw_udp(G.pcap, &G.local, &to, b->data, b->len);
+		b->data[19] |= ISAKMP_FLAG_ENC;
 	}
 	return gdoi_push_seal(b, &kek->k, G.rsa, hash_of(g->cfg->smc->sig_hash_algorithm));
 }
