@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -106,6 +107,118 @@ static cJSON *do_reload(void)
 	return r;
 }
 
+/* ---- commands ------------------------------------------------------------------ */
+
+/* The request's "group": absent (0), or an integer 1..65535 (1, *id set);
+ * anything else is -1. */
+static int group_arg(const cJSON *req, long *id)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(req, "group");
+	if (!g)
+		return 0;
+	if (!cJSON_IsNumber(g) || !(g->valuedouble >= 1 && g->valuedouble <= 65535) ||
+	    (double)(long)g->valuedouble != g->valuedouble)
+		return -1;
+	*id = (long)g->valuedouble;
+	return 1;
+}
+
+static cJSON *bad_group(void)
+{
+	return error_reply("malformed request: \"group\" must be an integer from 1 to 65535");
+}
+
+static cJSON *cmd_status(const cJSON *req GVPN_UNUSED)
+{
+	return ok_reply(status_json());
+}
+
+static cJSON *cmd_events(const cJSON *req)
+{
+	const cJSON *since = cJSON_GetObjectItemCaseSensitive(req, "since");
+	double s = cJSON_IsNumber(since) ? since->valuedouble : 0;
+	return ok_reply(status_events_json(s <= 0 ? 0 : s >= 1.8e19 ? UINT64_MAX : (uint64_t)s));
+}
+
+static cJSON *cmd_vpns(const cJSON *req GVPN_UNUSED)
+{
+	return ok_reply(status_vpns_json());
+}
+
+static cJSON *cmd_groups(const cJSON *req GVPN_UNUSED)
+{
+	return ok_reply(gks_status_json());
+}
+
+static cJSON *cmd_sa(const cJSON *req GVPN_UNUSED)
+{
+	return ok_reply(gks_sa_json());
+}
+
+static cJSON *cmd_members(const cJSON *req)
+{
+	long id = 0;
+	if (group_arg(req, &id) < 0)
+		return bad_group();
+	cJSON *m = gks_members_json(id);
+	return m ? ok_reply(m) : error_reply("no group %ld", id);
+}
+
+static cJSON *cmd_rekeys(const cJSON *req GVPN_UNUSED)
+{
+	return ok_reply(gks_history_json());
+}
+
+static cJSON *cmd_rekey(const cJSON *req)
+{
+	long id = 0;
+	if (group_arg(req, &id) <= 0)
+		return bad_group();
+	int seq = gks_rekey_group(id);
+	if (seq < 0)
+		return error_reply("no group %ld", id);
+	log_notice("ctl", "group %ld rekeyed on request%s", id, seq ? "" : " (nothing pushed)");
+	cJSON *res = cJSON_CreateObject();
+	cJSON_AddNumberToObject(res, "group_id", (double)id);
+	cJSON_AddNumberToObject(res, "seq", seq);
+	cJSON_AddBoolToObject(res, "pushed", seq > 0);
+	return ok_reply(res);
+}
+
+static cJSON *cmd_reload(const cJSON *req GVPN_UNUSED)
+{
+	return do_reload();
+}
+
+static const struct ctl_cmd {
+	const char *name;
+	int key_server;             /* needs group_vpn_server */
+	cJSON *(*fn)(const cJSON *req);
+} ctl_cmds[] = {
+	{ "show status", 0, cmd_status },
+	{ "show events", 0, cmd_events },
+	{ "show groups", 1, cmd_groups },
+	{ "show sa", 1, cmd_sa },
+	{ "show registered-members", 1, cmd_members },
+	{ "show rekeys", 1, cmd_rekeys },
+	{ "show vpns", 0, cmd_vpns },
+	{ "rekey group", 1, cmd_rekey },
+	{ "reload", 0, cmd_reload },
+};
+
+static cJSON *unknown_cmd(const char *cmd)
+{
+	char known[256] = "";
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+		int w = snprintf(known + n, sizeof(known) - n, "%s%s", i ? ", " : "", ctl_cmds[i].name);
+		if (w < 0 || (size_t)w >= sizeof(known) - n)
+			break;
+		n += (size_t)w;
+	}
+	return error_reply("unknown command \"%.64s\" (known: %s)", cmd, known);
+}
+
 static cJSON *dispatch(const char *line)
 {
 	cJSON *req = cJSON_ParseWithLength(line, strlen(line));
@@ -114,24 +227,22 @@ static cJSON *dispatch(const char *line)
 		return error_reply("malformed request: expected a JSON object with \"cmd\"");
 	}
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
-	cJSON *r;
+	cJSON *r = NULL;
 	if (!cJSON_IsString(cmd)) {
 		r = error_reply("malformed request: \"cmd\" is missing or not a string");
-	} else if (!strcmp(cmd->valuestring, "show status")) {
-		r = ok_reply(status_json());
-	} else if (!strcmp(cmd->valuestring, "show events")) {
-		const cJSON *since = cJSON_GetObjectItemCaseSensitive(req, "since");
-		double s = cJSON_IsNumber(since) ? since->valuedouble : 0;
-		r = ok_reply(status_events_json(s > 0 ? (uint64_t)s : 0));
-	} else if (!strcmp(cmd->valuestring, "show vpns")) {
-		r = ok_reply(status_vpns_json());
-	} else if (!strcmp(cmd->valuestring, "show groups")) {
-		r = ok_reply(gks_status_json());
-	} else if (!strcmp(cmd->valuestring, "reload")) {
-		r = do_reload();
 	} else {
-		r = error_reply("unknown command \"%.64s\" (known: show status, show events, show groups, show vpns, reload)",
-				cmd->valuestring);
+		for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]) && !r; i++) {
+			if (strcmp(cmd->valuestring, ctl_cmds[i].name))
+				continue;
+			/* A group_vpn_server section added by a reload only runs after a
+			 * restart; until then its groups are simply not found. */
+			if (ctl_cmds[i].key_server && !A.cfg->gks)
+				r = error_reply("no key server: the configuration has no group_vpn_server section");
+			else
+				r = ctl_cmds[i].fn(req);
+		}
+		if (!r)
+			r = unknown_cmd(cmd->valuestring);
 	}
 	cJSON_Delete(req);
 	return r;

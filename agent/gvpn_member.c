@@ -1,6 +1,8 @@
 /* gvpn_member.c: gvpn-member, a GDOI group member for Linux and a load
  * generator: registers one or many members (each on its own loopback
- * address) with a key server and reports each step. */
+ * address) with a key server and reports each step; with --stay the
+ * members then take the server's pushes (rekeys, heartbeats), ACK them
+ * and reregister when heartbeats stop, until SIGINT or SIGTERM. */
 #include "config.h"
 #include "cfg_schema.h"
 #include "gm.h"
@@ -15,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 static struct {
 	int json;
+	int stay;
 	size_t count, done, ok;
 	struct gm **members;
 	uint64_t start_us;
@@ -39,6 +43,10 @@ struct member_file {
 	char *identity;
 	long timeout_ms;
 	long retries;
+	int stay;
+	long heartbeat;
+	long heartbeat_misses;
+	char *multicast_interface;
 };
 
 static const struct cfg_field member_file_fields[] = {
@@ -52,6 +60,11 @@ static const struct cfg_field member_file_fields[] = {
 	{ .key = "identity", .type = CF_STR, .off = offsetof(struct member_file, identity) },
 	{ .key = "timeout_ms", .type = CF_INT, .off = offsetof(struct member_file, timeout_ms), .min = 100, .max = 600000 },
 	{ .key = "retries", .type = CF_INT, .off = offsetof(struct member_file, retries), .min = 1, .max = 100 },
+	{ .key = "stay", .type = CF_BOOL, .off = offsetof(struct member_file, stay) },
+	{ .key = "heartbeat", .type = CF_INT, .off = offsetof(struct member_file, heartbeat), .min = 0, .max = 86400 },
+	{ .key = "heartbeat_misses", .type = CF_INT, .off = offsetof(struct member_file, heartbeat_misses),
+	  .min = 1, .max = 100 },
+	{ .key = "multicast_interface", .type = CF_STR, .off = offsetof(struct member_file, multicast_interface) },
 	{ .key = NULL },
 };
 static const struct cfg_schema member_file_schema = {
@@ -90,10 +103,11 @@ static void usage(FILE *to)
 		"Usage: gvpn-member --server ADDR[:PORT] --group ID --psk-file FILE [options]\n"
 		"       gvpn-member -c FILE [options]\n"
 		"Registers with a GDOI key server (IKEv1 Main Mode + GROUPKEY-PULL) and prints\n"
-		"the policy and keys it receives.\n"
+		"the policy and keys it receives; with --stay, then takes its pushes.\n"
 		"  -c, --config FILE         JSON with any of: server, group, psk_file, local,\n"
 		"                            count, ike (array of suites), identity, timeout_ms,\n"
-		"                            retries; options given on the command line win\n"
+		"                            retries, stay, heartbeat, heartbeat_misses,\n"
+		"                            multicast_interface; the command line wins\n"
 		"  -s, --server ADDR[:PORT]  key server (port 848 by default)\n"
 		"  -g, --group ID            group id (1-65535)\n"
 		"  -k, --psk-file FILE       pre-shared key (first line; mode 0600)\n"
@@ -107,10 +121,20 @@ static void usage(FILE *to)
 		"      --identity NAME       send ID_FQDN NAME instead of the local address\n"
 		"      --timeout MS          per-try timeout (default 2000)\n"
 		"      --retries N           tries per message (default 5)\n"
+		"  -S, --stay                after registering, take GROUPKEY-PUSH rekeys and\n"
+		"                            heartbeats, ACK them, until SIGINT or SIGTERM\n"
+		"      --heartbeat S         with --stay: reregister when no push came for\n"
+		"                            S x misses seconds (0: off, the default)\n"
+		"      --heartbeat-misses N  heartbeats missed before reregistering (default 3)\n"
+		"      --multicast-interface ADDR\n"
+		"                            join multicast rekey groups on this interface\n"
+		"                            address (default: chosen by the routing table)\n"
 		"  -j, --json-events         one JSON object per line for each event\n"
 		"  -v, --verbose             debug logging on stderr\n"
 		"  -h, --help, -V, --version\n"
-		"Exit status: 0 when every member registered, 1 otherwise, 2 on usage errors.\n");
+		"SIGUSR1 prints each member's key table and counters (a \"state\" event).\n"
+		"Exit status: 0 when every member registered (with --stay: is still registered\n"
+		"at the end), 1 otherwise, 2 on usage errors or too few file descriptors.\n");
 }
 
 static int parse_suite(const char *s, struct ike_proposal *p)
@@ -217,6 +241,34 @@ static void emit(cJSON *o)
 	cJSON_Delete(o);
 }
 
+/* A gm event as one JSON line, or as "member: event key=value ...". */
+static void on_event(struct gm *m, const char *event, cJSON *detail, void *arg GVPN_UNUSED)
+{
+	char local[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &gm_local(m)->sin_addr, local, sizeof(local));
+	if (R.json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "event", event);
+		cJSON_AddStringToObject(o, "member", local);
+		while (detail->child) {
+			cJSON *it = cJSON_DetachItemViaPointer(detail, detail->child);
+			cJSON_AddItemToObject(o, it->string, it);
+		}
+		emit(o);
+		return;
+	}
+	char line[1024];
+	size_t off = (size_t)snprintf(line, sizeof(line), "%s: %s", local, event);
+	for (const cJSON *it = detail->child; it && off < sizeof(line); it = it->next) {
+		char *v = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%s", it->string,
+					v ? v : it->valuestring);
+		free(v);
+	}
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
 static void on_done(struct gm *m, enum gm_result r, void *arg GVPN_UNUSED)
 {
 	const struct ike_sa *ike = gm_ike(m);
@@ -243,13 +295,62 @@ static void on_done(struct gm *m, enum gm_result r, void *arg GVPN_UNUSED)
 	} else {
 		printf("%s: registration failed: %s\n", local, gm_error(m));
 	}
-	if (R.done == R.count)
+	/* With --stay the members go on taking pushes, if any registered. */
+	if (R.done == R.count && (!R.stay || !R.ok))
 		loop_stop();
 }
 
 static void on_signal(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	loop_stop();
+}
+
+static void on_usr1(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
+{
+	for (size_t i = 0; i < R.count; i++) {
+		if (!R.members[i])
+			continue;
+		cJSON *st = gm_status_json(R.members[i]);
+		on_event(R.members[i], "state", st, NULL);
+		cJSON_Delete(st);
+	}
+}
+
+/* Every member holds a socket (two with multicast rekeys): the soft
+ * limit goes up to the hard one, and a count that cannot fit is refused
+ * before anything starts. */
+static int raise_nofile(size_t count)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 0;
+	}
+	rlim_t need = (rlim_t)count + 16;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		fprintf(stderr,
+			"gvpn-member: %zu members need %llu open files (a socket each, and a few more), "
+			"but the limit is %llu, the hard limit; raise it (ulimit -Hn, systemd LimitNOFILE=) "
+			"or run fewer members\n",
+			count, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	return 0;
+}
+
+/* A number in [min, max], all of s. */
+static int parse_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -261,15 +362,19 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' }, { "ike", required_argument, NULL, 'i' },
 		{ "identity", required_argument, NULL, 'I' }, { "timeout", required_argument, NULL, 'T' },
 		{ "retries", required_argument, NULL, 'R' }, { "json-events", no_argument, NULL, 'j' },
+		{ "stay", no_argument, NULL, 'S' }, { "heartbeat", required_argument, NULL, 'H' },
+		{ "heartbeat-misses", required_argument, NULL, 'M' },
+		{ "multicast-interface", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct gm_config cfg = { 0 };
 	const char *server = NULL, *psk_file = NULL, *local = NULL, *ike = NULL, *conf = NULL;
-	long group = 0, count = 0;
+	const char *mcast_if = NULL;
+	long group = 0, count = 0, heartbeat = -1, misses = 0;
 	int opt;
 	struct member_file mf = { 0 };
-	while ((opt = getopt_long(argc, argv, "c:s:g:k:l:n:i:jvhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:g:k:l:n:i:jSvhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 's': server = optarg; break;
@@ -282,6 +387,20 @@ int main(int argc, char **argv)
 		case 'T': cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'R': cfg.retries = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'j': R.json = 1; break;
+		case 'S': R.stay = 1; break;
+		case 'H':
+			if (parse_num(optarg, 0, 86400, &heartbeat) < 0) {
+				fprintf(stderr, "gvpn-member: --heartbeat: seconds from 0 to 86400\n");
+				return 2;
+			}
+			break;
+		case 'M':
+			if (parse_num(optarg, 1, 100, &misses) < 0) {
+				fprintf(stderr, "gvpn-member: --heartbeat-misses: a number from 1 to 100\n");
+				return 2;
+			}
+			break;
+		case 'F': mcast_if = optarg; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("gvpn-member %s\n", PACKAGE_VERSION); return 0;
@@ -303,6 +422,13 @@ int main(int argc, char **argv)
 			cfg.timeout_ms = (unsigned)mf.timeout_ms;
 		if (!cfg.retries)
 			cfg.retries = (unsigned)mf.retries;
+		R.stay = R.stay || mf.stay;
+		if (heartbeat < 0)
+			heartbeat = mf.heartbeat;
+		if (!misses)
+			misses = mf.heartbeat_misses;
+		if (!mcast_if)
+			mcast_if = mf.multicast_interface;
 		if (!ike && mf.n_ike) {
 			size_t n = 1;
 			for (size_t i = 0; i < mf.n_ike; i++)
@@ -326,6 +452,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gvpn-member: bad address in --server or --local\n");
 		return 2;
 	}
+	if (mcast_if && inet_pton(AF_INET, mcast_if, &cfg.mcast_if) != 1) {
+		fprintf(stderr, "gvpn-member: bad address in --multicast-interface: %s\n", mcast_if);
+		return 2;
+	}
+	cfg.heartbeat_s = heartbeat > 0 ? (unsigned)heartbeat : 0;
+	cfg.heartbeat_misses = (unsigned)misses;
+	if (R.stay)
+		cfg.event = on_event;
+	if (raise_nofile((size_t)count) < 0)
+		return 2;
 	if (parse_suites(ike ? ike : "aes256-sha256-modp2048,aes256-sha256-ecp256", &cfg) < 0)
 		return 2;
 	char *psk = read_psk(psk_file);
@@ -339,6 +475,7 @@ int main(int argc, char **argv)
 		return 1;
 	loop_signal_add(SIGINT, on_signal, NULL);
 	loop_signal_add(SIGTERM, on_signal, NULL);
+	loop_signal_add(SIGUSR1, on_usr1, NULL);
 	R.count = (size_t)count;
 	R.members = xcalloc(R.count, sizeof(*R.members));
 	uint32_t base = ntohl(cfg.local.sin_addr.s_addr);
@@ -352,9 +489,28 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (R.done < R.count)
+	if (R.done < R.count || (R.stay && R.ok))
 		loop_run();
 	double secs = (double)(loop_now_us() - R.start_us) / 1e6;
+	size_t still = 0;
+	struct gm_stats sum = { 0 };
+	for (size_t i = 0; i < R.count; i++) {
+		if (!R.members[i])
+			continue;
+		const struct gm_stats *s = gm_stats(R.members[i]);
+		still += gm_registered(R.members[i]) ? 1 : 0;
+		sum.pushes += s->pushes;
+		sum.rekeys += s->rekeys;
+		sum.heartbeats += s->heartbeats;
+		sum.retransmissions += s->retransmissions;
+		sum.acks_sent += s->acks_sent;
+		sum.rejected_replay += s->rejected_replay;
+		sum.rejected_sig += s->rejected_sig;
+		sum.rejected_unknown_kek += s->rejected_unknown_kek;
+		sum.rejected_other += s->rejected_other;
+		sum.heartbeat_losses += s->heartbeat_losses;
+		sum.reregistrations += s->reregistrations;
+	}
 	if (R.json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "event", "summary");
@@ -363,12 +519,40 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(o, "failed", (double)((size_t)count - R.ok));
 		cJSON_AddNumberToObject(o, "seconds", secs);
 		cJSON_AddNumberToObject(o, "per_second", secs > 0 ? (double)R.ok / secs : 0);
+		if (R.stay) {
+			cJSON_AddNumberToObject(o, "still_registered", (double)still);
+			const struct { const char *k; uint64_t v; } c[] = {
+				{ "pushes", sum.pushes }, { "rekeys", sum.rekeys },
+				{ "heartbeats", sum.heartbeats }, { "retransmissions", sum.retransmissions },
+				{ "acks_sent", sum.acks_sent }, { "rejected_replay", sum.rejected_replay },
+				{ "rejected_sig", sum.rejected_sig },
+				{ "rejected_unknown_kek", sum.rejected_unknown_kek },
+				{ "rejected_other", sum.rejected_other },
+				{ "heartbeat_losses", sum.heartbeat_losses },
+				{ "reregistrations", sum.reregistrations },
+			};
+			for (size_t i = 0; i < ARRAY_SIZE(c); i++)
+				cJSON_AddNumberToObject(o, c[i].k, (double)c[i].v);
+		}
 		emit(o);
-	} else if (count > 1) {
-		printf("%zu of %ld members registered in %.3f s (%.1f/s)\n", R.ok, count, secs,
-		       secs > 0 ? (double)R.ok / secs : 0);
+	} else {
+		if (count > 1)
+			printf("%zu of %ld members registered in %.3f s (%.1f/s)\n", R.ok, count,
+			       secs, secs > 0 ? (double)R.ok / secs : 0);
+		if (R.stay)
+			printf("%zu of %ld still registered; %llu pushes (%llu rekeys, %llu heartbeats), "
+			       "%llu ACKs, %llu rejected, %llu heartbeat losses, %llu reregistrations\n",
+			       still, count, (unsigned long long)sum.pushes, (unsigned long long)sum.rekeys,
+			       (unsigned long long)sum.heartbeats, (unsigned long long)sum.acks_sent,
+			       (unsigned long long)(sum.rejected_replay + sum.rejected_sig +
+						    sum.rejected_unknown_kek + sum.rejected_other),
+			       (unsigned long long)sum.heartbeat_losses,
+			       (unsigned long long)sum.reregistrations);
 	}
-	rc = R.ok == (size_t)count ? 0 : 1;
+	if (R.stay)
+		rc = still == (size_t)count ? 0 : 1;
+	else
+		rc = R.ok == (size_t)count ? 0 : 1;
 	for (size_t i = 0; i < R.count; i++)
 		gm_free(R.members[i]);
 	free(R.members);

@@ -23,10 +23,15 @@ static void usage(FILE *to)
 	fprintf(to,
 		"Usage: gvpnctl [-s SOCKET] [--json] COMMAND\n"
 		"Commands:\n"
-		"  show status               version, uptime, config generation, listeners\n"
+		"  show status               version, uptime, config generation, listeners, counters\n"
 		"  show events [--since N]   the agent's recent events (ids above N)\n"
-		"  show groups               key server groups, TEKs and registered members\n"
+		"  show groups               key server groups: KEK, TEKs, SEQ, next rekey, counters\n"
+		"  show sa                   the groups' KEK and TEKs, old TEKs included\n"
+		"  show registered-members [group ID]\n"
+		"                            members of every group, or of group ID\n"
+		"  show rekeys               the last rekey pushes: targeted, acknowledged, removed\n"
 		"  show vpns                 monitored VPNs: settings, state, delay, availability\n"
+		"  rekey group ID            new keys for group ID now, pushed to its members\n"
 		"  reload                    reload the configuration (like SIGHUP)\n"
 		"Options:\n"
 		"  -s, --socket PATH  control socket (default " CTL_DEFAULT_SOCKET ")\n"
@@ -147,6 +152,19 @@ static void print_status(const cJSON *r)
 		printf("Web:             disabled\n");
 	printf("Events:          %.0f published, %.0f kept (capacity %.0f)\n", num(e, "published"),
 	       num(e, "kept"), num(e, "capacity"));
+	const cJSON *k = obj(r, "key_server");
+	if (cJSON_IsObject(k)) {
+		printf("Key server:      udp %s, %.0f group%s, %.0f member%s; %.0f registrations, %.0f refused, "
+		       "%.0f dropped, %.0f half-open\n",
+		       str(k, "listen"), num(k, "groups"), num(k, "groups") == 1 ? "" : "s", num(k, "members"),
+		       num(k, "members") == 1 ? "" : "s", num(k, "registrations"), num(k, "refused"),
+		       num(k, "drops"), num(k, "half_open"));
+		printf("  pushes:        %.0f rekeys, %.0f retransmissions, %.0f heartbeats, %.0f ACKs "
+		       "(%.0f dropped), %.0f members removed, %.0f send errors, %.0f SEQ save errors\n",
+		       num(k, "rekeys_sent"), num(k, "retransmissions"), num(k, "heartbeats"), num(k, "acks"),
+		       num(k, "ack_drops"), num(k, "members_removed"), num(k, "send_errors"),
+		       num(k, "seq_save_errors"));
+	}
 	const cJSON *c;
 	cJSON_ArrayForEach(c, obj(r, "syslog")) {
 		char where[320];
@@ -171,23 +189,139 @@ static void print_events(const cJSON *r)
 	}
 }
 
+static int is_true(const cJSON *o, const char *k)
+{
+	return cJSON_IsTrue(obj(o, k));
+}
+
+static void print_kek(const cJSON *k)
+{
+	printf("  KEK SPI %s %s, signed %s RSA %.0f, lifetime %.0f s, remaining %.0f s, next rekey in %.0f s\n",
+	       str(k, "spi"), str(k, "algorithm"), str(k, "sig_hash"), num(k, "sig_key_bits"),
+	       num(k, "lifetime"), num(k, "remaining"), num(k, "next_rekey"));
+}
+
+static void print_tek(const cJSON *t)
+{
+	printf("  TEK %-12s SPI %s %s %s, lifetime %.0f s, remaining %.0f s", str(t, "name"), str(t, "spi"),
+	       str(t, "proposal"), str(t, "status"), num(t, "lifetime"), num(t, "remaining"));
+	if (cJSON_IsNumber(obj(t, "next_rekey")))
+		printf(", next rekey in %.0f s", num(t, "next_rekey"));
+	printf("\n");
+}
+
+static void print_sas(const cJSON *g)
+{
+	const cJSON *t;
+	if (cJSON_IsObject(obj(g, "kek")))
+		print_kek(obj(g, "kek"));
+	cJSON_ArrayForEach(t, obj(g, "teks"))
+		print_tek(t);
+}
+
+/* "communication unicast", "communication multicast 239.1.1.1:848". */
+static void print_comm(const cJSON *g)
+{
+	printf("communication %s", str(g, "communication"));
+	if (*str(g, "multicast_group"))
+		printf(" %s:%.0f", str(g, "multicast_group"), num(g, "multicast_port"));
+}
+
 static void print_groups(const cJSON *r)
 {
-	const cJSON *g, *m, *t;
+	const cJSON *g;
 	cJSON_ArrayForEach(g, obj(r, "groups")) {
-		printf("Group %s (id %.0f): %.0f member%s, SEQ %.0f\n", str(g, "name"), num(g, "group_id"),
-		       num(g, "members"), num(g, "members") == 1 ? "" : "s", num(g, "seq"));
-		cJSON_ArrayForEach(t, obj(g, "teks"))
-			printf("  TEK %-12s SPI %s %s\n", str(t, "name"), str(t, "spi"), str(t, "proposal"));
-		cJSON_ArrayForEach(m, obj(g, "registered_members"))
-			printf("  member %-22s %-20s registered %s (%.0fx)\n", str(m, "address"),
-			       str(m, "identity"), str(m, "registered"), num(m, "registrations"));
+		printf("Group %s (id %.0f): %.0f member%s, ", str(g, "name"), num(g, "group_id"),
+		       num(g, "members"), num(g, "members") == 1 ? "" : "s");
+		print_comm(g);
+		printf(", SEQ %.0f, ", num(g, "seq"));
+		if (num(g, "next_rekey") >= 0)
+			printf("next rekey in %.0f s", num(g, "next_rekey"));
+		else
+			printf("no rekey scheduled");
+		if (cJSON_IsNumber(obj(g, "heartbeat")))
+			printf(", heartbeat %.0f s", num(g, "heartbeat"));
+		printf("\n");
+		print_sas(g);
+		const cJSON *f = obj(g, "rekey_in_flight");
+		if (cJSON_IsObject(f))
+			printf("  rekey in flight: SEQ %.0f (%s), %.0f targeted, %.0f acknowledged, %.0f outstanding, "
+			       "copy %.0f\n", num(f, "seq"), str(f, "reason"), num(f, "targeted"), num(f, "acked"),
+			       num(f, "outstanding"), num(f, "sends"));
+		printf("  rekeys %.0f, pushes %.0f, heartbeats %.0f, retransmissions %.0f, members removed %.0f",
+		       num(g, "rekeys"), num(g, "pushes"), num(g, "heartbeats"), num(g, "retransmissions"),
+		       num(g, "members_removed"));
+		if (*str(g, "last_rekey"))
+			printf(", last rekey %s", str(g, "last_rekey"));
+		printf("\n");
 	}
 	const cJSON *st = obj(r, "stats");
 	printf("Registrations %.0f, refused %.0f, dropped %.0f malformed / %.0f unknown SA / %.0f over "
 	       "half-open limits, %.0f expired\n",
 	       num(st, "registrations"), num(st, "refused"), num(st, "drop_malformed"),
 	       num(st, "drop_unknown_sa"), num(st, "drop_half_open"), num(st, "expired"));
+	printf("Pushes: %.0f rekeys, %.0f retransmissions, %.0f heartbeats; ACKs %.0f (%.0f duplicate), "
+	       "dropped %.0f from no member / %.0f bad HASH; %.0f members removed; %.0f send errors, "
+	       "%.0f SEQ save errors\n",
+	       num(st, "rekeys_sent"), num(st, "retransmissions"), num(st, "heartbeats"), num(st, "acks"),
+	       num(st, "acks_duplicate"), num(st, "drop_ack_unknown"), num(st, "drop_ack_bad"),
+	       num(st, "members_removed"), num(st, "send_errors"), num(st, "seq_save_errors"));
+}
+
+static void print_sa(const cJSON *r)
+{
+	const cJSON *g;
+	cJSON_ArrayForEach(g, obj(r, "groups")) {
+		printf("Group %s (id %.0f): ", str(g, "name"), num(g, "group_id"));
+		print_comm(g);
+		printf(", SEQ %.0f, activation_time_delay %.0f s\n", num(g, "seq"),
+		       num(g, "activation_time_delay"));
+		print_sas(g);
+	}
+}
+
+static void print_members(const cJSON *r)
+{
+	const cJSON *m;
+	size_t n = 0;
+	cJSON_ArrayForEach(m, obj(r, "members")) {
+		if (!n++)
+			printf("%-5s %-21s %-20s %-11s %-20s %8s %11s %5s\n", "group", "member", "identity",
+			       "state", "registered", "last ACK", "sent/acked", "retx");
+		char addr[80];
+		snprintf(addr, sizeof(addr), "%s:%.0f", str(m, "address"), num(m, "port"));
+		printf("%-5.0f %-21s %-20s %-11s %-20s %8.0f %5.0f/%-5.0f %5.0f\n", num(m, "group_id"), addr,
+		       str(m, "identity"), str(m, "state"), str(m, "registered"), num(m, "last_acked_seq"),
+		       num(m, "rekeys_sent"), num(m, "rekeys_acked"), num(m, "retransmissions"));
+	}
+	printf("%zu member%s\n", n, n == 1 ? "" : "s");
+}
+
+static void print_rekeys(const cJSON *r)
+{
+	const cJSON *h;
+	size_t n = 0;
+	cJSON_ArrayForEach(h, r) {
+		if (!n++)
+			printf("%6s %-20s %5s %-18s %10s %22s %11s %4s\n", "index", "time", "group", "reason",
+			       "SEQ", "targeted/acked/removed", "duration ms", "done");
+		char tar[64];
+		snprintf(tar, sizeof(tar), "%.0f/%.0f/%.0f", num(h, "targeted"), num(h, "acked"), num(h, "removed"));
+		printf("%6.0f %-20s %5.0f %-18s %10.0f %22s %11.1f %4s\n", num(h, "index"), str(h, "time"),
+		       num(h, "group_id"), str(h, "reason"), num(h, "seq"), tar, num(h, "duration_ms"),
+		       is_true(h, "done") ? "yes" : "no");
+	}
+	if (!n)
+		printf("no rekey pushed yet\n");
+}
+
+static void print_rekey(const cJSON *r)
+{
+	if (is_true(r, "pushed"))
+		printf("group %.0f: rekey SEQ %.0f pushed\n", num(r, "group_id"), num(r, "seq"));
+	else
+		printf("group %.0f: keys replaced (no server-member communication: nothing pushed)\n",
+		       num(r, "group_id"));
 }
 
 static void print_vpns(const cJSON *r)
@@ -213,6 +347,68 @@ static void print_vpns(const cJSON *r)
 		else
 			printf("  no installed CHILD SA\n");
 	}
+}
+
+/* A group ID from the command line: 1..65535. */
+static int parse_group(const char *arg, long *id)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 65535) {
+		fprintf(stderr, "gvpnctl: group ID must be a number from 1 to 65535, not '%s'\n", arg);
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* The words of the command into the request's "cmd" (and "group").
+ * Prints the reason and returns -1 on a usage error. */
+static int parse_command(int n, char **w, char *cmd, size_t len, long *group)
+{
+	static const char *const simple[] = { "show status", "show events", "show groups", "show sa",
+					      "show rekeys", "show vpns", "reload" };
+	char two[64] = "";
+	if (n >= 1)
+		snprintf(two, sizeof(two), "%s%s%s", w[0], n >= 2 ? " " : "", n >= 2 ? w[1] : "");
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+		if (!strcmp(two, simple[i]) && n == (strchr(simple[i], ' ') ? 2 : 1)) {
+			str_copy(cmd, simple[i], len);
+			return 0;
+		}
+	if (!strcmp(two, "show registered-members") && (n == 2 || n == 4)) {
+		if (n == 4 && strcmp(w[2], "group")) {
+			fprintf(stderr, "gvpnctl: usage: show registered-members [group ID]\n");
+			return -1;
+		}
+		if (n == 4 && parse_group(w[3], group) < 0)
+			return -1;
+		str_copy(cmd, "show registered-members", len);
+		return 0;
+	}
+	if (!strcmp(two, "show registered-members")) {
+		fprintf(stderr, "gvpnctl: usage: show registered-members [group ID]\n");
+		return -1;
+	}
+	if (!strcmp(two, "rekey group") || (n == 1 && !strcmp(w[0], "rekey"))) {
+		if (n != 3) {
+			fprintf(stderr, "gvpnctl: usage: rekey group ID (ID from 1 to 65535)\n");
+			return -1;
+		}
+		if (parse_group(w[2], group) < 0)
+			return -1;
+		str_copy(cmd, "rekey group", len);
+		return 0;
+	}
+	if (n) {
+		fprintf(stderr, "gvpnctl: unknown command '");
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? " " : "", w[i]);
+		fprintf(stderr, "'\n");
+	}
+	usage(stderr);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -246,28 +442,17 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	char cmd[128] = "";
-	for (int i = optind; i < argc; i++) {
-		if (strlen(cmd) + strlen(argv[i]) + 2 > sizeof(cmd)) {
-			fprintf(stderr, "gvpnctl: command too long\n");
-			return 2;
-		}
-		if (*cmd)
-			strcat(cmd, " ");
-		strcat(cmd, argv[i]);
-	}
-	if (strcmp(cmd, "show status") && strcmp(cmd, "show events") && strcmp(cmd, "show groups") &&
-	    strcmp(cmd, "show vpns") && strcmp(cmd, "reload")) {
-		if (*cmd)
-			fprintf(stderr, "gvpnctl: unknown command '%s'\n", cmd);
-		usage(stderr);
+	char cmd[64];
+	long group = 0;
+	if (parse_command(argc - optind, argv + optind, cmd, sizeof(cmd), &group) < 0)
 		return 2;
-	}
 
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", cmd);
 	if (since)
 		cJSON_AddNumberToObject(req, "since", (double)since);
+	if (group)
+		cJSON_AddNumberToObject(req, "group", (double)group);
 	char *text = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 	char *line = xasprintf("%s\n", text);
@@ -299,6 +484,14 @@ int main(int argc, char **argv)
 		print_events(obj(rep, "result"));
 	} else if (!strcmp(cmd, "show groups")) {
 		print_groups(obj(rep, "result"));
+	} else if (!strcmp(cmd, "show sa")) {
+		print_sa(obj(rep, "result"));
+	} else if (!strcmp(cmd, "show registered-members")) {
+		print_members(obj(rep, "result"));
+	} else if (!strcmp(cmd, "show rekeys")) {
+		print_rekeys(obj(rep, "result"));
+	} else if (!strcmp(cmd, "rekey group")) {
+		print_rekey(obj(rep, "result"));
 	} else if (!strcmp(cmd, "show vpns")) {
 		print_vpns(obj(rep, "result"));
 	} else if (!strcmp(cmd, "reload")) {

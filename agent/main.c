@@ -111,6 +111,10 @@ int agent_reload(struct cfg_errors *errs)
 
 	if ((A.cfg->gks && n->gks && strcmp(A.cfg->gks->listen, n->gks->listen)) || !A.cfg->gks != !n->gks)
 		log_warn("config", "group_vpn_server added, removed or moved: that takes effect when the agent restarts");
+	if (A.cfg->gks && !n->gks) { /* the running key server keeps its section until the restart */
+		n->gks = A.cfg->gks;
+		A.cfg->gks = NULL;
+	}
 	gks_reconfigure(n);
 	syslog_out_reconfigure(&A.cfg->syslog, &n->syslog);
 	if (n->mon && A.cfg->mon && strcmp(n->mon->vici_socket, A.cfg->mon->vici_socket))

@@ -71,6 +71,14 @@ cJSON *status_json(void)
 		cJSON_AddNumberToObject(k, "drops", (double)(g->drop_malformed + g->drop_unknown_sa +
 							      g->drop_half_open));
 		cJSON_AddNumberToObject(k, "half_open", (double)g->half_open);
+		cJSON_AddNumberToObject(k, "rekeys_sent", (double)g->rekeys_sent);
+		cJSON_AddNumberToObject(k, "retransmissions", (double)g->retransmissions);
+		cJSON_AddNumberToObject(k, "heartbeats", (double)g->heartbeats);
+		cJSON_AddNumberToObject(k, "acks", (double)g->acks);
+		cJSON_AddNumberToObject(k, "ack_drops", (double)(g->drop_ack_unknown + g->drop_ack_bad));
+		cJSON_AddNumberToObject(k, "members_removed", (double)g->members_removed);
+		cJSON_AddNumberToObject(k, "send_errors", (double)g->send_errors);
+		cJSON_AddNumberToObject(k, "seq_save_errors", (double)g->seq_save_errors);
 	}
 
 	cJSON *sl = cJSON_AddArrayToObject(o, "syslog");

@@ -83,7 +83,7 @@ like "$summary" '"members":1000,"registered":1000,"failed":0' "1,000 concurrent 
 diag "$summary"
 groups=$(ctl show groups)
 like "$groups" "Group g1 \(id 1\): 1008 members" "gvpnctl show groups lists 1,008 members of g1"
-like "$groups" "member 127.1.3.232:[0-9]+ +127.1.3.232" "the last of the 1,000 is listed with its identity"
+like "$(ctl show registered-members group 1)" "^1 +127.1.3.232:[0-9]+ +127.1.3.232 +active " "the last of the 1,000 is listed with its identity"
 
 agent_stop TERM
 is "$AGENT_RC" 0 "SIGTERM: exit 0"

@@ -462,6 +462,9 @@ static void test_demo_config(void **state)
 	assert_int_equal(g->smc->heartbeat, 300);
 	assert_int_equal(g->smc->number_of_retransmission, 2);
 	assert_int_equal(g->smc->retransmission_period, 10);
+	assert_int_equal(g->smc->membership_rekey, 1);
+	assert_int_equal(g->smc->membership_rekey_delay, 10);
+	assert_null(c->gks->signing_key);
 	assert_int_equal(g->n_ipsec_sa, 1);
 	assert_str(g->ipsec_sa[0].name, "sa1");
 	assert_str(cfg_enum_name(cfg_proposal_names, g->ipsec_sa[0].proposal), "esp-aes256-sha256");
@@ -1137,6 +1140,74 @@ static void test_lifetime_vs_activation_delay(void **state)
 	assert_int_equal(c->gks->groups[0].ipsec_sa[0].lifetime_seconds, 401);
 }
 
+/* The push settings: defaults, and signing_key resolved against the
+ * config's directory like every other path. */
+static void test_push_defaults(void **state)
+{
+	(void)state;
+	struct doc d;
+	char *p = put_conf(&d,
+		"{ \"group_vpn_server\": { \"groups\": [\n"
+		"  { \"name\": \"g1\", \"group_id\": 1, \"server_member_communication\": { " SMC_UNICAST " } } ] } }\n");
+	struct cfg *c = load_ok(p);
+	assert_null(c->gks->signing_key);
+	const struct cfg_smc *smc = c->gks->groups[0].smc;
+	assert_int_equal(smc->heartbeat, 300);
+	assert_int_equal(smc->membership_rekey, 1);
+	assert_int_equal(smc->membership_rekey_delay, 10);
+	assert_int_equal(smc->number_of_retransmission, 2);
+	assert_int_equal(smc->retransmission_period, 10);
+
+	p = put_conf(&d, "{ \"group_vpn_server\": { \"signing_key\": \"keys/gks.pem\", \"groups\": [] } }\n");
+	assert_int_equal(chdir("/"), 0);
+	c = load_ok(p);
+	assert_str(c->gks->signing_key, fmt("%s/keys/gks.pem", T.dir));
+	assert_int_equal(chdir(T.cwd), 0);
+	p = put_conf(&d, "{ \"group_vpn_server\": { \"signing_key\": \"/etc/gvpn-agent/gks.pem\" } }\n");
+	c = load_ok(p);
+	assert_str(c->gks->signing_key, "/etc/gvpn-agent/gks.pem");
+}
+
+static void test_push_ranges(void **state)
+{
+	(void)state;
+	struct doc d;
+	char *p = put_conf(&d,
+		"{ \"group_vpn_server\": { \"signing_key\": `\"\", \"groups\": [\n"
+		"  { \"name\": \"g1\", \"group_id\": 1, \"server_member_communication\": { " SMC_UNICAST ",\n"
+		"      \"heartbeat\": `1, \"membership_rekey\": `1, \"membership_rekey_delay\": `0 } },\n"
+		"  { \"name\": \"g2\", \"group_id\": 2, \"server_member_communication\": { " SMC_UNICAST ",\n"
+		"      \"heartbeat\": `86401, \"membership_rekey\": `\"false\", \"membership_rekey_delay\": `3601 } } ] } }\n");
+	LOAD_FAIL(p, &d,
+		"group_vpn_server.signing_key: must not be empty",
+		"group_vpn_server.groups[0].server_member_communication.heartbeat: 1 is out of range (allowed 2..86400)",
+		"group_vpn_server.groups[0].server_member_communication.membership_rekey: expected true or false, "
+		"got number 1",
+		"group_vpn_server.groups[0].server_member_communication.membership_rekey_delay: "
+		"0 is out of range (allowed 1..3600)",
+		"group_vpn_server.groups[1].server_member_communication.heartbeat: "
+		"86401 is out of range (allowed 2..86400)",
+		"group_vpn_server.groups[1].server_member_communication.membership_rekey: expected true or false, "
+		"got string \"false\"",
+		"group_vpn_server.groups[1].server_member_communication.membership_rekey_delay: "
+		"3601 is out of range (allowed 1..3600)");
+
+	p = put_conf(&d,
+		"{ \"group_vpn_server\": { \"groups\": [\n"
+		"  { \"name\": \"g1\", \"group_id\": 1, \"server_member_communication\": { " SMC_UNICAST ",\n"
+		"      \"heartbeat\": 2, \"membership_rekey\": false, \"membership_rekey_delay\": 1 } },\n"
+		"  { \"name\": \"g2\", \"group_id\": 2, \"server_member_communication\": { " SMC_UNICAST ",\n"
+		"      \"heartbeat\": 86400, \"membership_rekey\": true, \"membership_rekey_delay\": 3600 } } ] } }\n");
+	struct cfg *c = load_ok(p);
+	const struct cfg_smc *s1 = c->gks->groups[0].smc, *s2 = c->gks->groups[1].smc;
+	assert_int_equal(s1->heartbeat, 2);
+	assert_int_equal(s1->membership_rekey, 0);
+	assert_int_equal(s1->membership_rekey_delay, 1);
+	assert_int_equal(s2->heartbeat, 86400);
+	assert_int_equal(s2->membership_rekey, 1);
+	assert_int_equal(s2->membership_rekey_delay, 3600);
+}
+
 /* BUG I (1): a lifetime that is out of range is then also reported as
  * "lifetime_seconds 0 leaves no rekey interval", a value never written. */
 static void test_lifetime_range_error_alone(void **state)
@@ -1700,6 +1771,8 @@ int main(void)
 		T_(test_duplicate_names),
 		T_(test_multicast_needs_group),
 		T_(test_lifetime_vs_activation_delay),
+		T_(test_push_defaults),
+		T_(test_push_ranges),
 		T_(test_lifetime_range_error_alone),
 		T_(test_multicast_bad_group_error_alone),
 		T_(test_snmp_listen_bad_error_alone),
