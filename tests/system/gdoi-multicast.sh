@@ -29,7 +29,7 @@ for n in $M1 $M2; do
 	ip -n $n addr add 10.77.0.1$i/24 dev vm$i-$$
 	ip -n $n link set vm$i-$$ up
 done
-plan 14
+plan 13
 
 GKS_PORT=8848 MC_PORT=8849
 agent_write_config "\"group_vpn_server\": {
@@ -42,7 +42,8 @@ agent_write_config "\"group_vpn_server\": {
         \"ipsec_sa\": [ { \"name\": \"video\", \"match\": { \"source\": \"10.77.0.0/24\", \"destination\": \"239.1.0.0/16\" } } ],
         \"members\": [ { \"address\": \"10.77.0.0/24\", \"psk\": \"k\" } ] } ] }"
 cat >"$SECRETS" <<JSON
-{ "psk": { "k": "multicast group key" } }
+{ "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" } },
+  "psk": { "k": "multicast group key" } }
 JSON
 chmod 600 "$SECRETS"
 printf 'multicast group key\n' >"$TAP_TMP/k.psk"; chmod 600 "$TAP_TMP/k.psk"
@@ -89,7 +90,7 @@ like "$fields" "10\\.77\\.0\\.1	239\\.77\\.0\\.1	$MC_PORT	1" "pushes leave br0 f
 n_push=$(tshark -r "$TAP_TMP/br0.pcap" -Y "ip.dst == 239.77.0.1" 2>/dev/null | wc -l)
 n_sent=$(ctl --json show groups | grep -o '"pushes":[0-9]*,"heartbeats":[0-9]*' | awk -F'[:,]' '{print $2 + $4}')
 is "$n_push" "$n_sent" "one copy per push on the wire (not one per member): $n_push packets for $n_sent pushes"
-like "$(tshark -r "$TAP_TMP/br0.pcap" -d udp.port==$MC_PORT,isakmp -T fields -e isakmp.exchtype 2>/dev/null | sort -u | tr '\n' ' ')" \
+like "$(tshark -r "$TAP_TMP/br0.pcap" -d udp.port==$MC_PORT,isakmp -T fields -e isakmp.exchangetype 2>/dev/null | sort -u | tr '\n' ' ')" \
 	"^33 $" "tshark decodes each as ISAKMP exchange 33 (GROUPKEY-PUSH)"
 kill -TERM $MPID1; wait $MPID1 2>/dev/null
 agent_stop
