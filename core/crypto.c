@@ -995,10 +995,12 @@ int crypto_rsa_verify(const struct crypto_rsa *k, int hash, const void *data, si
 
 	if (ctx == NULL)
 		return -1;
-	if (EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1)
+	if (EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1) {
 		rc = 0;
-	else
-		log_ossl("RSA: %s signature does not verify", crypto_hash_name(hash));
+	} else { /* network input: the caller counts and reports it */
+		log_debug("crypto", "RSA: %s signature does not verify", crypto_hash_name(hash));
+		ERR_clear_error();
+	}
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }

@@ -12,7 +12,7 @@
 #   reregister by themselves.
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-plan 27
+plan 28
 agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "heartbeat": 2, "retransmission_period": 2, "number_of_retransmission": 2, "membership_rekey": false }/' "$CONF"
 ok "the agent starts with unicast server-member communication" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
