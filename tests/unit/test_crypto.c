@@ -144,6 +144,14 @@ static void count_errors(int severity, const char *subsys, const char *msg, void
 		assert_true(logged_errors > before_); \
 	} while (0)
 
+/* A signature that does not verify is network input, not an error of
+ * ours: it fails quietly (no error logged); the caller counts it. */
+#define assert_bad_signature(call) do { \
+		int before_ = logged_errors; \
+		assert_int_equal((call), -1); \
+		assert_int_equal(logged_errors, before_); \
+	} while (0)
+
 /* ---- DES without the legacy provider (must run before any DES use) ------ */
 
 static void test_des_without_legacy(void **state)
@@ -1007,20 +1015,20 @@ static void test_rsa_sign_verify(void **state)
 
 		memcpy(tampered, data, sizeof(data));
 		tampered[3] ^= 0x01;
-		assert_fails_logged(crypto_rsa_verify(rsa_key, hid, tampered, sizeof(data), sig,
+		assert_bad_signature(crypto_rsa_verify(rsa_key, hid, tampered, sizeof(data), sig,
 						      sig_len));
 		sig2[100] ^= 0x80;
-		assert_fails_logged(crypto_rsa_verify(rsa_key, hid, data, sizeof(data), sig2,
+		assert_bad_signature(crypto_rsa_verify(rsa_key, hid, data, sizeof(data), sig2,
 						      sig_len));
-		assert_fails_logged(crypto_rsa_verify(rsa_key, hid, data, sizeof(data), sig,
+		assert_bad_signature(crypto_rsa_verify(rsa_key, hid, data, sizeof(data), sig,
 						      sig_len - 1));
-		assert_fails_logged(crypto_rsa_verify(rsa_key, hid, data, sizeof(data) - 1, sig,
+		assert_bad_signature(crypto_rsa_verify(rsa_key, hid, data, sizeof(data) - 1, sig,
 						      sig_len));
 	}
 	sig_len = sizeof(sig);
 	assert_int_equal(crypto_rsa_sign(rsa_key, CRYPTO_HASH_SHA256, data, sizeof(data), sig,
 					 &sig_len), 0);
-	assert_fails_logged(crypto_rsa_verify(rsa_key, CRYPTO_HASH_SHA1, data, sizeof(data), sig,
+	assert_bad_signature(crypto_rsa_verify(rsa_key, CRYPTO_HASH_SHA1, data, sizeof(data), sig,
 					      sig_len));
 	assert_fails_logged(crypto_rsa_verify(rsa_key, 3, data, sizeof(data), sig, sig_len));
 	sig_len = sizeof(sig);
