@@ -1536,9 +1536,13 @@ static int open_socket(const char *listen)
 		log_err("gks", "cannot listen on udp %s: %s", listen, strerror(errno));
 		return -1;
 	}
+	/* Room for a burst of registrations (every member after a restart)
+	 * and of ACKs; beyond net.core.rmem_max only with CAP_NET_ADMIN. */
 	int sz = 8 << 20;
-	setsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	setsockopt(G.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (setsockopt(G.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(G.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(G.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	G.h = loop_fd_add(G.fd, EPOLLIN, on_readable, NULL);
 	return G.h ? 0 : -1;
 }
