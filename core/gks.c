@@ -78,6 +78,7 @@ struct gks_tek {
 	size_t enc_len, integ_len;
 	uint32_t lifetime;               /* seconds */
 	uint64_t created_us, active_us, due_us, expires_us; /* loop clock */
+	uint32_t index;                  /* a stable surrogate key (MIB row) */
 };
 
 struct gks_kek {
@@ -145,6 +146,9 @@ struct gks_group {
 	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer;
 	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
 	struct timespec last_rekey;
+	uint32_t tek_index;              /* last TEK index given */
+	struct gks_member **by_index;    /* members by index (ascending); NULL: removed */
+	size_t n_by_index, cap_by_index, dead_by_index;
 };
 
 enum pull_state { PULL_NONE, PULL_SENT2, PULL_DONE };
@@ -344,7 +348,7 @@ static const struct esp_suite esp_suites[] = {
 
 /* activate_after_us: 0 for a TEK members use at once (first keys),
  * 2 x ATD for one pushed by a rekey. */
-static int new_tek(const struct gks_group *g, struct gks_tek *t, const struct cfg_ipsec_sa *pol,
+static int new_tek(struct gks_group *g, struct gks_tek *t, const struct cfg_ipsec_sa *pol,
 		   uint64_t activate_after_us)
 {
 	const struct esp_suite *s = &esp_suites[pol->proposal];
@@ -359,6 +363,7 @@ static int new_tek(const struct gks_group *g, struct gks_tek *t, const struct cf
 	t->enc_len = s->enc_len;
 	t->integ_len = s->integ_len;
 	t->lifetime = (uint32_t)pol->lifetime_seconds;
+	t->index = ++g->tek_index;
 	t->created_us = now;
 	t->active_us = now + activate_after_us;
 	t->due_us = now + rekey_interval_us(g, t->lifetime);
@@ -549,6 +554,57 @@ static struct gks_history *history_add(const struct gks_group *g, const char *re
 
 /* ---- members ---------------------------------------------------------------------- */
 
+/* The members of a group sorted by index, for lookups in O(log n)
+ * (SNMP walks). Indexes only grow, so a new member is appended; a
+ * removed one leaves a hole until holes are half the array. */
+static void by_index_add(struct gks_group *g, struct gks_member *m)
+{
+	if (g->n_by_index == g->cap_by_index) {
+		g->cap_by_index = g->cap_by_index ? 2 * g->cap_by_index : 64;
+		g->by_index = xrealloc(g->by_index, g->cap_by_index * sizeof(*g->by_index));
+	}
+	g->by_index[g->n_by_index++] = m;
+}
+
+/* First slot whose member has index >= idx (holes skipped by callers). */
+static size_t by_index_search(const struct gks_group *g, uint64_t idx)
+{
+	size_t lo = 0, hi = g->n_by_index;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		size_t k = mid;
+		while (k < hi && !g->by_index[k])
+			k++;
+		if (k == hi) {
+			hi = mid;
+			continue;
+		}
+		if (g->by_index[k]->index < idx)
+			lo = k + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void by_index_remove(struct gks_group *g, const struct gks_member *m)
+{
+	size_t i = by_index_search(g, m->index);
+	while (i < g->n_by_index && g->by_index[i] != m)
+		i++;
+	if (i == g->n_by_index)
+		return;
+	g->by_index[i] = NULL;
+	if (++g->dead_by_index > 64 && g->dead_by_index > g->n_by_index / 2) {
+		size_t k = 0;
+		for (size_t j = 0; j < g->n_by_index; j++)
+			if (g->by_index[j])
+				g->by_index[k++] = g->by_index[j];
+		g->n_by_index = k;
+		g->dead_by_index = 0;
+	}
+}
+
 static struct gks_member *member_find(const struct sockaddr_in *sa)
 {
 	for (struct gks_member *m = G.mbucket[mbucket_of(sa)]; m; m = m->hnext)
@@ -581,6 +637,7 @@ static void member_free(struct gks_member *m)
 	if (m->next)
 		m->next->prev = m->prev;
 	g->n_members--;
+	by_index_remove(g, m);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }
@@ -589,6 +646,7 @@ static void free_members(struct gks_group *g)
 {
 	while (g->members)
 		member_free(g->members);
+	g->n_by_index = g->dead_by_index = 0;
 }
 
 static void membership_changed(struct gks_group *g)
@@ -739,6 +797,7 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 		ev_param(&e, "policy", "%s", t->name);
 		ev_param(&e, "old_spi", "0x%08x", g->old[g->n_old - 1].spi);
 		ev_param(&e, "new_spi", "0x%08x", t->spi);
+		ev_param(&e, "index", "%u", t->index);
 		ev_param(&e, "reason", "%s", reason);
 		ev_publish(&e, "group %s (%ld): TEK %s 0x%08x replaced by 0x%08x (%s)", g->cfg->name,
 			   g->cfg->group_id, t->name, g->old[g->n_old - 1].spi, t->spi, reason);
@@ -818,6 +877,7 @@ static void remove_member(struct gks_group *g, struct gks_member *m, unsigned se
 	ev_param(&e, "group", "%ld", g->cfg->group_id);
 	ev_param(&e, "member", "%s", m->addr);
 	ev_param(&e, "identity", "%s", m->identity);
+	ev_param(&e, "index", "%llu", (unsigned long long)m->index);
 	ev_param(&e, "seq", "%u", m->pending_seq);
 	ev_param(&e, "sends", "%u", sends);
 	ev_param(&e, "reason", "no ACK");
@@ -1000,6 +1060,7 @@ static void group_free(struct gks_group *g)
 		g->round.active = 0;
 	}
 	free_members(g);
+	free(g->by_index);
 	OPENSSL_cleanse(g, sizeof(*g));
 	free(g);
 }
@@ -1277,6 +1338,7 @@ static void register_member(struct gks_peer *p)
 			g->members->prev = m;
 		g->members = m;
 		g->n_members++;
+		by_index_add(g, m);
 		is_new = 1;
 	}
 	/* A reregistration starts afresh: no push is awaited from it. */
@@ -1301,6 +1363,7 @@ static void register_member(struct gks_peer *p)
 	ev_param(&e, "group", "%ld", g->cfg->group_id);
 	ev_param(&e, "member", "%s", p->addr);
 	ev_param(&e, "identity", "%s", m->identity);
+	ev_param(&e, "index", "%llu", (unsigned long long)m->index);
 	ev_param(&e, "suite", "%s", suite);
 	ev_param(&e, "seq", "%u", g->seq);
 	ev_publish(&e, "member %s (%s) registered to group %s (%ld) with %s", p->addr, m->identity,
@@ -1997,4 +2060,200 @@ cJSON *gks_history_json(void)
 		cJSON_AddItemToArray(arr, j);
 	}
 	return arr;
+}
+
+/* ---- lookups for SNMP (ordered by index, O(log n) for members) ---------------------------- */
+
+static int reason_code(const char *r)
+{
+	return !strncmp(r, "scheduled", 9) ? 1 : !strncmp(r, "membership", 10) ? 2 :
+	       !strncmp(r, "policy", 6) ? 3 : 4;
+}
+
+/* Groups in group_id order: the one equal to id, or (next) the first above. */
+static struct gks_group *group_ordered(long id, int next)
+{
+	struct gks_group *best = NULL;
+	for (size_t i = 0; i < G.n_groups; i++) {
+		struct gks_group *g = G.groups[i];
+		long gid = g->cfg->group_id;
+		if (!next && gid == id)
+			return g;
+		if (next && gid > id && (!best || gid < best->cfg->group_id))
+			best = g;
+	}
+	return best;
+}
+
+int gks_group_lookup(long group_id, int next, struct gks_group_info *out)
+{
+	const struct gks_group *g = group_ordered(group_id, next);
+	if (!g)
+		return -1;
+	const struct cfg_smc *smc = g->cfg->smc;
+	memset(out, 0, sizeof(*out));
+	out->group_id = g->cfg->group_id;
+	str_copy(out->name, g->cfg->name, sizeof(out->name));
+	out->communication = !smc ? 1 : smc->communication_type == CFG_COMM_UNICAST ? 2 : 3;
+	out->members = g->n_members;
+	out->seq = g->seq;
+	out->next_rekey = loop_timer_armed(&g->rekey_timer)
+				  ? (uint32_t)(loop_timer_remaining_us(&g->rekey_timer) / 1000000u) : 0;
+	out->rekeys = g->rekeys;
+	out->heartbeats = g->heartbeats;
+	out->retransmissions = g->retransmissions;
+	out->removed = g->removed;
+	out->atd = (uint32_t)g->cfg->activation_time_delay;
+	return 0;
+}
+
+static void member_info(const struct gks_group *g, const struct gks_member *m, struct gks_member_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->group_id = g->cfg->group_id;
+	out->index = (uint32_t)m->index;
+	out->addr = m->sa.sin_addr;
+	out->port = ntohs(m->sa.sin_port);
+	str_copy(out->identity, m->identity, sizeof(out->identity));
+	const char *st = member_state(g, m);
+	out->state = !strcmp(st, "registered") ? 1 : !strcmp(st, "active") ? 2 : 3;
+	out->registered = m->registered.tv_sec;
+	out->last_acked_seq = m->last_acked_seq;
+	out->rekeys_sent = m->rekeys_sent;
+	out->rekeys_acked = m->rekeys_acked;
+	out->retransmissions = m->retransmissions;
+}
+
+int gks_member_lookup(long group_id, uint32_t index, int next, struct gks_member_info *out)
+{
+	const struct gks_group *g = group_ordered(group_id, 0);
+	if (g) {
+		size_t i = by_index_search(g, next ? (uint64_t)index + 1 : index);
+		while (i < g->n_by_index && !g->by_index[i])
+			i++;
+		if (i < g->n_by_index && (next || g->by_index[i]->index == index)) {
+			member_info(g, g->by_index[i], out);
+			return 0;
+		}
+	}
+	if (!next)
+		return -1;
+	for (g = group_ordered(group_id, 1); g; g = group_ordered(g->cfg->group_id, 1))
+		for (size_t i = 0; i < g->n_by_index; i++)
+			if (g->by_index[i]) {
+				member_info(g, g->by_index[i], out);
+				return 0;
+			}
+	return -1;
+}
+
+static int kek_info(const struct gks_group *g, unsigned index, struct gks_kek_info *out)
+{
+	const struct gks_kek *k = index == 1 ? &g->kek : &g->prev_kek;
+	if (!g->has_kek || !g->cfg->smc || (index == 2 && (!g->has_prev_kek || k->expires_us <= loop_now_us())))
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->group_id = g->cfg->group_id;
+	out->index = index;
+	memcpy(out->spi, k->k.spi, 16);
+	out->alg = k->alg;
+	out->key_bits = k->bits;
+	out->sig_hash = g->cfg->smc->sig_hash_algorithm + 1;
+	out->sig_key_bits = (unsigned)crypto_rsa_size(G.rsa) * 8;
+	out->lifetime = k->lifetime;
+	out->remaining = remaining_s(k->expires_us);
+	out->status = index == 1 ? 2 : 3;
+	return 0;
+}
+
+int gks_kek_lookup(long group_id, unsigned index, int next, struct gks_kek_info *out)
+{
+	const struct gks_group *g = group_ordered(group_id, 0);
+	if (!next)
+		return g ? kek_info(g, index, out) : -1;
+	for (unsigned i = index + 1; g && i <= 2; i++)
+		if (kek_info(g, i, out) == 0)
+			return 0;
+	for (g = group_ordered(group_id, 1); g; g = group_ordered(g->cfg->group_id, 1))
+		for (unsigned i = 1; i <= 2; i++)
+			if (kek_info(g, i, out) == 0)
+				return 0;
+	return -1;
+}
+
+static void tek_info(const struct gks_group *g, const struct gks_tek *t, int status, struct gks_tek_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->group_id = g->cfg->group_id;
+	out->index = t->index;
+	str_copy(out->policy, t->name, sizeof(out->policy));
+	out->spi = t->spi;
+	out->transform = t->transform;
+	out->key_bits = t->key_bits ? t->key_bits : (unsigned)t->enc_len * 8;
+	out->auth = t->auth_alg;
+	out->lifetime = t->lifetime;
+	out->remaining = remaining_s(t->expires_us);
+	out->status = status;
+}
+
+/* The TEK of g with the smallest index > after (or == when !next). */
+static int tek_in_group(const struct gks_group *g, uint32_t idx, int next, struct gks_tek_info *out)
+{
+	const struct gks_tek *best = NULL;
+	int status = 0;
+	uint64_t now = loop_now_us();
+	for (int old = 0; old < 2; old++) {
+		size_t n = old ? g->n_old : g->n_tek;
+		for (size_t i = 0; i < n; i++) {
+			const struct gks_tek *t = old ? &g->old[i] : &g->tek[i];
+			if (old && t->expires_us <= now)
+				continue;
+			if (next ? t->index <= idx : t->index != idx)
+				continue;
+			if (!best || t->index < best->index) {
+				best = t;
+				status = old ? 3 : now < t->active_us ? 1 : 2;
+			}
+		}
+	}
+	if (!best)
+		return -1;
+	tek_info(g, best, status, out);
+	return 0;
+}
+
+int gks_tek_lookup(long group_id, uint32_t index, int next, struct gks_tek_info *out)
+{
+	const struct gks_group *g = group_ordered(group_id, 0);
+	if (g && tek_in_group(g, index, next, out) == 0)
+		return 0;
+	if (!next)
+		return -1;
+	for (g = group_ordered(group_id, 1); g; g = group_ordered(g->cfg->group_id, 1))
+		if (tek_in_group(g, 0, 1, out) == 0)
+			return 0;
+	return -1;
+}
+
+int gks_rekey_lookup(uint32_t index, int next, struct gks_rekey_info *out)
+{
+	uint64_t first = G.hist_count > GKS_HISTORY ? G.hist_count - GKS_HISTORY + 1 : 1;
+	uint64_t want = next ? (uint64_t)index + 1 : index;
+	if (want < first)
+		want = next ? first : 0;
+	if (!want || want > G.hist_count)
+		return -1;
+	const struct gks_history *h = &G.hist[(want - 1) % GKS_HISTORY];
+	memset(out, 0, sizeof(*out));
+	out->index = (uint32_t)h->index;
+	out->when = h->when.tv_sec;
+	out->group_id = h->group_id;
+	out->reason = reason_code(h->reason);
+	out->seq = h->seq;
+	out->targeted = (uint32_t)h->targeted;
+	out->acked = (uint32_t)h->acked;
+	out->removed = (uint32_t)h->removed;
+	out->duration_ms = (uint32_t)(h->duration_us / 1000u);
+	out->done = h->done;
+	return 0;
 }

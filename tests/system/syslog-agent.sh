@@ -80,7 +80,7 @@ for tr in udp tcp tls; do
 	id=$(grep -o '"id":[0-9]*,"time":"[^"]*","msgid":"CONFIG_RELOADED"' "$T/events.json" | head -1 | sed 's/"id":\([0-9]*\).*/\1/')
 	like "$(cat "$f")" "^gvpn-agent\\|CONFIG_RELOADED\\|\\[gvpn@32473 eventid=\"$id\" file=\"$CONF\" generation=\"2\"\\]\\|configuration $CONF reloaded; generation 2$" \
 		"$tr: the structured data of CONFIG_RELOADED is exact (eventid, file, generation)"
-	like "$(cat "$f")" "^gvpn-agent\\|MEMBER_REGISTERED\\|\\[gvpn@32473 eventid=\"[0-9]+\" group=\"1\" member=\"127.0.0.7\" identity=\"127.0.0.7\" suite=\"aes-256-cbc/sha-256/modp-2048\" seq=\"0\"\\]\\|member 127.0.0.7" \
+	like "$(cat "$f")" "^gvpn-agent\\|MEMBER_REGISTERED\\|\\[gvpn@32473 eventid=\"[0-9]+\" group=\"1\" member=\"127.0.0.7\" identity=\"127.0.0.7\" index=\"[0-9]+\" suite=\"aes-256-cbc/sha-256/modp-2048\" seq=\"0\"\\]\\|member 127.0.0.7" \
 		"$tr: the structured data of MEMBER_REGISTERED is exact"
 	like "$(cat "$f")" "^gvpn-agent\\|REGISTRATION_REFUSED\\|\\[gvpn@32473 eventid=\"[0-9]+\" member=\"127.0.0.8\" group=\"9\" reason=\"unknown group\"\\]\\|registration from 127.0.0.8 refused: unknown group$" \
 		"$tr: the structured data of REGISTRATION_REFUSED is exact"
