@@ -11,6 +11,7 @@
 #include "config.h"
 #include "agent.h"
 #include "snmp_agent.h"
+#include "snmp_tables.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -365,7 +366,8 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 	if (register_scalar("gvpnAgentVersion", SC_VERSION) < 0 ||
 	    register_scalar("gvpnAgentUptime", SC_UPTIME) < 0 ||
 	    register_scalar("gvpnAgentConfigGeneration", SC_CONFIG_GENERATION) < 0 ||
-	    register_scalar("gvpnAgentConfigReloadFailures", SC_RELOAD_FAILURES) < 0) {
+	    register_scalar("gvpnAgentConfigReloadFailures", SC_RELOAD_FAILURES) < 0 ||
+	    snmp_tables_init() < 0) {
 		free(ports);
 		return -1;
 	}
