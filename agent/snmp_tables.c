@@ -105,9 +105,14 @@ static unsigned col_after(const struct table *t, unsigned c)
 	return 0;
 }
 
-static void answer(const struct table *t, netsnmp_request_info *r, unsigned col, const uint32_t *idx,
-		   const void *row)
+/* Sets the varbind to column col of row; -1 (varbind untouched) when
+ * the column has no value for it. */
+static int answer(const struct table *t, netsnmp_request_info *r, unsigned col, const uint32_t *idx,
+		  const void *row)
 {
+	netsnmp_variable_list probe = { 0 };
+	if (t->value(row, col, &probe) < 0)
+		return -1;
 	oid o[MAX_OID_LEN];
 	size_t n = t->base_len;
 	memcpy(o, t->base, n * sizeof(oid));
@@ -116,7 +121,9 @@ static void answer(const struct table *t, netsnmp_request_info *r, unsigned col,
 	for (unsigned i = 0; i < t->n_index; i++)
 		o[n++] = idx[i];
 	snmp_set_var_objid(r->requestvb, o, n);
-	t->value(row, col, r->requestvb);
+	snmp_set_var_typed_value(r->requestvb, probe.type, probe.val.string, probe.val_len);
+	snmp_free_var_internals(&probe);
+	return 0;
 }
 
 /* GET: exactly base.1.col.idx. */
@@ -187,10 +194,8 @@ static void table_getnext(const struct table *t, netsnmp_request_info *r, void *
 	while (col) {
 		int rc = first ? t->lookup((uint32_t[MAX_INDEX]){ 0, 0 }, 1, row, got)
 			       : t->lookup(idx, 1, row, got);
-		if (rc == 0 && t->value(row, col, r->requestvb) == 0) {
-			answer(t, r, col, got, row);
+		if (rc == 0 && answer(t, r, col, got, row) == 0)
 			return;
-		}
 		col = col_after(t, col);
 		first = 1;
 	}
