@@ -30,9 +30,26 @@ gvpnAgentUptime .1.3.6.1.4.1.32473.1.1.1.2
 gvpnAgentConfigGeneration .1.3.6.1.4.1.32473.1.1.1.3
 gvpnAgentConfigReloadFailures .1.3.6.1.4.1.32473.1.1.1.4
 gvpnAgentCompliance .1.3.6.1.4.1.32473.1.2.1.1
-gvpnAgentScalarsGroup .1.3.6.1.4.1.32473.1.2.2.1"
+gvpnAgentScalarsGroup .1.3.6.1.4.1.32473.1.2.2.1
+gvpnServerMembers .1.3.6.1.4.1.32473.1.1.2.1
+gvpnGroupSeq .1.3.6.1.4.1.32473.1.1.3.1.5
+gvpnMemberState .1.3.6.1.4.1.32473.1.1.4.1.6
+gvpnKekSpi .1.3.6.1.4.1.32473.1.1.5.1.2
+gvpnTekStatus .1.3.6.1.4.1.32473.1.1.6.1.9
+gvpnRekeyAcked .1.3.6.1.4.1.32473.1.1.7.1.7
+gvpnMonitorInterval .1.3.6.1.4.1.32473.1.1.8.1
+gvpnVpnRekey .1.3.6.1.4.1.32473.1.1.9.1.9
+gvpnVpnLastChange .1.3.6.1.4.1.32473.1.1.9.1.24
+gvpnNotifyTunnelRekeyResultEnable .1.3.6.1.4.1.32473.1.1.10.8
+gvpnSyslogMessagesDropped .1.3.6.1.4.1.32473.1.1.11.2
+gvpnMemberRegistered .1.3.6.1.4.1.32473.1.0.1
+gvpnRekeySent .1.3.6.1.4.1.32473.1.0.3
+gvpnTunnelRekeyResult .1.3.6.1.4.1.32473.1.0.8"
+# Every object and notification the module defines, read from the file.
+NAMES=$(awk '/^[a-z][A-Za-z0-9]* +(OBJECT-TYPE|NOTIFICATION-TYPE)/ { print $1 }' "$MIB")
+N_NAMES=$(printf '%s\n' "$NAMES" | wc -l)
 
-plan 11
+plan $((11 + 16 + 3))
 
 # smilint: levels 1-3 are errors, 4-6 warnings; level 6 must be silent.
 lint=$(SMIPATH=$IETF smilint -l 6 -s -m "$MIB" 2>&1)
@@ -56,6 +73,17 @@ echo "$OIDS" | {
 	echo "$TAP_N $TAP_FAILED" >"$TAP_TMP/counts"
 }
 read -r TAP_N TAP_FAILED <"$TAP_TMP/counts"
+
+# Every object resolves under the module's arc.
+bad=""
+for n in $NAMES; do
+	o=$(snmptr -On "GVPN-AGENT-MIB::$n" 2>>"$TAP_TMP/snmptranslate.err")
+	case "$o" in .1.3.6.1.4.1.32473.1.*) ;; *) bad="$bad $n" ;; esac
+done
+is "$bad" "" "snmptranslate finds all $N_NAMES objects and notifications under .1.3.6.1.4.1.32473.1"
+like "$N_NAMES" '^(1[0-9][0-9]|[2-9][0-9])$' "the module defines the tables' columns ($N_NAMES names)"
+like "$(snmptr -Td GVPN-AGENT-MIB::gvpnVpnRekey 2>/dev/null)" "MAX-ACCESS[[:space:]]+read-write" \
+	"gvpnVpnRekey is read-write"
 
 # Net-SNMP's parser errors and warnings (-Pw).  Not problems: its notice
 # that it skips the macro definitions in SNMPv2-SMI, and the state
