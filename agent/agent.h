@@ -25,6 +25,13 @@ extern struct agent A;
  * old one, fills errs and publishes CONFIG_REJECTED. 0 or -1. */
 int agent_reload(struct cfg_errors *errs);
 
+/* A change made through SNMP or the web page ("snmp", "web"): validated
+ * like the file, written to it atomically, then applied like a reload.
+ * Refused (file and model untouched) when invalid or when the file
+ * changed on disk since it was loaded. 0 or -1 with errs. */
+struct cfg_edit;
+int agent_apply_edit(const struct cfg_edit *e, struct cfg_errors *errs, const char *source);
+
 unsigned long agent_uptime_seconds(void);
 
 /* The status document shared by gvpnctl, the web API (and later SNMP). */

@@ -4,6 +4,7 @@
  * keeps the old one when the new one is invalid. */
 #include "config.h"
 #include "agent.h"
+#include "cfg_edit.h"
 #include "ev.h"
 #include "gks.h"
 #include "syslog_out.h"
@@ -69,23 +70,32 @@ static void apply_log_settings(const struct cfg *c, int verbose)
 	log_set_level(verbose ? LOG_DEBUG : c->agent.log_level);
 }
 
-int agent_reload(struct cfg_errors *errs)
+/* What the file on disk looked like when it was loaded: an edit made by
+ * the agent must not overwrite changes made by hand since. */
+static struct { time_t mtime; long nsec; off_t size; ino_t ino; } F;
+
+static void remember_file(void)
 {
-	struct cfg *n = cfg_load(A.cfg_path, errs);
-	struct event e;
-	if (!n) {
-		A.reload_failures++;
-		for (size_t i = 0; i < errs->n; i++)
-			log_err("config", "%s", errs->msg[i]);
-		ev_begin(&e, EV_CONFIG_REJECTED);
-		ev_param(&e, "file", "%s", A.cfg_path);
-		ev_param(&e, "errors", "%zu", errs->n);
-		ev_param(&e, "generation", "%u", A.generation);
-		ev_publish(&e, "configuration %s refused (%zu error%s, first: %s); generation %u stays in force",
-			   A.cfg_path, errs->n, errs->n == 1 ? "" : "s", errs->n ? errs->msg[0] : "?",
-			   A.generation);
-		return -1;
+	struct stat st;
+	if (stat(A.cfg_path, &st) == 0) {
+		F.mtime = st.st_mtim.tv_sec;
+		F.nsec = st.st_mtim.tv_nsec;
+		F.size = st.st_size;
+		F.ino = st.st_ino;
 	}
+}
+
+static int file_unchanged(void)
+{
+	struct stat st;
+	return stat(A.cfg_path, &st) == 0 && st.st_mtim.tv_sec == F.mtime && st.st_mtim.tv_nsec == F.nsec &&
+	       st.st_size == F.size && st.st_ino == F.ino;
+}
+
+/* Swaps in a validated model n (from the file or an edit). */
+static void apply_model(struct cfg *n, const char *source)
+{
+	struct event e;
 	if (snmp_agent_needs_restart(&A.cfg->snmp, &n->snmp))
 		log_warn("config", "snmp settings changed: they take effect when the agent restarts");
 	if (web_needs_restart(&A.cfg->web, &n->web))
@@ -133,7 +143,58 @@ int agent_reload(struct cfg_errors *errs)
 	ev_begin(&e, EV_CONFIG_RELOADED);
 	ev_param(&e, "file", "%s", A.cfg_path);
 	ev_param(&e, "generation", "%u", A.generation);
-	ev_publish(&e, "configuration %s reloaded; generation %u", A.cfg_path, A.generation);
+	if (strcmp(source, "file")) {
+		ev_param(&e, "source", "%s", source);
+		ev_publish(&e, "configuration %s changed through %s; generation %u", A.cfg_path, source,
+			   A.generation);
+	} else {
+		ev_publish(&e, "configuration %s reloaded; generation %u", A.cfg_path, A.generation);
+	}
+	remember_file();
+}
+
+int agent_apply_edit(const struct cfg_edit *ed, struct cfg_errors *errs, const char *source)
+{
+	if (!file_unchanged()) {
+		cfg_errors_add(errs, "%s changed on disk since it was loaded; reload it first (gvpnctl reload), "
+				     "then make the change again", A.cfg_path);
+		return -1;
+	}
+	char *text = NULL;
+	struct cfg *n = cfg_edit_prepare(ed, A.cfg_path, &text, errs);
+	if (!n)
+		return -1;
+	if (cfg_edit_commit(A.cfg_path, text) < 0) {
+		cfg_errors_add(errs, "cannot write %s: %s", A.cfg_path, strerror(errno));
+		free(text);
+		cfg_free(n);
+		return -1;
+	}
+	free(text);
+	log_notice("config", "%s: %zu setting%s changed through %s", A.cfg_path, cfg_edit_count(ed),
+		   cfg_edit_count(ed) == 1 ? "" : "s", source);
+	apply_model(n, source);
+	return 0;
+}
+
+int agent_reload(struct cfg_errors *errs)
+{
+	struct cfg *n = cfg_load(A.cfg_path, errs);
+	struct event e;
+	if (!n) {
+		A.reload_failures++;
+		for (size_t i = 0; i < errs->n; i++)
+			log_err("config", "%s", errs->msg[i]);
+		ev_begin(&e, EV_CONFIG_REJECTED);
+		ev_param(&e, "file", "%s", A.cfg_path);
+		ev_param(&e, "errors", "%zu", errs->n);
+		ev_param(&e, "generation", "%u", A.generation);
+		ev_publish(&e, "configuration %s refused (%zu error%s, first: %s); generation %u stays in force",
+			   A.cfg_path, errs->n, errs->n == 1 ? "" : "s", errs->n ? errs->msg[0] : "?",
+			   A.generation);
+		return -1;
+	}
+	apply_model(n, "file");
 	return 0;
 }
 
@@ -269,6 +330,7 @@ int main(int argc, char **argv)
 	}
 
 	A.cfg = cfg;
+	remember_file();
 	A.cfg_path = xstrdup(cfg->path); /* outlives every reload */
 	A.generation = 1;
 	A.verbose = verbose;
