@@ -330,8 +330,8 @@ int main(int argc, char **argv)
 	}
 
 	A.cfg = cfg;
-	remember_file();
 	A.cfg_path = xstrdup(cfg->path); /* outlives every reload */
+	remember_file();
 	A.generation = 1;
 	A.verbose = verbose;
 	apply_log_settings(cfg, verbose);

@@ -9,6 +9,7 @@
  * as SNMP orders a table; GETBULK comes in as repeated GETNEXTs. */
 #include "config.h"
 #include "agent.h"
+#include "cfg_edit.h"
 #include "snmp_tables.h"
 #include "gks.h"
 #include "log.h"
@@ -79,6 +80,10 @@ struct table {
 	/* The column's value of row; -1 if the column has none for it. */
 	int (*value)(const void *row, unsigned col, netsnmp_variable_list *vb);
 	size_t row_size;
+	/* SET RESERVE1 of one varbind: checks it and adds it to the edit;
+	 * returns an SNMP error status (SNMP_ERR_NOERROR when fine). NULL:
+	 * the table is read-only. */
+	int (*set)(const uint32_t *idx, unsigned col, const netsnmp_variable_list *vb, struct cfg_edit *e);
 };
 
 static int is_col(const struct table *t, unsigned c)
@@ -201,6 +206,88 @@ static void table_getnext(const struct table *t, netsnmp_request_info *r, void *
 	}
 }
 
+/* ---- SET: one edit per PDU, applied at ACTION ------------------------------------- */
+
+static struct {
+	void *asp;                 /* the request the edit belongs to */
+	struct cfg_edit *e;
+	int applied, failed;
+} P;
+
+static struct cfg_edit *pending(netsnmp_agent_request_info *ri)
+{
+	if (P.asp != ri->asp || !P.e) {
+		cfg_edit_free(P.e);
+		P.e = cfg_edit_new();
+		P.asp = ri->asp;
+		P.applied = P.failed = 0;
+	}
+	return P.e;
+}
+
+static void pending_drop(void)
+{
+	cfg_edit_free(P.e);
+	memset(&P, 0, sizeof(P));
+}
+
+/* The set modes common to tables and scalars; reserve1 is the checker. */
+static void set_phase(netsnmp_agent_request_info *ri, netsnmp_request_info *requests,
+		      int (*reserve1)(netsnmp_request_info *r, struct cfg_edit *e, void *arg), void *arg)
+{
+	switch (ri->mode) {
+	case MODE_SET_RESERVE1:
+		for (netsnmp_request_info *r = requests; r; r = r->next) {
+			int err = reserve1(r, pending(ri), arg);
+			if (err != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(ri, r, err);
+		}
+		break;
+	case MODE_SET_ACTION:
+		if (P.asp == ri->asp && !P.applied) {
+			struct cfg_errors errs;
+			cfg_errors_init(&errs);
+			P.applied = 1;
+			if (agent_apply_edit(P.e, &errs, "snmp") < 0) {
+				P.failed = 1;
+				for (size_t i = 0; i < errs.n; i++)
+					log_warn("snmp", "SET refused: %s", errs.msg[i]);
+			}
+			cfg_errors_free(&errs);
+		}
+		if (P.asp == ri->asp && P.failed)
+			netsnmp_set_request_error(ri, requests, SNMP_ERR_INCONSISTENTVALUE);
+		break;
+	case MODE_SET_COMMIT:
+	case MODE_SET_FREE:
+	case MODE_SET_UNDO:
+		pending_drop();
+		break;
+	default: /* RESERVE2: nothing to allocate */
+		break;
+	}
+}
+
+struct table_set_arg {
+	const struct table *t;
+};
+
+static int table_reserve1(netsnmp_request_info *r, struct cfg_edit *e, void *arg)
+{
+	const struct table *t = ((struct table_set_arg *)arg)->t;
+	const oid *o = r->requestvb->name;
+	size_t len = r->requestvb->name_length, b = t->base_len;
+	if (len != b + 2 + t->n_index || o[b] != 1 || !is_col(t, (unsigned)o[b + 1]))
+		return SNMP_ERR_NOTWRITABLE;
+	uint32_t idx[MAX_INDEX];
+	for (unsigned i = 0; i < t->n_index; i++) {
+		if (o[b + 2 + i] > 0xffffffffu)
+			return SNMP_ERR_NOCREATION;
+		idx[i] = (uint32_t)o[b + 2 + i];
+	}
+	return t->set(idx, (unsigned)o[b + 1], r->requestvb, e);
+}
+
 static int table_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg GVPN_UNUSED,
 			 netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
@@ -223,7 +310,13 @@ static int table_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *r
 			table_getnext(t, r, row);
 			break;
 		default:
-			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
+			if (!t->set) {
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
+				break;
+			}
+			struct table_set_arg a = { t };
+			set_phase(reqinfo, requests, table_reserve1, &a);
+			return SNMP_ERR_NOERROR;
 		}
 	}
 	return SNMP_ERR_NOERROR;
@@ -233,8 +326,8 @@ static int register_table(const struct table *t)
 {
 	netsnmp_mib_handler *h = netsnmp_create_handler(t->name, table_handler);
 	h->myvoid = (void *)t;
-	netsnmp_handler_registration *reg =
-		netsnmp_handler_registration_create(t->name, h, t->base, t->base_len, HANDLER_CAN_RONLY);
+	netsnmp_handler_registration *reg = netsnmp_handler_registration_create(
+		t->name, h, t->base, t->base_len, t->set ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	if (!reg || netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
 		log_err("snmp", "cannot register %s", t->name);
 		return -1;
@@ -275,7 +368,7 @@ static int group_value(const void *row, unsigned col, netsnmp_variable_list *vb)
 static const unsigned group_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0 };
 static const struct table group_table = {
 	"gvpnGroupTable", OBJ(3), OBJ_LEN + 1, 1, group_cols, group_lookup, group_value,
-	sizeof(struct gks_group_info) };
+	sizeof(struct gks_group_info), NULL };
 
 /* ---- gvpnMemberTable ------------------------------------------------------------------ */
 
@@ -311,7 +404,7 @@ static int member_value(const void *row, unsigned col, netsnmp_variable_list *vb
 static const unsigned member_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0 };
 static const struct table member_table = {
 	"gvpnMemberTable", OBJ(4), OBJ_LEN + 1, 2, member_cols, member_lookup, member_value,
-	sizeof(struct gks_member_info) };
+	sizeof(struct gks_member_info), NULL };
 
 /* ---- gvpnKekTable ------------------------------------------------------------------- */
 
@@ -344,7 +437,7 @@ static int kek_value(const void *row, unsigned col, netsnmp_variable_list *vb)
 
 static const unsigned kek_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 0 };
 static const struct table kek_table = {
-	"gvpnKekTable", OBJ(5), OBJ_LEN + 1, 2, kek_cols, kek_lookup, kek_value, sizeof(struct gks_kek_info) };
+	"gvpnKekTable", OBJ(5), OBJ_LEN + 1, 2, kek_cols, kek_lookup, kek_value, sizeof(struct gks_kek_info), NULL };
 
 /* ---- gvpnTekTable ------------------------------------------------------------------- */
 
@@ -377,7 +470,7 @@ static int tek_value(const void *row, unsigned col, netsnmp_variable_list *vb)
 
 static const unsigned tek_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 0 };
 static const struct table tek_table = {
-	"gvpnTekTable", OBJ(6), OBJ_LEN + 1, 2, tek_cols, tek_lookup, tek_value, sizeof(struct gks_tek_info) };
+	"gvpnTekTable", OBJ(6), OBJ_LEN + 1, 2, tek_cols, tek_lookup, tek_value, sizeof(struct gks_tek_info), NULL };
 
 /* ---- gvpnRekeyTable ----------------------------------------------------------------- */
 
@@ -411,7 +504,7 @@ static int rekey_value(const void *row, unsigned col, netsnmp_variable_list *vb)
 static const unsigned rekey_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 0 };
 static const struct table rekey_table = {
 	"gvpnRekeyTable", OBJ(7), OBJ_LEN + 1, 1, rekey_cols, rekey_lookup, rekey_value,
-	sizeof(struct gks_rekey_info) };
+	sizeof(struct gks_rekey_info), NULL };
 
 /* ---- gvpnVpnTable ------------------------------------------------------------------- */
 
@@ -494,10 +587,85 @@ static int vpn_value(const void *row, unsigned col, netsnmp_variable_list *vb)
 	return 0;
 }
 
+static int truth(const netsnmp_variable_list *vb, int *v)
+{
+	if (vb->type != ASN_INTEGER)
+		return SNMP_ERR_WRONGTYPE;
+	if (*vb->val.integer != 1 && *vb->val.integer != 2)
+		return SNMP_ERR_WRONGVALUE;
+	*v = *vb->val.integer == 1;
+	return SNMP_ERR_NOERROR;
+}
+
+static int vpn_set(const uint32_t *idx, unsigned col, const netsnmp_variable_list *vb, struct cfg_edit *e)
+{
+	const struct cfg_mon *m = A.cfg->mon;
+	if (!m || idx[0] < 1 || idx[0] > m->n_vpns)
+		return SNMP_ERR_NOCREATION;
+	const char *name = m->vpns[idx[0] - 1].name;
+	char path[256];
+	static const char *const keys[] = { [7] = "monitor", [8] = "optimized", [9] = "rekey",
+					    [10] = "source_interface", [11] = "destination_ip",
+					    [12] = "destination_ip" };
+	if (col < 7 || col > 12)
+		return SNMP_ERR_NOTWRITABLE;
+	snprintf(path, sizeof(path), "vpn_monitor.vpns[%s].%s", name, keys[col]);
+	int v, err;
+	switch (col) {
+	case 7: case 8: case 9:
+		if ((err = truth(vb, &v)) != SNMP_ERR_NOERROR)
+			return err;
+		cfg_edit_bool(e, path, v);
+		return SNMP_ERR_NOERROR;
+	case 10: {
+		if (vb->type != ASN_OCTET_STR)
+			return SNMP_ERR_WRONGTYPE;
+		if (vb->val_len > 15)
+			return SNMP_ERR_WRONGLENGTH;
+		char ifn[16];
+		memcpy(ifn, vb->val.string, vb->val_len);
+		ifn[vb->val_len] = '\0';
+		for (size_t i = 0; i < vb->val_len; i++)
+			if (ifn[i] <= ' ' || ifn[i] > '~' || ifn[i] == '/')
+				return SNMP_ERR_WRONGVALUE;
+		if (vb->val_len)
+			cfg_edit_str(e, path, ifn);
+		else
+			cfg_edit_remove(e, path);
+		return SNMP_ERR_NOERROR;
+	}
+	case 11: /* unknown(0): the remote gateway; ipv4(1): keeps the address */
+		if (vb->type != ASN_INTEGER)
+			return SNMP_ERR_WRONGTYPE;
+		if (*vb->val.integer == 0) {
+			cfg_edit_remove(e, path);
+			return SNMP_ERR_NOERROR;
+		}
+		if (*vb->val.integer != 1)
+			return SNMP_ERR_WRONGVALUE;
+		return m->vpns[idx[0] - 1].destination_ip ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
+	default: { /* 12 */
+		if (vb->type != ASN_OCTET_STR)
+			return SNMP_ERR_WRONGTYPE;
+		if (vb->val_len == 0) {
+			cfg_edit_remove(e, path);
+			return SNMP_ERR_NOERROR;
+		}
+		if (vb->val_len != 4)
+			return SNMP_ERR_WRONGLENGTH;
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, vb->val.string, a, sizeof(a));
+		cfg_edit_str(e, path, a);
+		return SNMP_ERR_NOERROR;
+	}
+	}
+}
+
 static const unsigned vpn_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
 				     21, 22, 23, 24, 0 };
 static const struct table vpn_table = {
-	"gvpnVpnTable", OBJ(9), OBJ_LEN + 1, 1, vpn_cols, vpn_lookup, vpn_value, sizeof(struct vpn_row) };
+	"gvpnVpnTable", OBJ(9), OBJ_LEN + 1, 1, vpn_cols, vpn_lookup, vpn_value, sizeof(struct vpn_row),
+	vpn_set };
 
 /* ---- scalars ---------------------------------------------------------------------- */
 
@@ -544,18 +712,34 @@ static int scalar_value(enum scalar id, netsnmp_variable_list *vb)
 	return 0;
 }
 
+static int scalar_reserve1(netsnmp_request_info *r, struct cfg_edit *e, void *arg)
+{
+	enum scalar id = (enum scalar)(uintptr_t)arg;
+	const netsnmp_variable_list *vb = r->requestvb;
+	if (id != SV_MON_INTERVAL && id != SV_MON_THRESHOLD)
+		return SNMP_ERR_NOTWRITABLE;
+	if (!A.cfg->mon)
+		return SNMP_ERR_NOCREATION;
+	if (vb->type != ASN_UNSIGNED)
+		return SNMP_ERR_WRONGTYPE;
+	u_long v = *vb->val.integer & 0xffffffffu;
+	if (id == SV_MON_INTERVAL ? v < 2 || v > 3600 : v < 1 || v > 65536)
+		return SNMP_ERR_WRONGVALUE;
+	cfg_edit_int(e, id == SV_MON_INTERVAL ? "vpn_monitor.interval" : "vpn_monitor.threshold", (long)v);
+	return SNMP_ERR_NOERROR;
+}
+
 static int scalar_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg GVPN_UNUSED,
 			  netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	enum scalar id = (enum scalar)(uintptr_t)h->myvoid;
-	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		if (reqinfo->mode == MODE_GET) {
-			if (scalar_value(id, r->requestvb) < 0)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-		} else {
-			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
-		}
+	if (reqinfo->mode != MODE_GET) {
+		set_phase(reqinfo, requests, scalar_reserve1, (void *)(uintptr_t)id);
+		return SNMP_ERR_NOERROR;
 	}
+	for (netsnmp_request_info *r = requests; r; r = r->next)
+		if (scalar_value(id, r->requestvb) < 0)
+			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
 	return SNMP_ERR_NOERROR;
 }
 
@@ -564,9 +748,11 @@ static int register_scalar(const char *name, enum scalar id)
 	oid o[] = OBJ((oid)id / 100, (oid)id % 100);
 	netsnmp_mib_handler *h = netsnmp_create_handler(name, scalar_handler);
 	h->myvoid = (void *)(uintptr_t)id;
-	netsnmp_handler_registration *reg =
-		netsnmp_handler_registration_create(name, h, o, OID_LENGTH(o), HANDLER_CAN_RONLY);
-	if (!reg || netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK) {
+	int rw = id == SV_MON_INTERVAL || id == SV_MON_THRESHOLD;
+	netsnmp_handler_registration *reg = netsnmp_handler_registration_create(
+		name, h, o, OID_LENGTH(o), rw ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
+	if (!reg || (rw ? netsnmp_register_scalar(reg) : netsnmp_register_read_only_scalar(reg)) !=
+			    MIB_REGISTERED_OK) {
 		log_err("snmp", "cannot register %s", name);
 		return -1;
 	}
