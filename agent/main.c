@@ -109,6 +109,8 @@ static void apply_model(struct cfg *n, const char *source)
 	struct cfg_snmp tmp_snmp = n->snmp;
 	n->snmp = A.cfg->snmp;
 	A.cfg->snmp = tmp_snmp;
+	/* ... except the notification switches, which apply at once. */
+	memcpy(n->snmp.notify, A.cfg->snmp.notify, sizeof(n->snmp.notify));
 	struct cfg_web tmp_web = n->web;
 	n->web = A.cfg->web;
 	A.cfg->web = tmp_web;

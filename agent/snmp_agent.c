@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "snmp_agent.h"
 #include "snmp_tables.h"
+#include "snmp_notify.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -359,7 +360,7 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 		init_snmpMPDStats();
 		init_usmStats();
 	}
-	if (feed_access(s) < 0) {
+	if (feed_access(s) < 0 || snmp_notify_config(s) < 0) {
 		free(ports);
 		return -1;
 	}
@@ -367,7 +368,7 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 	    register_scalar("gvpnAgentUptime", SC_UPTIME) < 0 ||
 	    register_scalar("gvpnAgentConfigGeneration", SC_CONFIG_GENERATION) < 0 ||
 	    register_scalar("gvpnAgentConfigReloadFailures", SC_RELOAD_FAILURES) < 0 ||
-	    snmp_tables_init() < 0) {
+	    snmp_tables_init() < 0 || snmp_notify_init() < 0) {
 		free(ports);
 		return -1;
 	}
@@ -393,6 +394,7 @@ void snmp_agent_fini(void)
 {
 	if (!S.up)
 		return;
+	snmp_notify_fini();
 	loop_prepare_remove(snmp_prepare, NULL);
 	loop_timer_cancel(&S.timer);
 	for (size_t i = 0; i < S.nfds; i++)

@@ -313,6 +313,37 @@ static const struct cfg_field community_fields[] = {
 static const struct cfg_schema community_schema = {
 	"an SNMP community", sizeof(struct cfg_snmp_community), community_fields, NULL };
 
+const char *const cfg_notify_names[] = { "member_registered", "member_removed", "rekey_sent",
+					  "kek_replaced", "tek_replaced", "tunnel_up", "tunnel_down",
+					  "tunnel_rekey_result", NULL };
+static const char *const target_type_names[] = { "trap", "inform", NULL };
+static const char *const target_version_names[] = { "v3", "v2c", NULL };
+
+static const struct cfg_field target_fields[] = {
+	F_STR_REQ("address", struct cfg_snmp_target, address, check_snmp_transport),
+	F_ENUM("type", struct cfg_snmp_target, inform, target_type_names, 0),
+	F_ENUM("version", struct cfg_snmp_target, v2c, target_version_names, 0),
+	F_STR("user", struct cfg_snmp_target, user, NULL, NULL),
+	F_STR("community", struct cfg_snmp_target, community, NULL, NULL),
+	F_END
+};
+static const struct cfg_schema target_schema = {
+	"a notification target", sizeof(struct cfg_snmp_target), target_fields, NULL };
+
+static const struct cfg_field notify_fields[] = {
+	{ .key = "member_registered", .type = CF_BOOL, .off = 0, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "member_removed", .type = CF_BOOL, .off = sizeof(int) * 1, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "rekey_sent", .type = CF_BOOL, .off = sizeof(int) * 2, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "kek_replaced", .type = CF_BOOL, .off = sizeof(int) * 3, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "tek_replaced", .type = CF_BOOL, .off = sizeof(int) * 4, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "tunnel_up", .type = CF_BOOL, .off = sizeof(int) * 5, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "tunnel_down", .type = CF_BOOL, .off = sizeof(int) * 6, .flags = CF_HASDEF, .def = 1 },
+	{ .key = "tunnel_rekey_result", .type = CF_BOOL, .off = sizeof(int) * 7, .flags = CF_HASDEF, .def = 1 },
+	F_END
+};
+static const struct cfg_schema notify_schema = {
+	"snmp.notifications", sizeof(int) * CFG_NOTIFY_COUNT, notify_fields, NULL };
+
 static const struct cfg_field snmp_fields[] = {
 	F_BOOL("enabled", struct cfg_snmp, enabled, 1),
 	F_ENUM("mode", struct cfg_snmp, mode, cfg_snmp_mode_names, CFG_SNMP_MASTER),
@@ -321,6 +352,8 @@ static const struct cfg_field snmp_fields[] = {
 	F_ARRAY("v3_users", struct cfg_snmp, v3_users, n_v3_users, v3user_schema),
 	F_ARRAY("communities", struct cfg_snmp, communities, n_communities, community_schema),
 	F_LIST("trap_sinks", struct cfg_snmp, trap_sinks, n_trap_sinks, NULL, check_snmp_transport),
+	F_ARRAY("notification_targets", struct cfg_snmp, targets, n_targets, target_schema),
+	F_OBJ("notifications", struct cfg_snmp, notify, notify_schema),
 	F_END
 };
 static const struct cfg_schema snmp_schema = { "snmp", sizeof(struct cfg_snmp), snmp_fields, validate_snmp };
@@ -529,6 +562,26 @@ static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, con
 	struct cfg_snmp *s = obj;
 	check_unique(ctx, s->v3_users, s->n_v3_users, sizeof(*s->v3_users),
 		     offsetof(struct cfg_snmp_user, name), cfg_member(node, "v3_users"), path, "v3_users");
+	const cJSON *tg = cfg_member(node, "notification_targets");
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const struct cfg_snmp_target *t = &s->targets[i];
+		const cJSON *at = cJSON_GetArrayItem(tg, (int)i);
+		char sub[300];
+		snprintf(sub, sizeof(sub), "%s.notification_targets[%zu]", path, i);
+		if (!t->address)
+			continue; /* reported as missing */
+		if (!t->v2c) {
+			size_t u;
+			for (u = 0; t->user && u < s->n_v3_users; u++)
+				if (!strcmp(s->v3_users[u].name, t->user))
+					break;
+			if (!t->user || u == s->n_v3_users)
+				cfg_err(ctx, at, 0, sub, "an SNMPv3 target needs \"user\": one of snmp.v3_users%s",
+					t->user ? " (no such user)" : "");
+		} else if (!t->community && !s->n_communities) {
+			cfg_err(ctx, at, 0, sub, "an SNMPv2c target needs \"community\" (or a configured community)");
+		}
+	}
 	const cJSON *l = cfg_member(node, "listen");
 	if (s->enabled && s->mode == CFG_SNMP_MASTER && cJSON_IsArray(l) && cJSON_GetArraySize(l) == 0)
 		cfg_err(ctx, child_at(node, "listen"), 0, path,

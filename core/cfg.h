@@ -45,6 +45,22 @@ struct cfg_snmp_community {
 	char *source;          /* "127.0.0.1", "10.0.0.0/8", "default" */
 };
 
+/* Notification kinds (GVPN-AGENT-MIB gvpnNotifications 1-8), in order. */
+enum cfg_notify_kind {
+	CFG_NOTIFY_MEMBER_REGISTERED, CFG_NOTIFY_MEMBER_REMOVED, CFG_NOTIFY_REKEY_SENT,
+	CFG_NOTIFY_KEK_REPLACED, CFG_NOTIFY_TEK_REPLACED, CFG_NOTIFY_TUNNEL_UP, CFG_NOTIFY_TUNNEL_DOWN,
+	CFG_NOTIFY_TUNNEL_REKEY_RESULT, CFG_NOTIFY_COUNT
+};
+extern const char *const cfg_notify_names[]; /* "member_registered", ... */
+
+struct cfg_snmp_target {
+	char *address;         /* "udp:127.0.0.1:162" */
+	int inform;            /* 0 trap, 1 inform */
+	int v2c;               /* 0 SNMPv3 (user), 1 SNMPv2c (community) */
+	char *user;            /* a v3_users name */
+	char *community;
+};
+
 struct cfg_snmp {
 	int enabled;
 	int mode;              /* enum cfg_snmp_mode */
@@ -53,6 +69,8 @@ struct cfg_snmp {
 	struct cfg_snmp_user *v3_users; size_t n_v3_users;
 	struct cfg_snmp_community *communities; size_t n_communities;
 	char **trap_sinks; size_t n_trap_sinks;
+	struct cfg_snmp_target *targets; size_t n_targets;
+	int notify[CFG_NOTIFY_COUNT];  /* enables (snmp.notifications) */
 };
 
 /* ---- syslog ----------------------------------------------------------- */

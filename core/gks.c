@@ -725,6 +725,7 @@ static void round_end(struct gks_group *g)
 	struct event e;
 	ev_begin(&e, EV_REKEY_SENT);
 	ev_param(&e, "group", "%ld", g->cfg->group_id);
+	ev_param(&e, "index", "%llu", (unsigned long long)r->hist_index);
 	ev_param(&e, "reason", "%s", r->reason);
 	ev_param(&e, "seq", "%u", r->seq);
 	ev_param(&e, "transport", "%s", r->want_ack ? "unicast" : "multicast");

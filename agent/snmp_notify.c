@@ -1,0 +1,368 @@
+/* snmp_notify.c: events become GVPN-AGENT-MIB notifications (the
+ * gvpnNotifications arc, doc/mib-design.md), sent to the configured
+ * targets (SNMPv3 traps or informs by default, SNMPv2c on request) when
+ * their gvpnNotify*Enable switch is on. The switches are read-write and
+ * persisted in the configuration (snmp.notifications). */
+#include "config.h"
+#include "agent.h"
+#include "snmp_notify.h"
+#include "cfg_edit.h"
+#include "ev.h"
+#include "gks.h"
+#include "log.h"
+#include "mon.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#define MIB_OBJ(...) { 1, 3, 6, 1, 4, 1, GVPN_PEN, 1, 1, __VA_ARGS__ }
+
+static const oid trap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };   /* snmpTrapOID.0 */
+static uint64_t sent[CFG_NOTIFY_COUNT];
+static int subscribed;
+
+uint64_t snmp_notify_sent(int kind)
+{
+	return kind >= 0 && kind < CFG_NOTIFY_COUNT ? sent[kind] : 0;
+}
+
+/* ---- targets ------------------------------------------------------------- */
+
+static const char *auth_token(int a)
+{
+	switch (a) {
+	case CFG_AUTH_SHA256: return "SHA-256";
+	case CFG_AUTH_SHA384: return "SHA-384";
+	case CFG_AUTH_SHA512: return "SHA-512";
+	case CFG_AUTH_SHA1: return "SHA";
+	default: return "MD5";
+	}
+}
+
+static const char *priv_token(int p)
+{
+	switch (p) {
+	case CFG_PRIV_AES128: return "AES";
+	case CFG_PRIV_AES192: return "AES-192";
+	case CFG_PRIV_AES256: return "AES-256";
+	case CFG_PRIV_DES: return "DES";
+	default: return NULL;
+	}
+}
+
+static void remember(const char *line)
+{
+	netsnmp_config_remember((char *)line); /* keeps its own copy */
+}
+
+int snmp_notify_config(const struct cfg_snmp *s)
+{
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const struct cfg_snmp_target *t = &s->targets[i];
+		char *line;
+		if (t->v2c) {
+			const char *c = t->community ? t->community : s->communities[0].name;
+			line = xasprintf("trapsess -v 2c -c %s%s %s", c, t->inform ? " -Ci" : "", t->address);
+		} else {
+			const struct cfg_snmp_user *u = NULL;
+			for (size_t k = 0; k < s->n_v3_users; k++)
+				if (!strcmp(s->v3_users[k].name, t->user))
+					u = &s->v3_users[k];
+			if (!u || !u->auth_passphrase)
+				return -1;
+			const char *priv = priv_token(u->priv);
+			if (priv)
+				line = xasprintf("trapsess -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\"%s %s",
+						 u->name, auth_token(u->auth), u->auth_passphrase, priv,
+						 u->priv_passphrase, t->inform ? " -Ci" : "", t->address);
+			else
+				line = xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
+						 auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "",
+						 t->address);
+		}
+		remember(line);
+		log_info("snmp", "notifications (%s, %s) to %s", t->inform ? "informs" : "traps",
+			 t->v2c ? "SNMPv2c" : "SNMPv3", t->address);
+		secret_free(line);
+	}
+	for (size_t i = 0; i < s->n_trap_sinks; i++) {
+		char *line = xasprintf("trap2sink %s %s", s->trap_sinks[i],
+				       s->n_communities ? s->communities[0].name : "public");
+		remember(line);
+		free(line);
+	}
+	return 0;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+struct vb {
+	netsnmp_variable_list *list;
+};
+
+static void add(struct vb *v, const oid *col, size_t col_len, const uint32_t *idx, size_t n_idx, u_char type,
+		const void *val, size_t len)
+{
+	oid o[MAX_OID_LEN];
+	memcpy(o, col, col_len * sizeof(oid));
+	for (size_t i = 0; i < n_idx; i++)
+		o[col_len + i] = idx[i];
+	snmp_varlist_add_variable(&v->list, o, col_len + n_idx, type, val, len);
+}
+
+static void add_u32(struct vb *v, const oid *col, size_t cl, const uint32_t *idx, size_t n, u_char type,
+		    uint64_t x)
+{
+	u_long u = (u_long)(x & 0xffffffffu);
+	add(v, col, cl, idx, n, type, &u, sizeof(u));
+}
+
+static void add_int(struct vb *v, const oid *col, size_t cl, const uint32_t *idx, size_t n, long x)
+{
+	add(v, col, cl, idx, n, ASN_INTEGER, &x, sizeof(x));
+}
+
+static void add_str(struct vb *v, const oid *col, size_t cl, const uint32_t *idx, size_t n, const char *s)
+{
+	add(v, col, cl, idx, n, ASN_OCTET_STR, s, strlen(s));
+}
+
+#define COL(name, ...) static const oid name[] = MIB_OBJ(__VA_ARGS__)
+COL(c_group_seq, 3, 1, 5);
+COL(c_member_type, 4, 1, 2);
+COL(c_member_addr, 4, 1, 3);
+COL(c_member_identity, 4, 1, 5);
+COL(c_member_acked, 4, 1, 8);
+COL(c_kek_spi, 5, 1, 2);
+COL(c_kek_status, 5, 1, 9);
+COL(c_tek_policy, 6, 1, 2);
+COL(c_tek_spi, 6, 1, 3);
+COL(c_tek_status, 6, 1, 9);
+COL(c_rk_group, 7, 1, 3);
+COL(c_rk_reason, 7, 1, 4);
+COL(c_rk_seq, 7, 1, 5);
+COL(c_rk_targeted, 7, 1, 6);
+COL(c_rk_acked, 7, 1, 7);
+COL(c_rk_removed, 7, 1, 8);
+COL(c_vpn_name, 9, 1, 2);
+COL(c_vpn_state, 9, 1, 13);
+COL(c_vpn_misses, 9, 1, 21);
+COL(c_vpn_attempts, 9, 1, 22);
+COL(c_vpn_successes, 9, 1, 23);
+#define L(c) (c), OID_LENGTH(c)
+
+static uint32_t num(const struct event *e, const char *k)
+{
+	const char *v = ev_get_param(e, k);
+	return v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+}
+
+static int kind_of(enum ev_kind k)
+{
+	switch (k) {
+	case EV_MEMBER_REGISTERED: return CFG_NOTIFY_MEMBER_REGISTERED;
+	case EV_MEMBER_REMOVED: return CFG_NOTIFY_MEMBER_REMOVED;
+	case EV_REKEY_SENT: return CFG_NOTIFY_REKEY_SENT;
+	case EV_KEK_REPLACED: return CFG_NOTIFY_KEK_REPLACED;
+	case EV_TEK_REPLACED: return CFG_NOTIFY_TEK_REPLACED;
+	case EV_TUNNEL_UP: return CFG_NOTIFY_TUNNEL_UP;
+	case EV_TUNNEL_DOWN: return CFG_NOTIFY_TUNNEL_DOWN;
+	case EV_TUNNEL_REKEY_SUCCEEDED: return CFG_NOTIFY_TUNNEL_REKEY_RESULT;
+	default: return -1;
+	}
+}
+
+static void member_vars(struct vb *v, const struct event *e, int removed)
+{
+	uint32_t idx[2] = { num(e, "group"), num(e, "index") };
+	char a[64];
+	str_copy(a, ev_get_param(e, "member") ? ev_get_param(e, "member") : "", sizeof(a));
+	a[strcspn(a, ":")] = '\0';
+	struct in_addr in = { 0 };
+	inet_pton(AF_INET, a, &in);
+	add_int(v, L(c_member_type), idx, 2, 1);
+	add(v, L(c_member_addr), idx, 2, ASN_OCTET_STR, &in, 4);
+	const char *id = ev_get_param(e, "identity");
+	add_str(v, L(c_member_identity), idx, 2, id ? id : "");
+	if (removed) {
+		struct gks_member_info m;
+		uint32_t acked = gks_member_lookup(idx[0], idx[1], 0, &m) == 0 ? m.last_acked_seq : 0;
+		add_u32(v, L(c_member_acked), idx, 2, ASN_UNSIGNED, acked);
+	} else {
+		add_u32(v, L(c_group_seq), idx, 1, ASN_UNSIGNED, num(e, "seq"));
+	}
+}
+
+static uint32_t vpn_index(const char *name)
+{
+	struct mon_vpn_status st;
+	for (size_t i = 0; name && i < mon_count(); i++)
+		if (mon_status_at(i, &st) == 0 && !strcmp(st.name, name))
+			return (uint32_t)i + 1;
+	return 0;
+}
+
+static void on_event(const struct event *e, void *arg GVPN_UNUSED)
+{
+	int k = kind_of(e->kind);
+	if (k < 0 || !A.cfg || !A.cfg->snmp.enabled || !A.cfg->snmp.notify[k])
+		return;
+	struct vb v = { NULL };
+	oid which[] = { 1, 3, 6, 1, 4, 1, GVPN_PEN, 1, 0, (oid)k + 1 };
+	snmp_varlist_add_variable(&v.list, trap_oid, OID_LENGTH(trap_oid), ASN_OBJECT_ID, which, sizeof(which));
+	uint32_t g = num(e, "group");
+	switch (k) {
+	case CFG_NOTIFY_MEMBER_REGISTERED:
+	case CFG_NOTIFY_MEMBER_REMOVED:
+		member_vars(&v, e, k == CFG_NOTIFY_MEMBER_REMOVED);
+		break;
+	case CFG_NOTIFY_REKEY_SENT: {
+		uint32_t idx[1] = { num(e, "index") };
+		struct gks_rekey_info r;
+		int reason = gks_rekey_lookup(idx[0], 0, &r) == 0 ? r.reason : 4;
+		add_u32(&v, L(c_rk_group), idx, 1, ASN_UNSIGNED, g);
+		add_int(&v, L(c_rk_reason), idx, 1, reason);
+		add_u32(&v, L(c_rk_seq), idx, 1, ASN_UNSIGNED, num(e, "seq"));
+		add_u32(&v, L(c_rk_targeted), idx, 1, ASN_UNSIGNED, num(e, "targeted"));
+		add_u32(&v, L(c_rk_acked), idx, 1, ASN_UNSIGNED, num(e, "acked"));
+		add_u32(&v, L(c_rk_removed), idx, 1, ASN_UNSIGNED, num(e, "removed"));
+		break;
+	}
+	case CFG_NOTIFY_KEK_REPLACED: {
+		uint32_t idx[2] = { g, 1 };
+		struct gks_kek_info kk;
+		if (gks_kek_lookup(g, 1, 0, &kk) == 0) {
+			add(&v, L(c_kek_spi), idx, 2, ASN_OCTET_STR, kk.spi, sizeof(kk.spi));
+			add_int(&v, L(c_kek_status), idx, 2, kk.status);
+		}
+		break;
+	}
+	case CFG_NOTIFY_TEK_REPLACED: {
+		uint32_t idx[2] = { g, num(e, "index") };
+		struct gks_tek_info t;
+		if (gks_tek_lookup(g, idx[1], 0, &t) == 0) {
+			add_str(&v, L(c_tek_policy), idx, 2, t.policy);
+			add_u32(&v, L(c_tek_spi), idx, 2, ASN_UNSIGNED, t.spi);
+			add_int(&v, L(c_tek_status), idx, 2, t.status);
+		}
+		break;
+	}
+	default: { /* tunnels */
+		const char *name = ev_get_param(e, "vpn");
+		uint32_t idx[1] = { vpn_index(name) };
+		struct mon_vpn_status st;
+		int have = idx[0] && mon_status_at(idx[0] - 1, &st) == 0;
+		add_str(&v, L(c_vpn_name), idx, 1, name ? name : "");
+		add_int(&v, L(c_vpn_state), idx, 1,
+			!have ? 2 : st.state == MON_DISABLED ? 3 : st.state == MON_UP ? 1 : 2);
+		if (k == CFG_NOTIFY_TUNNEL_DOWN)
+			add_u32(&v, L(c_vpn_misses), idx, 1, ASN_UNSIGNED, have ? st.consecutive_misses : 0);
+		if (k == CFG_NOTIFY_TUNNEL_REKEY_RESULT) {
+			add_u32(&v, L(c_vpn_attempts), idx, 1, ASN_COUNTER, have ? st.rekey_attempts : 0);
+			add_u32(&v, L(c_vpn_successes), idx, 1, ASN_COUNTER, have ? st.rekey_successes : 0);
+		}
+	}
+	}
+	send_v2trap(v.list);
+	snmp_free_varbind(v.list);
+	sent[k]++;
+}
+
+/* ---- the enable switches ------------------------------------------------------------------ */
+
+static struct { void *asp; struct cfg_edit *e; int applied, failed; } P;
+
+static int enable_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg GVPN_UNUSED,
+			  netsnmp_agent_request_info *ri, netsnmp_request_info *requests)
+{
+	int k = (int)(uintptr_t)h->myvoid;
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		const netsnmp_variable_list *vb = r->requestvb;
+		switch (ri->mode) {
+		case MODE_GET: {
+			long t = A.cfg->snmp.notify[k] ? 1 : 2;
+			snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &t, sizeof(t));
+			break;
+		}
+		case MODE_SET_RESERVE1: {
+			if (vb->type != ASN_INTEGER) {
+				netsnmp_set_request_error(ri, r, SNMP_ERR_WRONGTYPE);
+				break;
+			}
+			if (*vb->val.integer != 1 && *vb->val.integer != 2) {
+				netsnmp_set_request_error(ri, r, SNMP_ERR_WRONGVALUE);
+				break;
+			}
+			if (P.asp != ri->asp || !P.e) {
+				cfg_edit_free(P.e);
+				P.e = cfg_edit_new();
+				P.asp = ri->asp;
+				P.applied = P.failed = 0;
+			}
+			char path[64];
+			snprintf(path, sizeof(path), "snmp.notifications.%s", cfg_notify_names[k]);
+			cfg_edit_bool(P.e, path, *vb->val.integer == 1);
+			break;
+		}
+		case MODE_SET_ACTION:
+			if (P.asp == ri->asp && !P.applied) {
+				struct cfg_errors errs;
+				cfg_errors_init(&errs);
+				P.applied = 1;
+				if (agent_apply_edit(P.e, &errs, "snmp") < 0) {
+					P.failed = 1;
+					for (size_t i = 0; i < errs.n; i++)
+						log_warn("snmp", "SET refused: %s", errs.msg[i]);
+				}
+				cfg_errors_free(&errs);
+			}
+			if (P.failed)
+				netsnmp_set_request_error(ri, r, SNMP_ERR_COMMITFAILED);
+			break;
+		case MODE_SET_COMMIT:
+		case MODE_SET_FREE:
+		case MODE_SET_UNDO:
+			cfg_edit_free(P.e);
+			memset(&P, 0, sizeof(P));
+			break;
+		default:
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+int snmp_notify_init(void)
+{
+	for (int k = 0; k < CFG_NOTIFY_COUNT; k++) {
+		oid o[] = MIB_OBJ(10, (oid)k + 1);
+		char name[64];
+		snprintf(name, sizeof(name), "gvpnNotify%dEnable", k + 1);
+		netsnmp_mib_handler *h = netsnmp_create_handler(name, enable_handler);
+		h->myvoid = (void *)(uintptr_t)k;
+		netsnmp_handler_registration *reg =
+			netsnmp_handler_registration_create(name, h, o, OID_LENGTH(o), HANDLER_CAN_RWRITE);
+		if (!reg || netsnmp_register_scalar(reg) != MIB_REGISTERED_OK) {
+			log_err("snmp", "cannot register %s", name);
+			return -1;
+		}
+	}
+	ev_subscribe(on_event, NULL);
+	subscribed = 1;
+	return 0;
+}
+
+void snmp_notify_fini(void)
+{
+	if (subscribed)
+		ev_unsubscribe(on_event, NULL);
+	subscribed = 0;
+	cfg_edit_free(P.e);
+	memset(&P, 0, sizeof(P));
+}

@@ -1,0 +1,18 @@
+/* snmp_notify.h: GVPN-AGENT-MIB notifications from the event bus, their
+ * targets, and the gvpnNotify*Enable switches. */
+#ifndef GVPN_SNMP_NOTIFY_H
+#define GVPN_SNMP_NOTIFY_H
+
+#include <stdint.h>
+#include "cfg.h"
+
+/* Before init_snmp(): feeds the targets to Net-SNMP. -1 on a bad one. */
+int snmp_notify_config(const struct cfg_snmp *s);
+/* After the agent is up: registers the enable scalars, subscribes to
+ * the event bus. */
+int snmp_notify_init(void);
+void snmp_notify_fini(void);
+/* Notifications sent since start, per kind (enum cfg_notify_kind). */
+uint64_t snmp_notify_sent(int kind);
+
+#endif
