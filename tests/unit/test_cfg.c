@@ -1208,6 +1208,35 @@ static void test_push_ranges(void **state)
 	assert_int_equal(s2->membership_rekey_delay, 3600);
 }
 
+/* Notification targets and switches. */
+static void test_snmp_notifications(void **state)
+{
+	(void)state;
+	struct doc d;
+	char *p = put_conf(&d,
+		"{ \"snmp\": { \"notification_targets\": [ `{ \"address\": \"udp:127.0.0.1:162\" },\n"
+		"    `{ \"address\": \"udp:127.0.0.1:162\", \"user\": \"nobody\" },\n"
+		"    `{ \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\" } ],\n"
+		"  \"notifications\": { \"rekey_sent\": `1 } } }\n");
+	LOAD_FAIL(p, &d,
+		"snmp.notification_targets[0]: an SNMPv3 target needs \"user\": one of snmp.v3_users",
+		"snmp.notification_targets[1]: an SNMPv3 target needs \"user\": one of snmp.v3_users (no such user)",
+		"snmp.notification_targets[2]: an SNMPv2c target needs \"community\" (or a configured community)",
+		"snmp.notifications.rekey_sent: expected true or false, got number 1");
+
+	p = put_conf(&d,
+		"{ \"snmp\": { \"communities\": [ { \"name\": \"c1\" } ],\n"
+		"  \"notification_targets\": [ { \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\", \"type\": \"inform\" } ],\n"
+		"  \"notifications\": { \"tunnel_up\": false } } }\n");
+	struct cfg *c = load_ok(p);
+	assert_int_equal(c->snmp.n_targets, 1);
+	assert_int_equal(c->snmp.targets[0].v2c, 1);
+	assert_int_equal(c->snmp.targets[0].inform, 1);
+	assert_int_equal(c->snmp.notify[CFG_NOTIFY_TUNNEL_UP], 0);
+	assert_int_equal(c->snmp.notify[CFG_NOTIFY_TUNNEL_DOWN], 1);
+	assert_int_equal(c->snmp.notify[CFG_NOTIFY_MEMBER_REGISTERED], 1);
+}
+
 /* BUG I (1): a lifetime that is out of range is then also reported as
  * "lifetime_seconds 0 leaves no rekey interval", a value never written. */
 static void test_lifetime_range_error_alone(void **state)
@@ -1773,6 +1802,7 @@ int main(void)
 		T_(test_lifetime_vs_activation_delay),
 		T_(test_push_defaults),
 		T_(test_push_ranges),
+		T_(test_snmp_notifications),
 		T_(test_lifetime_range_error_alone),
 		T_(test_multicast_bad_group_error_alone),
 		T_(test_snmp_listen_bad_error_alone),
