@@ -7,7 +7,7 @@
 . "$srcdir/tests/lib/tap.sh"
 need snmpbulkwalk snmpget snmptable
 tap_setup
-plan 24
+plan 25
 agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 sed -i 's/"psk": "k" } \] } \] }/"psk": "k" } ] }, { "name": "g2", "group_id": 2, "ipsec_sa": [ { "name": "s", "match": { "source": "10.8.0.0\/16", "destination": "10.8.0.0\/16" } } ], "members": [ { "address": "127.0.0.0\/8", "psk": "k" } ] } ] }/' "$CONF"
