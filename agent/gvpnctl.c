@@ -4,6 +4,7 @@
 #include "config.h"
 #include "ctl_proto.h"
 #include "util.h"
+#include "passwd.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,8 @@ static void usage(FILE *to)
 		"  show vpns                 monitored VPNs: settings, state, delay, availability\n"
 		"  rekey group ID            new keys for group ID now, pushed to its members\n"
 		"  reload                    reload the configuration (like SIGHUP)\n"
+		"  passwd                    read a password (twice on a terminal) and print its\n"
+		"                            hash for the secrets file's \"web_users\" (no agent needed)\n"
 		"Options:\n"
 		"  -s, --socket PATH  control socket (default " CTL_DEFAULT_SOCKET ")\n"
 		"  -j, --json         print the agent's JSON reply\n"
@@ -411,6 +415,58 @@ static int parse_command(int n, char **w, char *cmd, size_t len, long *group)
 	return -1;
 }
 
+/* Reads one line; without echo when stdin is a terminal. */
+static char *read_secret(const char *prompt)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	if (tty) {
+		fputs(prompt, stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	char buf[512];
+	char *got = fgets(buf, sizeof(buf), stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (!got)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	char *s = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return s;
+}
+
+static int do_passwd(void)
+{
+	char *a = read_secret("Password: ");
+	if (!a || strlen(a) < 8) {
+		fprintf(stderr, "gvpnctl: the password must have at least 8 characters\n");
+		secret_free(a);
+		return 2;
+	}
+	if (isatty(STDIN_FILENO)) {
+		char *b = read_secret("Again: ");
+		int same = b && !strcmp(a, b);
+		secret_free(b);
+		if (!same) {
+			fprintf(stderr, "gvpnctl: the two passwords differ\n");
+			secret_free(a);
+			return 2;
+		}
+	}
+	char *h = passwd_hash(a, PASSWD_ITERATIONS);
+	secret_free(a);
+	if (!h)
+		return 1;
+	printf("%s\n", h);
+	free(h);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -442,6 +498,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (optind < argc && !strcmp(argv[optind], "passwd"))
+		return optind + 1 == argc ? do_passwd() : (usage(stderr), 2);
 	char cmd[64];
 	long group = 0;
 	if (parse_command(argc - optind, argv + optind, cmd, sizeof(cmd), &group) < 0)

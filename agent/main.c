@@ -262,7 +262,22 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
-static const struct web_ops web_ops = { .status = status_json };
+static cJSON *web_members(long group_id) { return gks_members_json(group_id); }
+static int web_apply(const struct cfg_edit *e, struct cfg_errors *errs) { return agent_apply_edit(e, errs, "web"); }
+static const char *web_user_hash(const char *user)
+{
+	const struct cfg_secrets *s = &A.cfg->secrets;
+	for (size_t i = 0; i < s->n_web_users; i++)
+		if (!strcmp(s->web_users[i].name, user))
+			return s->web_users[i].value;
+	return NULL;
+}
+
+static const struct web_ops web_ops = {
+	.status = status_json, .groups = gks_status_json, .members = web_members, .vpns = status_vpns_json,
+	.events = status_events_json, .rekey_group = gks_rekey_group, .apply_edit = web_apply,
+	.user_hash = web_user_hash,
+};
 
 /* The VPN monitor: ICMP probes, strongSwan over VICI. */
 static int monitor_init(const struct cfg *c)

@@ -31,6 +31,8 @@ enum ev_kind {
 	EV_KEK_REPLACED,
 	EV_TEK_REPLACED,
 	EV_HEARTBEAT_SENT,
+	EV_WEB_LOGIN_FAILED,      /* a failed login or a request without a valid CSRF token */
+	EV_WEB_CHANGE,            /* a login, logout or change made through the web page */
 	EV_KIND_COUNT
 };
 

@@ -6,6 +6,10 @@
  * memory per connection. */
 #include "config.h"
 #include "web.h"
+#include "cfg_edit.h"
+#include "crypto.h"
+#include "ev.h"
+#include "passwd.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -18,13 +22,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
 #define WEB_CONN_TIMEOUT_S 15
 #define WEB_PER_IP_LIMIT 16
 #define WEB_CONN_LIMIT 256
 #define WEB_CONN_MEMORY (64 * 1024)
+#define WEB_BODY_MAX (16 * 1024)     /* larger bodies: 413 */
+#define WEB_SESSIONS 64
+#define WEB_LOGIN_FAILS 5            /* failed logins per address ... */
+#define WEB_LOGIN_WINDOW_S 60        /* ... in this window, then 429 */
+#define WEB_FAIL_SLOTS 64
+#define COOKIE "gvpn_session"
+
+struct session {
+	char id[65];                 /* 32 random bytes, hex; "" = free */
+	char csrf[65];
+	char user[64];
+	time_t last;
+};
+
+struct fail_slot {
+	char addr[INET6_ADDRSTRLEN];
+	time_t first;
+	unsigned n;
+};
+
+/* Per request: the body as it arrives. */
+struct req {
+	char *body;
+	size_t len;
+	int too_big;
+};
 
 static struct {
 	struct MHD_Daemon *d;
@@ -32,6 +64,9 @@ static struct {
 	struct loop_timer timer;
 	struct web_ops ops;
 	char *cert, *key;
+	long session_timeout;
+	struct session sess[WEB_SESSIONS];
+	struct fail_slot fails[WEB_FAIL_SLOTS];
 } W;
 
 static void mhd_log(void *cls GVPN_UNUSED, const char *fmt, va_list ap)
@@ -77,32 +112,387 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 	return send_json(c, status, doc);
 }
 
-static enum MHD_Result on_request(void *cls GVPN_UNUSED, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version GVPN_UNUSED, const char *upload_data GVPN_UNUSED,
-				  size_t *upload_data_size, void **con_cls GVPN_UNUSED)
+static enum MHD_Result send_error_field(struct MHD_Connection *c, unsigned status, const char *msg,
+					 const char *field)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "error", msg);
+	if (field)
+		cJSON_AddStringToObject(doc, "field", field);
+	return send_json(c, status, doc);
+}
+
+/* ---- sessions and login ---------------------------------------------------------------- */
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	out[0] = '\0';
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+static struct session *session_of(struct MHD_Connection *c)
+{
+	const char *id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE);
+	time_t now = time(NULL);
+	if (!id || strlen(id) != 64)
+		return NULL;
+	for (size_t i = 0; i < WEB_SESSIONS; i++) {
+		struct session *s = &W.sess[i];
+		if (!s->id[0] || CRYPTO_memcmp(s->id, id, 64))
+			continue;
+		if (now - s->last > W.session_timeout) {
+			memset(s, 0, sizeof(*s));
+			return NULL;
+		}
+		s->last = now;
+		return s;
+	}
+	return NULL;
+}
+
+static struct session *session_new(const char *user)
+{
+	struct session *s = &W.sess[0];
+	for (size_t i = 0; i < WEB_SESSIONS; i++) {
+		if (!W.sess[i].id[0]) {
+			s = &W.sess[i];
+			break;
+		}
+		if (W.sess[i].last < s->last)
+			s = &W.sess[i]; /* full: the least recently used goes */
+	}
+	unsigned char r[64];
+	if (crypto_random(r, sizeof(r)) < 0)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	hex(r, 32, s->id);
+	hex(r + 32, 32, s->csrf);
+	str_copy(s->user, user, sizeof(s->user));
+	s->last = time(NULL);
+	return s;
+}
+
+static struct fail_slot *fails_of(const char *addr, int create)
+{
+	time_t now = time(NULL);
+	struct fail_slot *old = &W.fails[0];
+	for (size_t i = 0; i < WEB_FAIL_SLOTS; i++) {
+		struct fail_slot *f = &W.fails[i];
+		if (f->addr[0] && now - f->first > WEB_LOGIN_WINDOW_S)
+			memset(f, 0, sizeof(*f));
+		if (f->addr[0] && !strcmp(f->addr, addr))
+			return f;
+		if (f->first < old->first)
+			old = f;
+	}
+	if (!create)
+		return NULL;
+	for (size_t i = 0; i < WEB_FAIL_SLOTS; i++)
+		if (!W.fails[i].addr[0]) {
+			old = &W.fails[i];
+			break;
+		}
+	memset(old, 0, sizeof(*old));
+	str_copy(old->addr, addr, sizeof(old->addr));
+	old->first = now;
+	return old;
+}
+
+static void audit(enum ev_kind kind, const char *addr, const char *user, const char *what)
+{
+	struct event e;
+	ev_begin(&e, kind);
+	ev_param(&e, "address", "%s", addr);
+	ev_param(&e, "user", "%s", user ? user : "");
+	ev_param(&e, "what", "%s", what);
+	ev_publish(&e, "web: %s from %s (user %s)", what, addr, user && *user ? user : "?");
+}
+
+/* ---- JSON bodies -------------------------------------------------------------------------- */
+
+static cJSON *parse_body(const struct req *r)
+{
+	return r->len ? cJSON_ParseWithLength(r->body, r->len) : NULL;
+}
+
+static int is_mutation(const char *method)
+{
+	return !strcmp(method, MHD_HTTP_METHOD_POST) || !strcmp(method, MHD_HTTP_METHOD_PUT) ||
+	       !strcmp(method, MHD_HTTP_METHOD_DELETE) || !strcmp(method, MHD_HTTP_METHOD_PATCH);
+}
+
+static enum MHD_Result do_login(struct MHD_Connection *c, const struct req *r, const char *addr)
+{
+	struct fail_slot *f = fails_of(addr, 0);
+	if (f && f->n >= WEB_LOGIN_FAILS)
+		return send_error(c, 429, "too many failed logins from this address; wait a minute");
+	cJSON *j = parse_body(r);
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "user");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "password");
+	if (!cJSON_IsObject(j) || !cJSON_IsString(u) || !cJSON_IsString(p)) {
+		cJSON_Delete(j);
+		return send_error_field(c, MHD_HTTP_BAD_REQUEST, "expected {\"user\": ..., \"password\": ...}",
+					!cJSON_IsString(u) ? "user" : "password");
+	}
+	const char *hash = W.ops.user_hash ? W.ops.user_hash(u->valuestring) : NULL;
+	/* Unknown users cost the same as known ones. */
+	int ok = passwd_verify(p->valuestring,
+			       hash ? hash : "pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	ok = ok && hash;
+	char user[64];
+	str_copy(user, u->valuestring, sizeof(user));
+	cJSON_Delete(j);
+	if (!ok) {
+		f = fails_of(addr, 1);
+		f->n++;
+		audit(EV_WEB_LOGIN_FAILED, addr, user, "login failed");
+		return send_error(c, MHD_HTTP_UNAUTHORIZED, "wrong user or password");
+	}
+	struct session *s = session_new(user);
+	if (!s)
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "no session");
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "user", s->user);
+	cJSON_AddStringToObject(doc, "csrf", s->csrf);
+	char *text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	add_common_headers(resp, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	char cookie[200];
+	snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", s->id,
+		 W.cert ? "; Secure" : "");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	audit(EV_WEB_CHANGE, addr, user, "login");
+	return ret;
+}
+
+/* PUT /api/v1/vpns/NAME and /api/v1/monitor: the body's keys become an edit. */
+static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, const char *vpn,
+			       const struct session *s, const char *addr)
+{
+	static const struct { const char *key; int type; } vpn_keys[] = {
+		{ "monitor", cJSON_True }, { "optimized", cJSON_True }, { "rekey", cJSON_True },
+		{ "source_interface", cJSON_String }, { "destination_ip", cJSON_String } };
+	static const struct { const char *key; int type; } mon_keys[] = {
+		{ "interval", cJSON_Number }, { "threshold", cJSON_Number } };
+	cJSON *j = parse_body(r);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object of settings");
+	}
+	struct cfg_edit *e = cfg_edit_new();
+	const cJSON *it;
+	char path[300];
+	cJSON_ArrayForEach(it, j) {
+		int type = -1;
+		size_t n = vpn ? sizeof(vpn_keys) / sizeof(vpn_keys[0]) : sizeof(mon_keys) / sizeof(mon_keys[0]);
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(it->string, vpn ? vpn_keys[k].key : mon_keys[k].key))
+				type = vpn ? vpn_keys[k].type : mon_keys[k].type;
+		int bad = type < 0 || (type == cJSON_True && !cJSON_IsBool(it)) ||
+			  (type == cJSON_String && !cJSON_IsString(it) && !cJSON_IsNull(it)) ||
+			  (type == cJSON_Number && (!cJSON_IsNumber(it) || it->valuedouble != (double)(long)it->valuedouble));
+		if (bad) {
+			char msg[200];
+			snprintf(msg, sizeof(msg), type < 0 ? "unknown setting \"%s\"" : "wrong type for \"%s\"",
+				 it->string);
+			enum MHD_Result ret = send_error_field(c, MHD_HTTP_BAD_REQUEST, msg, it->string);
+			cfg_edit_free(e);
+			cJSON_Delete(j);
+			return ret;
+		}
+		if (vpn)
+			snprintf(path, sizeof(path), "vpn_monitor.vpns[%s].%s", vpn, it->string);
+		else
+			snprintf(path, sizeof(path), "vpn_monitor.%s", it->string);
+		if (cJSON_IsBool(it))
+			cfg_edit_bool(e, path, cJSON_IsTrue(it));
+		else if (cJSON_IsNumber(it))
+			cfg_edit_int(e, path, (long)it->valuedouble);
+		else if (cJSON_IsString(it) && *it->valuestring)
+			cfg_edit_str(e, path, it->valuestring);
+		else
+			cfg_edit_remove(e, path);
+	}
+	cJSON_Delete(j);
+	struct cfg_errors errs;
+	cfg_errors_init(&errs);
+	int rc = W.ops.apply_edit(e, &errs);
+	cfg_edit_free(e);
+	if (rc == 0) {
+		cfg_errors_free(&errs);
+		audit(EV_WEB_CHANGE, addr, s->user, vpn ? "VPN settings changed" : "monitor settings changed");
+		return send_json(c, MHD_HTTP_OK, W.ops.vpns());
+	}
+	/* Map the loader's message to the field it names. */
+	const char *msg = errs.n ? errs.msg[0] : "refused";
+	unsigned status = strstr(msg, "changed on disk") ? MHD_HTTP_CONFLICT :
+			  strstr(msg, "no VPN named") ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST;
+	const char *field = NULL;
+	static const char *const fields[] = { "rekey", "monitor", "optimized", "source_interface", "destination_ip",
+					      "interval", "threshold" };
+	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]) && !field; k++) {
+		char pat[40];
+		snprintf(pat, sizeof(pat), ".%s:", fields[k]);
+		if (strstr(msg, pat))
+			field = fields[k];
+	}
+	enum MHD_Result ret = send_error_field(c, status, msg, field);
+	cfg_errors_free(&errs);
+	return ret;
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method, const struct req *r)
 {
 	int is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
-	/* Nothing takes a body yet: refuse one rather than buffer it. */
-	if (*upload_data_size) {
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
+	char addr[INET6_ADDRSTRLEN];
+	client_addr(c, addr, sizeof(addr));
 	if (!strcmp(url, "/") || !strcmp(url, "/index.html")) {
 		if (!is_get)
 			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /");
-		struct MHD_Response *r = MHD_create_response_from_buffer(
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
 			web_page_index_len, (void *)web_page_index, MHD_RESPMEM_PERSISTENT);
-		add_common_headers(r, "text/html; charset=utf-8");
-		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-		MHD_destroy_response(r);
+		add_common_headers(resp, "text/html; charset=utf-8");
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+		MHD_destroy_response(resp);
 		return ret;
 	}
-	if (!strcmp(url, "/api/v1/status")) {
+	if (strncmp(url, "/api/v1/", 8))
+		return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
+	const char *path = url + 8;
+	if (!strcmp(path, "status")) {
 		if (!is_get)
 			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /api/v1/status");
 		return send_json(c, MHD_HTTP_OK, W.ops.status());
 	}
+	if (!strcmp(path, "login")) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST))
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST for /api/v1/login");
+		return do_login(c, r, addr);
+	}
+	struct session *s = session_of(c);
+	if (!s)
+		return send_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (POST /api/v1/login); the session may have expired");
+	if (is_mutation(method)) {
+		const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+		if (!tok || strlen(tok) != 64 || CRYPTO_memcmp(tok, s->csrf, 64)) {
+			audit(EV_WEB_LOGIN_FAILED, addr, s->user, "request without a valid CSRF token");
+			return send_error_field(c, MHD_HTTP_FORBIDDEN, "missing or wrong X-CSRF-Token header", "X-CSRF-Token");
+		}
+	}
+	if (!strcmp(path, "logout")) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST))
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST for /api/v1/logout");
+		audit(EV_WEB_CHANGE, addr, s->user, "logout");
+		memset(s, 0, sizeof(*s));
+		return send_json(c, MHD_HTTP_OK, cJSON_CreateObject());
+	}
+	if (is_get && !strcmp(path, "groups"))
+		return send_json(c, MHD_HTTP_OK, W.ops.groups());
+	if (is_get && !strcmp(path, "vpns"))
+		return send_json(c, MHD_HTTP_OK, W.ops.vpns());
+	if (is_get && !strcmp(path, "members")) {
+		const char *g = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "group");
+		char *end = NULL;
+		long id = g ? strtol(g, &end, 10) : 0;
+		if (g && (*end || id < 1 || id > 65535))
+			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "group must be an integer 1-65535", "group");
+		cJSON *m = W.ops.members(id);
+		return m ? send_json(c, MHD_HTTP_OK, m) : send_error_field(c, MHD_HTTP_NOT_FOUND, "no such group", "group");
+	}
+	if (is_get && !strcmp(path, "events")) {
+		const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+		char *end = NULL;
+		unsigned long long since = v ? strtoull(v, &end, 10) : 0;
+		if (v && *end)
+			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "since must be an event id", "since");
+		return send_json(c, MHD_HTTP_OK, W.ops.events(since));
+	}
+	if (!strcmp(path, "monitor")) {
+		if (strcmp(method, MHD_HTTP_METHOD_PUT))
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use PUT for /api/v1/monitor");
+		return do_edit(c, r, NULL, s, addr);
+	}
+	if (!strncmp(path, "vpns/", 5) && path[5]) {
+		if (strcmp(method, MHD_HTTP_METHOD_PUT))
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use PUT for /api/v1/vpns/NAME");
+		const char *name = path + 5;
+		if (strlen(name) > 64 || strpbrk(name, "[]./"))
+			return send_error(c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
+		return do_edit(c, r, name, s, addr);
+	}
+	if (!strncmp(path, "groups/", 7)) {
+		char *end;
+		long id = strtol(path + 7, &end, 10);
+		if (strcmp(end, "/rekey") || id < 1 || id > 65535)
+			return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
+		if (strcmp(method, MHD_HTTP_METHOD_POST))
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST to rekey a group");
+		int seq = W.ops.rekey_group(id);
+		if (seq < 0)
+			return send_error(c, MHD_HTTP_NOT_FOUND, "no such group");
+		audit(EV_WEB_CHANGE, addr, s->user, "group rekeyed");
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "group_id", (double)id);
+		cJSON_AddNumberToObject(o, "seq", seq);
+		cJSON_AddBoolToObject(o, "pushed", seq > 0);
+		return send_json(c, MHD_HTTP_OK, o);
+	}
 	return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
+}
+
+static enum MHD_Result on_request(void *cls GVPN_UNUSED, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version GVPN_UNUSED, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct req *r = *con_cls;
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (r->len + *upload_data_size > WEB_BODY_MAX) {
+			r->too_big = 1;
+		} else {
+			r->body = xrealloc(r->body, r->len + *upload_data_size + 1);
+			memcpy(r->body + r->len, upload_data, *upload_data_size);
+			r->len += *upload_data_size;
+			r->body[r->len] = '\0';
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_big)
+		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than 16 KiB");
+	return route(c, url, method, r);
+}
+
+static void on_completed(void *cls GVPN_UNUSED, struct MHD_Connection *c GVPN_UNUSED, void **con_cls,
+			 enum MHD_RequestTerminationCode toe GVPN_UNUSED)
+{
+	struct req *r = *con_cls;
+	if (r) {
+		free(r->body);
+		free(r);
+		*con_cls = NULL;
+	}
 }
 
 static void web_run(void)
@@ -159,6 +549,7 @@ int web_init(const struct cfg_web *w, const struct web_ops *ops)
 		return 0;
 	}
 	W.ops = *ops;
+	W.session_timeout = w->session_timeout;
 	struct sockaddr_storage ss;
 	if (parse_listen(w->listen, &ss) < 0) {
 		log_err("web", "bad listen address %s", w->listen);
@@ -178,6 +569,7 @@ int web_init(const struct cfg_web *w, const struct web_ops *ops)
 	}
 	W.d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 			       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+			       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONN_TIMEOUT_S,
 			       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_PER_IP_LIMIT,

@@ -3,11 +3,24 @@
 #ifndef GVPN_WEB_H
 #define GVPN_WEB_H
 
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "cfg.h"
 
+struct cfg_edit;
+
 struct web_ops {
 	cJSON *(*status)(void);   /* GET /api/v1/status; caller frees */
+	cJSON *(*groups)(void);   /* key server groups, KEK/TEK lifetimes */
+	cJSON *(*members)(long group_id);   /* NULL: no such group */
+	cJSON *(*vpns)(void);     /* monitor settings and VPN state */
+	cJSON *(*events)(uint64_t since);
+	int (*rekey_group)(long group_id);  /* gks_rekey_group() */
+	/* agent_apply_edit(): 0, or -1 with errs; conflict set when the file
+	 * changed on disk. */
+	int (*apply_edit)(const struct cfg_edit *e, struct cfg_errors *errs);
+	/* The stored password hash of a web user, or NULL. */
+	const char *(*user_hash)(const char *user);
 };
 
 int web_init(const struct cfg_web *w, const struct web_ops *ops);
