@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 # smitools for smilint, erlang-snmp for the IETF MIB modules, curl,
 # valgrind, cmocka for unit tests).
 BUILD_PKGS="autoconf automake libtool pkg-config make gcc libsnmp-dev libmicrohttpd-dev libcjson-dev libssl-dev"
-TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2 tshark clang libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins iptables iputils-ping rsyslog rsyslog-gnutls openssl"
+TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2 tshark clang libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins iptables iputils-ping rsyslog rsyslog-gnutls openssl chromium nodejs npm wrk file"
 
 deps=0
 if [ "${1:-}" = "--deps" ]; then
@@ -38,6 +38,12 @@ if [ $deps -eq 1 ]; then
 		fi
 	else
 		echo "autogen.sh: all build and test packages are installed"
+	fi
+	# The browser test drives Debian's chromium with playwright-core (npm);
+	# no browser is downloaded.
+	if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null 2>&1; then
+		(cd tests/browser && npm install --no-audit --no-fund --silent) ||
+			echo "autogen.sh: npm could not install playwright-core; the browser test will try again" >&2
 	fi
 fi
 

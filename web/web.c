@@ -349,9 +349,12 @@ static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, co
 					      "interval", "threshold" };
 	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]) && !field; k++) {
 		char pat[40];
-		snprintf(pat, sizeof(pat), ".%s:", fields[k]);
-		if (strstr(msg, pat))
+		snprintf(pat, sizeof(pat), ".%s: ", fields[k]);
+		const char *at = strstr(msg, pat);
+		if (at) {
 			field = fields[k];
+			msg = at + strlen(pat); /* what a person needs: not the file position */
+		}
 	}
 	enum MHD_Result ret = send_error_field(c, status, msg, field);
 	cfg_errors_free(&errs);
@@ -402,6 +405,12 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 		audit(EV_WEB_CHANGE, addr, s->user, "logout");
 		memset(s, 0, sizeof(*s));
 		return send_json(c, MHD_HTTP_OK, cJSON_CreateObject());
+	}
+	if (is_get && !strcmp(path, "session")) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "user", s->user);
+		cJSON_AddStringToObject(o, "csrf", s->csrf);
+		return send_json(c, MHD_HTTP_OK, o);
 	}
 	if (is_get && !strcmp(path, "groups"))
 		return send_json(c, MHD_HTTP_OK, W.ops.groups());
