@@ -382,7 +382,7 @@ static const struct cfg_field web_fields[] = {
 	F_STR("listen", struct cfg_web, listen, "127.0.0.1:8080", check_hostport),
 	F_STR("cert_file", struct cfg_web, cert_file, NULL, NULL),
 	F_STR("key_file", struct cfg_web, key_file, NULL, NULL),
-	F_INT("session_timeout", struct cfg_web, session_timeout, 60, 86400, 900),
+	F_INT("session_timeout", struct cfg_web, session_timeout, 10, 86400, 900),
 	F_END
 };
 static const struct cfg_schema web_schema = { "web", sizeof(struct cfg_web), web_fields, NULL };

@@ -1,17 +1,17 @@
 # web-api.sh: the JSON API under /api/v1/ with curl: login with a hash
 # made by `gvpnctl passwd`, the session cookie's flags, every endpoint,
 # each error class (400 with the field at fault, 401, 403 without or with
-# a wrong CSRF token, 404, 405, 409, 413, 429), an expired session, and
+# a wrong CSRF token, 404, 409, 413, 429), an expired session, and
 # that a refused change leaves the config file byte for byte as it was.
 . "$srcdir/tests/lib/tap.sh"
 need curl
 [ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
 tap_setup
-plan 39
+plan 41
 agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 sed -i "s|^}\$|, \"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\", \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true }, { \"name\": \"site-c\" } ] }\n}|" "$CONF"
-sed -i 's/"web": { "listen": "\(127.0.0.1:[0-9]*\)" }/"web": { "listen": "\1", "session_timeout": 60 }/' "$CONF"
+sed -i 's/"web": { "listen": "\(127.0.0.1:[0-9]*\)" }/"web": { "listen": "\1", "session_timeout": 10 }/' "$CONF"
 hash=$(printf 'correct horse battery\n' | "$top_builddir/gvpnctl" passwd)
 like "$hash" '^pbkdf2-sha256\$100000\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$' "gvpnctl passwd prints a PBKDF2 hash"
 sed -i "s|\"psk\": {|\"web_users\": { \"admin\": \"$hash\" },\n  \"psk\": {|" "$SECRETS"
@@ -70,6 +70,10 @@ printf '\n' >>"$CONF"
 is "$(code PUT vpns/site-b "${X[@]}" -d '{"rekey":false}')" 409 "the file changed on disk: 409 (conflict)"
 is "$(code POST logout "${X[@]}")" 200 "logout: 200"
 is "$(code GET groups)" 401 "after logout the session is gone: 401"
+code POST login -d '{"user":"admin","password":"correct horse battery"}' >/dev/null
+is "$(code GET groups)" 200 "a new session works"
+sleep 11
+is "$(code GET groups)" 401 "after 10 s without a request (session_timeout 10) the session has expired: 401"
 for i in 1 2 3 4 5; do code POST login -d '{"user":"admin","password":"nope"}' >/dev/null; done
 is "$(code POST login -d '{"user":"admin","password":"correct horse battery"}')" 429 \
 	"after 5 failed logins in a minute the address is refused: 429"

@@ -651,7 +651,7 @@ static void test_out_of_range(void **state)
 		"}\n");
 	LOAD_FAIL(p, &d,
 		"agent.event_history: 15 is out of range (allowed 16..100000)",
-		"web.session_timeout: 86401 is out of range (allowed 60..86400)",
+		"web.session_timeout: 86401 is out of range (allowed 10..86400)",
 		"group_vpn_server.groups[0].group_id: 0 is out of range (allowed 1..65535)",
 		"group_vpn_server.groups[0].activation_time_delay: 901 is out of range (allowed 10..900)",
 		"group_vpn_server.groups[0].anti_replay_time_window: 1.5 is not an integer (allowed 60..360)",
