@@ -273,10 +273,18 @@ static const char *web_user_hash(const char *user)
 	return NULL;
 }
 
+static int web_rekey_vpn(const char *name)
+{
+	struct mon_vpn_status st;
+	if (!A.cfg->mon || mon_status(name, &st) < 0)
+		return -2;
+	return mon_vici_rekey(name);
+}
+
 static const struct web_ops web_ops = {
 	.status = status_json, .groups = gks_status_json, .members = web_members, .vpns = status_vpns_json,
 	.events = status_events_json, .rekey_group = gks_rekey_group, .apply_edit = web_apply,
-	.user_hash = web_user_hash,
+	.user_hash = web_user_hash, .rekey_vpn = web_rekey_vpn,
 };
 
 /* The VPN monitor: ICMP probes, strongSwan over VICI. */

@@ -203,6 +203,22 @@ void mon_vici_annotate(void *arg GVPN_UNUSED, struct mon_vpn *v, struct event *e
 	ev_param(e, "remote", "%s", ike.remote_host);
 }
 
+int mon_vici_rekey(const char *child)
+{
+	if (!V.c || !mon_vici_connected())
+		return -1;
+	struct vici_child_sa c;
+	struct vici_ike_sa ike;
+	char *what = xasprintf("rekeying %s on request", child);
+	int rc = mon_vici_child(child, &c, &ike) == 0 ? vici_rekey_child(V.c, child, c.uniqueid, on_ctl, what)
+						      : vici_initiate(V.c, child, NULL, 0, on_ctl, what);
+	if (rc < 0)
+		free(what);
+	else
+		log_notice("mon", "%s (VICI %s)", what, mon_vici_child(child, &c, &ike) == 0 ? "rekey" : "initiate");
+	return rc < 0 ? -1 : 0;
+}
+
 void mon_vici_initiate(void *arg GVPN_UNUSED, struct mon_vpn *v)
 {
 	const char *name = mon_vpn_name(v);

@@ -25,4 +25,9 @@ void mon_vici_annotate(void *arg, struct mon_vpn *v, struct event *e);
  * SA (0), or -1. */
 int mon_vici_child(const char *child, struct vici_child_sa *c, struct vici_ike_sa *ike);
 
+/* A manual rekey: the installed child SA is rekeyed (VICI rekey), or
+ * the connection initiated when none is installed. 0 when the request
+ * was sent, -1 without a VICI connection. */
+int mon_vici_rekey(const char *child);
+
 #endif

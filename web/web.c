@@ -438,6 +438,26 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use PUT for /api/v1/monitor");
 		return do_edit(c, r, NULL, s, addr);
 	}
+	if (!strncmp(path, "vpns/", 5) && path[5] && strlen(path) > 11 && !strcmp(path + strlen(path) - 6, "/rekey")) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST))
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST to rekey a VPN");
+		char name[80];
+		size_t n = strlen(path + 5) - 6;
+		if (n >= sizeof(name))
+			return send_error(c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
+		memcpy(name, path + 5, n);
+		name[n] = '\0';
+		int rc = W.ops.rekey_vpn ? W.ops.rekey_vpn(name) : -2;
+		if (rc == -2)
+			return send_error(c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
+		if (rc < 0)
+			return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "strongSwan (VICI) is not reachable; nothing was sent");
+		audit(EV_WEB_CHANGE, addr, s->user, "VPN rekey requested");
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "vpn", name);
+		cJSON_AddBoolToObject(o, "requested", 1);
+		return send_json(c, MHD_HTTP_OK, o);
+	}
 	if (!strncmp(path, "vpns/", 5) && path[5]) {
 		if (strcmp(method, MHD_HTTP_METHOD_PUT))
 			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use PUT for /api/v1/vpns/NAME");

@@ -16,6 +16,8 @@ struct web_ops {
 	cJSON *(*vpns)(void);     /* monitor settings and VPN state */
 	cJSON *(*events)(uint64_t since);
 	int (*rekey_group)(long group_id);  /* gks_rekey_group() */
+	/* 0 sent, -1 strongSwan not reachable, -2 no such VPN */
+	int (*rekey_vpn)(const char *name);
 	/* agent_apply_edit(): 0, or -1 with errs; conflict set when the file
 	 * changed on disk. */
 	int (*apply_edit)(const struct cfg_edit *e, struct cfg_errors *errs);

@@ -7,7 +7,7 @@
 need curl
 [ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
 tap_setup
-plan 41
+plan 44
 agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 sed -i "s|^}\$|, \"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\", \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true }, { \"name\": \"site-c\" } ] }\n}|" "$CONF"
@@ -66,6 +66,9 @@ is "$(code PUT monitor "${X[@]}" -d '{"interval":1}')" 400 "monitor interval 1: 
 head -c 20000 /dev/zero | tr '\0' ' ' >"$TAP_TMP/big"
 is "$(code PUT monitor "${X[@]}" --data-binary @"$TAP_TMP/big")" 413 "a 20 KB body: 413"
 is "$(code POST groups/1/rekey "${X[@]}")" 200 "POST /groups/1/rekey: 200"
+is "$(code POST vpns/site-b/rekey "${X[@]}")" 503 "POST /vpns/site-b/rekey without strongSwan: 503"
+like "$(body)" "strongSwan .* not reachable" "... says strongSwan cannot be reached"
+is "$(code POST vpns/nowhere/rekey "${X[@]}")" 404 "rekey of an unknown VPN: 404"
 printf '\n' >>"$CONF"
 is "$(code PUT vpns/site-b "${X[@]}" -d '{"rekey":false}')" 409 "the file changed on disk: 409 (conflict)"
 is "$(code POST logout "${X[@]}")" 200 "logout: 200"
