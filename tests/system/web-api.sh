@@ -7,7 +7,7 @@
 need curl
 [ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
 tap_setup
-plan 44
+plan 46
 agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 sed -i "s|^}\$|, \"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\", \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true }, { \"name\": \"site-c\" } ] }\n}|" "$CONF"
@@ -34,6 +34,8 @@ like "$csrf" '^[0-9a-f]{64}$' "the login answers a CSRF token"
 like "$(cat "$TAP_TMP/headers")" 'Set-Cookie: gvpn_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict' \
 	"the session cookie is HttpOnly and SameSite=Strict (no Secure over plain HTTP on loopback)"
 
+is "$(code GET session)" 200 "GET /session with the session: 200"
+like "$(body)" "\"user\":\"admin\",\"csrf\":\"$csrf\"" "... answers the user and the same CSRF token (a reloaded page finds it)"
 is "$(code GET groups)" 200 "GET /groups with the session: 200"
 like "$(body)" '"groups":\[\{"name":"g1","group_id":1' "... lists group g1"
 is "$(code GET vpns)" 200 "GET /vpns: 200"
