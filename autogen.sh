@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 # smitools for smilint, erlang-snmp for the IETF MIB modules, curl,
 # valgrind, cmocka for unit tests).
 BUILD_PKGS="autoconf automake libtool pkg-config make gcc libsnmp-dev libmicrohttpd-dev libcjson-dev libssl-dev"
-TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2 tshark clang libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins iptables iputils-ping rsyslog rsyslog-gnutls openssl chromium nodejs npm wrk file"
+TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2 tshark clang libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins iptables iputils-ping rsyslog rsyslog-gnutls openssl chromium wrk file"
 
 deps=0
 if [ "${1:-}" = "--deps" ]; then
@@ -26,6 +26,10 @@ if [ $deps -eq 1 ]; then
 			missing="$missing $p"
 		fi
 	done
+	# Node.js and npm (the browser test): any installation will do; Debian's
+	# packages only when there is none (they conflict with others).
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 	if [ -n "$missing" ]; then
 		echo "autogen.sh: missing packages:$missing"
 		if [ "$(id -u)" -eq 0 ]; then

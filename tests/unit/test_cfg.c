@@ -981,7 +981,7 @@ static void test_errors_in_document_order(void **state)
 		"  \"snmp\": { \"listen\": [`\"udp:127.0.0.1:99999\", \"udp:161\"] }\n"
 		"}\n");
 	LOAD_FAIL(p, &d,
-		"web.session_timeout: 1 is out of range (allowed 60..86400)",
+		"web.session_timeout: 1 is out of range (allowed 10..86400)",
 		"agent.event_history: 1 is out of range (allowed 16..100000)",
 		"agent.bogus: unknown key (known keys in agent: state_dir, control_socket, secrets_file, "
 		"pid_file, log_level, event_history)",
@@ -1762,7 +1762,7 @@ static void test_errors_accumulate(void **state)
 	assert_null(track(cfg_load(p, e)));
 	assert_int_equal(e->n, 2);
 	assert_string_equal(e->msg[0], "an earlier error");
-	assert_string_equal(e->msg[1], fmt("%s:%u:%u: web.session_timeout: 0 is out of range (allowed 60..86400)",
+	assert_string_equal(e->msg[1], fmt("%s:%u:%u: web.session_timeout: 0 is out of range (allowed 10..86400)",
 					   p, d.line[0], d.col[0]));
 }
 
