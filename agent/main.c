@@ -262,7 +262,7 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
-static cJSON *web_members(long group_id) { return gks_members_json(group_id); }
+static cJSON *web_members(long group_id, size_t limit) { return gks_members_json_limit(group_id, limit); }
 static int web_apply(const struct cfg_edit *e, struct cfg_errors *errs) { return agent_apply_edit(e, errs, "web"); }
 static const char *web_user_hash(const char *user)
 {
@@ -282,7 +282,7 @@ static int web_rekey_vpn(const char *name)
 }
 
 static const struct web_ops web_ops = {
-	.status = status_json, .groups = gks_status_json, .members = web_members, .vpns = status_vpns_json,
+	.status = status_json, .groups = gks_status_json, .sa = gks_sa_json, .members = web_members, .vpns = status_vpns_json,
 	.events = status_events_json, .rekey_group = gks_rekey_group, .apply_edit = web_apply,
 	.user_hash = web_user_hash, .rekey_vpn = web_rekey_vpn,
 };

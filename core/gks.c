@@ -1901,17 +1901,26 @@ static cJSON *member_json(const struct gks_group *g, const struct gks_member *m)
 
 cJSON *gks_members_json(long group_id)
 {
+	return gks_members_json_limit(group_id, 0);
+}
+
+cJSON *gks_members_json_limit(long group_id, size_t limit)
+{
 	cJSON *o = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(o, "members");
 	int found = 0;
+	size_t n = 0, total = 0;
 	for (size_t i = 0; i < G.n_groups; i++) {
 		const struct gks_group *g = G.groups[i];
 		if (group_id && g->cfg->group_id != group_id)
 			continue;
 		found = 1;
-		for (const struct gks_member *m = g->members; m; m = m->next)
+		total += g->n_members;
+		for (const struct gks_member *m = g->members; m && (!limit || n < limit); m = m->next, n++)
 			cJSON_AddItemToArray(arr, member_json(g, m));
 	}
+	if (limit)
+		cJSON_AddNumberToObject(o, "total", (double)total);
 	if (group_id && !found) {
 		cJSON_Delete(o);
 		return NULL;

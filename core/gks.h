@@ -47,6 +47,8 @@ cJSON *gks_status_json(void);
 cJSON *gks_sa_json(void);
 /* {"members": [...]} of one group (0: all); NULL when there is no such group. */
 cJSON *gks_members_json(long group_id);
+/* The same, at most limit members (0: all), newest first, with "total". */
+cJSON *gks_members_json_limit(long group_id, size_t limit);
 /* The last rekey rounds, oldest first. */
 cJSON *gks_history_json(void);
 size_t gks_member_count(void);

@@ -414,6 +414,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 	}
 	if (is_get && !strcmp(path, "groups"))
 		return send_json(c, MHD_HTTP_OK, W.ops.groups());
+	if (is_get && !strcmp(path, "sa"))
+		return send_json(c, MHD_HTTP_OK, W.ops.sa());
 	if (is_get && !strcmp(path, "vpns"))
 		return send_json(c, MHD_HTTP_OK, W.ops.vpns());
 	if (is_get && !strcmp(path, "members")) {
@@ -422,7 +424,11 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 		long id = g ? strtol(g, &end, 10) : 0;
 		if (g && (*end || id < 1 || id > 65535))
 			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "group must be an integer 1-65535", "group");
-		cJSON *m = W.ops.members(id);
+		const char *l = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+		long limit = l ? strtol(l, &end, 10) : 0;
+		if (l && (*end || limit < 0 || limit > 1000000))
+			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "limit must be an integer 0-1000000", "limit");
+		cJSON *m = W.ops.members(id, (size_t)limit);
 		return m ? send_json(c, MHD_HTTP_OK, m) : send_error_field(c, MHD_HTTP_NOT_FOUND, "no such group", "group");
 	}
 	if (is_get && !strcmp(path, "events")) {

@@ -12,7 +12,8 @@ struct cfg_edit;
 struct web_ops {
 	cJSON *(*status)(void);   /* GET /api/v1/status; caller frees */
 	cJSON *(*groups)(void);   /* key server groups, KEK/TEK lifetimes */
-	cJSON *(*members)(long group_id);   /* NULL: no such group */
+	cJSON *(*members)(long group_id, size_t limit);   /* NULL: no such group; limit 0: all */
+	cJSON *(*sa)(void);       /* the groups' SAs, old TEKs included */
 	cJSON *(*vpns)(void);     /* monitor settings and VPN state */
 	cJSON *(*events)(uint64_t since);
 	int (*rekey_group)(long group_id);  /* gks_rekey_group() */

@@ -25,6 +25,8 @@ try {
   await page.click('#login button');
   await page.waitForSelector('#app:not([hidden])');
   say('login', 'ok');
+  await page.waitForSelector('table.members td');
+  say('member_row', await page.textContent('table.members tr:nth-child(2) td:first-child'));
 
   const form = (n) => `form.vpn[data-vpn="${n}"]`;
   await page.waitForSelector(form('site-b'));

@@ -7,7 +7,7 @@
 need curl
 [ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
 tap_setup
-plan 46
+plan 51
 agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 sed -i "s|^}\$|, \"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\", \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true }, { \"name\": \"site-c\" } ] }\n}|" "$CONF"
@@ -41,6 +41,11 @@ like "$(body)" '"groups":\[\{"name":"g1","group_id":1' "... lists group g1"
 is "$(code GET vpns)" 200 "GET /vpns: 200"
 like "$(body)" '"name":"site-b".*"monitor":true' "... with site-b's settings"
 is "$(code GET 'members?group=1')" 200 "GET /members?group=1: 200"
+is "$(code GET 'members?group=1&limit=5')" 200 "GET /members?group=1&limit=5: 200"
+like "$(body)" '"members":\[\],"total":0' "... with the total"
+is "$(code GET 'members?group=1&limit=x')" 400 "a bad limit: 400"
+is "$(code GET sa)" 200 "GET /sa: 200"
+like "$(body)" '"teks":\[\{"name":"sa1"' "... lists the TEKs"
 is "$(code GET 'members?group=9')" 404 "an unknown group: 404"
 is "$(code GET 'members?group=x')" 400 "a bad group id: 400"
 is "$(code GET 'events?since=0')" 200 "GET /events?since=0: 200"

@@ -18,13 +18,15 @@ if [ ! -d "$PW/node_modules/playwright-core" ]; then
 	PW=$TAP_TMP/pw
 fi
 cp "$srcdir/tests/browser/ui.mjs" "$PW/ui.mjs" 2>/dev/null || true
-plan 15
+plan 16
 agent_write_gks_config
 sed -i "s|^}\$|, \"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\", \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true }, { \"name\": \"site-c\" }, { \"name\": \"site-d\" } ] }\n}|" "$CONF"
 hash=$(printf 'correct horse battery\n' | "$top_builddir/gvpnctl" passwd)
 sed -i "s|\"psk\": {|\"web_users\": { \"admin\": \"$hash\" },\n  \"psk\": {|" "$SECRETS"
 ok "the agent starts" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 snmp_env
+"$top_builddir/gvpn-member" --server 127.0.0.1:$GKS_PORT --group 1 --psk-file "$TAP_TMP/k.psk" --local 127.0.9.1 \
+	--ike aes256-sha256-ecp256 >/dev/null 2>&1
 before_d=$(tr -d ' \t\n' <"$CONF" | grep -o '"name":"site-d"[^}]*}')
 out=$(cd "$PW" && timeout 90 node ui.mjs "http://127.0.0.1:$WEB_PORT/" admin "correct horse battery" \
 	"$top_builddir/web-browser.png" 2>&1)
@@ -32,6 +34,8 @@ res() { printf '%s\n' "$out" | grep "^RESULT $1 " | head -1 | cut -d' ' -f3-; }
 like "$(res login_error)" "wrong user or password" "a wrong password: the page says so"
 printf "%s\n" "$out" | grep -v "^RESULT" | sed "s/^/# /" | head -20
 is "$(res login)" "ok" "logged in with the right password"
+like "$(res member_row)" '^127\.0\.9\.1:[0-9]+$' "the page lists the registered member"
+
 is "$(res vpn_form)" "site-b" "the AutoKey IKE advanced form of site-b is shown"
 is "$(res rekey_disabled_without_monitor)" "true" "Rekey is disabled while VPN Monitor is off"
 is "$(res rekey_enabled_with_monitor)" "true" "turning VPN Monitor on enables Rekey"
