@@ -133,7 +133,7 @@ static int register_scalar(const char *name, enum scalar_id id)
 
 /* ---- access control and users, as in-memory config lines ------------------ */
 
-static const char *auth_token(int a)
+const char *snmp_auth_token(int a)
 {
 	switch (a) {
 	case CFG_AUTH_SHA256: return "SHA-256";
@@ -144,7 +144,7 @@ static const char *auth_token(int a)
 	}
 }
 
-static const char *priv_token(int p)
+const char *snmp_priv_token(int p)
 {
 	switch (p) {
 	case CFG_PRIV_AES128: return "AES";
@@ -177,22 +177,22 @@ static int feed_access(const struct cfg_snmp *s)
 {
 	for (size_t i = 0; i < s->n_v3_users; i++) {
 		const struct cfg_snmp_user *u = &s->v3_users[i];
-		const char *priv = priv_token(u->priv);
+		const char *priv = snmp_priv_token(u->priv);
 		if (!quotable(u->auth_passphrase) || (u->priv_passphrase && !quotable(u->priv_passphrase))) {
 			log_err("snmp", "user %s: passphrases must not contain quotes, backslashes or newlines",
 				u->name);
 			return -1;
 		}
 		if (priv)
-			remember("createUser %s %s \"%s\" %s \"%s\"", u->name, auth_token(u->auth),
+			remember("createUser %s %s \"%s\" %s \"%s\"", u->name, snmp_auth_token(u->auth),
 				 u->auth_passphrase, priv, u->priv_passphrase);
 		else
-			remember("createUser %s %s \"%s\"", u->name, auth_token(u->auth), u->auth_passphrase);
+			remember("createUser %s %s \"%s\"", u->name, snmp_auth_token(u->auth), u->auth_passphrase);
 		remember("%s %s %s", u->access == CFG_ACCESS_RW ? "rwuser" : "rouser", u->name,
 			 priv ? "priv" : "auth");
 		if (u->auth == CFG_AUTH_MD5 || u->auth == CFG_AUTH_SHA1 || u->priv == CFG_PRIV_DES)
 			log_warn("snmp", "user %s uses a weak algorithm (%s/%s)", u->name,
-				 auth_token(u->auth), priv ? priv : "no privacy");
+				 snmp_auth_token(u->auth), priv ? priv : "no privacy");
 	}
 	for (size_t i = 0; i < s->n_communities; i++) {
 		const struct cfg_snmp_community *c = &s->communities[i];

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "agent.h"
 #include "snmp_notify.h"
+#include "snmp_agent.h"
+#include "snmp_tables.h"
 #include "cfg_edit.h"
 #include "ev.h"
 #include "gks.h"
@@ -34,28 +36,6 @@ uint64_t snmp_notify_sent(int kind)
 
 /* ---- targets ------------------------------------------------------------- */
 
-static const char *auth_token(int a)
-{
-	switch (a) {
-	case CFG_AUTH_SHA256: return "SHA-256";
-	case CFG_AUTH_SHA384: return "SHA-384";
-	case CFG_AUTH_SHA512: return "SHA-512";
-	case CFG_AUTH_SHA1: return "SHA";
-	default: return "MD5";
-	}
-}
-
-static const char *priv_token(int p)
-{
-	switch (p) {
-	case CFG_PRIV_AES128: return "AES";
-	case CFG_PRIV_AES192: return "AES-192";
-	case CFG_PRIV_AES256: return "AES-256";
-	case CFG_PRIV_DES: return "DES";
-	default: return NULL;
-	}
-}
-
 static void remember(const char *line)
 {
 	netsnmp_config_remember((char *)line); /* keeps its own copy */
@@ -76,14 +56,14 @@ int snmp_notify_config(const struct cfg_snmp *s)
 					u = &s->v3_users[k];
 			if (!u || !u->auth_passphrase)
 				return -1;
-			const char *priv = priv_token(u->priv);
+			const char *priv = snmp_priv_token(u->priv);
 			if (priv)
 				line = xasprintf("trapsess -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\"%s %s",
-						 u->name, auth_token(u->auth), u->auth_passphrase, priv,
+						 u->name, snmp_auth_token(u->auth), u->auth_passphrase, priv,
 						 u->priv_passphrase, t->inform ? " -Ci" : "", t->address);
 			else
 				line = xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
-						 auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "",
+						 snmp_auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "",
 						 t->address);
 		}
 		remember(line);
@@ -276,64 +256,31 @@ static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 
 /* ---- the enable switches ------------------------------------------------------------------ */
 
-static struct { void *asp; struct cfg_edit *e; int applied, failed; } P;
+static int enable_reserve1(netsnmp_request_info *r, struct cfg_edit *e, void *arg)
+{
+	int k = (int)(uintptr_t)arg;
+	const netsnmp_variable_list *vb = r->requestvb;
+	if (vb->type != ASN_INTEGER)
+		return SNMP_ERR_WRONGTYPE;
+	if (*vb->val.integer != 1 && *vb->val.integer != 2)
+		return SNMP_ERR_WRONGVALUE;
+	char path[64];
+	snprintf(path, sizeof(path), "snmp.notifications.%s", cfg_notify_names[k]);
+	cfg_edit_bool(e, path, *vb->val.integer == 1);
+	return SNMP_ERR_NOERROR;
+}
 
 static int enable_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg GVPN_UNUSED,
 			  netsnmp_agent_request_info *ri, netsnmp_request_info *requests)
 {
 	int k = (int)(uintptr_t)h->myvoid;
+	if (ri->mode != MODE_GET) {
+		snmp_set_phase(ri, requests, enable_reserve1, (void *)(uintptr_t)k);
+		return SNMP_ERR_NOERROR;
+	}
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		const netsnmp_variable_list *vb = r->requestvb;
-		switch (ri->mode) {
-		case MODE_GET: {
-			long t = A.cfg->snmp.notify[k] ? 1 : 2;
-			snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &t, sizeof(t));
-			break;
-		}
-		case MODE_SET_RESERVE1: {
-			if (vb->type != ASN_INTEGER) {
-				netsnmp_set_request_error(ri, r, SNMP_ERR_WRONGTYPE);
-				break;
-			}
-			if (*vb->val.integer != 1 && *vb->val.integer != 2) {
-				netsnmp_set_request_error(ri, r, SNMP_ERR_WRONGVALUE);
-				break;
-			}
-			if (P.asp != ri->asp || !P.e) {
-				cfg_edit_free(P.e);
-				P.e = cfg_edit_new();
-				P.asp = ri->asp;
-				P.applied = P.failed = 0;
-			}
-			char path[64];
-			snprintf(path, sizeof(path), "snmp.notifications.%s", cfg_notify_names[k]);
-			cfg_edit_bool(P.e, path, *vb->val.integer == 1);
-			break;
-		}
-		case MODE_SET_ACTION:
-			if (P.asp == ri->asp && !P.applied) {
-				struct cfg_errors errs;
-				cfg_errors_init(&errs);
-				P.applied = 1;
-				if (agent_apply_edit(P.e, &errs, "snmp") < 0) {
-					P.failed = 1;
-					for (size_t i = 0; i < errs.n; i++)
-						log_warn("snmp", "SET refused: %s", errs.msg[i]);
-				}
-				cfg_errors_free(&errs);
-			}
-			if (P.failed)
-				netsnmp_set_request_error(ri, r, SNMP_ERR_COMMITFAILED);
-			break;
-		case MODE_SET_COMMIT:
-		case MODE_SET_FREE:
-		case MODE_SET_UNDO:
-			cfg_edit_free(P.e);
-			memset(&P, 0, sizeof(P));
-			break;
-		default:
-			break;
-		}
+		long t = A.cfg->snmp.notify[k] ? 1 : 2;
+		snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &t, sizeof(t));
 	}
 	return SNMP_ERR_NOERROR;
 }
@@ -363,6 +310,4 @@ void snmp_notify_fini(void)
 	if (subscribed)
 		ev_unsubscribe(on_event, NULL);
 	subscribed = 0;
-	cfg_edit_free(P.e);
-	memset(&P, 0, sizeof(P));
 }

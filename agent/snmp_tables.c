@@ -231,8 +231,7 @@ static void pending_drop(void)
 	memset(&P, 0, sizeof(P));
 }
 
-/* The set modes common to tables and scalars; reserve1 is the checker. */
-static void set_phase(netsnmp_agent_request_info *ri, netsnmp_request_info *requests,
+void snmp_set_phase(netsnmp_agent_request_info *ri, netsnmp_request_info *requests,
 		      int (*reserve1)(netsnmp_request_info *r, struct cfg_edit *e, void *arg), void *arg)
 {
 	switch (ri->mode) {
@@ -315,7 +314,7 @@ static int table_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *r
 				break;
 			}
 			struct table_set_arg a = { t };
-			set_phase(reqinfo, requests, table_reserve1, &a);
+			snmp_set_phase(reqinfo, requests, table_reserve1, &a);
 			return SNMP_ERR_NOERROR;
 		}
 	}
@@ -734,7 +733,7 @@ static int scalar_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *
 {
 	enum scalar id = (enum scalar)(uintptr_t)h->myvoid;
 	if (reqinfo->mode != MODE_GET) {
-		set_phase(reqinfo, requests, scalar_reserve1, (void *)(uintptr_t)id);
+		snmp_set_phase(reqinfo, requests, scalar_reserve1, (void *)(uintptr_t)id);
 		return SNMP_ERR_NOERROR;
 	}
 	for (netsnmp_request_info *r = requests; r; r = r->next)
