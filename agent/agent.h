@@ -25,10 +25,12 @@ extern struct agent A;
  * old one, fills errs and publishes CONFIG_REJECTED. 0 or -1. */
 int agent_reload(struct cfg_errors *errs);
 
-/* A change made through SNMP or the web page ("snmp", "web"): validated
- * like the file, written to it atomically, then applied like a reload.
- * Refused (file and model untouched) when invalid or when the file
- * changed on disk since it was loaded. 0 or -1 with errs. */
+/* A change made through SNMP or the web page (source "snmp", "web"):
+ * validated like the file, written to it atomically, then applied like a
+ * reload (CONFIG_RELOADED with source=...). Refused, with the file and
+ * the model untouched and no event (the caller reports), when invalid or
+ * when the file changed on disk since it was loaded. An edit that
+ * changes nothing writes nothing. 0, or -1 with errs. */
 struct cfg_edit;
 int agent_apply_edit(const struct cfg_edit *e, struct cfg_errors *errs, const char *source);
 

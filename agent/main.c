@@ -70,27 +70,9 @@ static void apply_log_settings(const struct cfg *c, int verbose)
 	log_set_level(verbose ? LOG_DEBUG : c->agent.log_level);
 }
 
-/* What the file on disk looked like when it was loaded: an edit made by
- * the agent must not overwrite changes made by hand since. */
-static struct { time_t mtime; long nsec; off_t size; ino_t ino; } F;
-
-static void remember_file(void)
-{
-	struct stat st;
-	if (stat(A.cfg_path, &st) == 0) {
-		F.mtime = st.st_mtim.tv_sec;
-		F.nsec = st.st_mtim.tv_nsec;
-		F.size = st.st_size;
-		F.ino = st.st_ino;
-	}
-}
-
-static int file_unchanged(void)
-{
-	struct stat st;
-	return stat(A.cfg_path, &st) == 0 && st.st_mtim.tv_sec == F.mtime && st.st_mtim.tv_nsec == F.nsec &&
-	       st.st_size == F.size && st.st_ino == F.ino;
-}
+/* The version of the file the model in force came from: an edit made
+ * by the agent must not overwrite changes made by hand since. */
+static struct cfg_edit_stamp loaded;
 
 /* Swaps in a validated model n (from the file or an edit). */
 static void apply_model(struct cfg *n, const char *source)
@@ -152,27 +134,29 @@ static void apply_model(struct cfg *n, const char *source)
 	} else {
 		ev_publish(&e, "configuration %s reloaded; generation %u", A.cfg_path, A.generation);
 	}
-	remember_file();
 }
 
 int agent_apply_edit(const struct cfg_edit *ed, struct cfg_errors *errs, const char *source)
 {
-	if (!file_unchanged()) {
-		cfg_errors_add(errs, "%s changed on disk since it was loaded; reload it first (gvpnctl reload), "
-				     "then make the change again", A.cfg_path);
-		return -1;
-	}
 	char *text = NULL;
-	struct cfg *n = cfg_edit_prepare(ed, A.cfg_path, &text, errs);
+	struct cfg_edit_stamp written;
+	if (!cfg_edit_count(ed))
+		return 0;
+	struct cfg *n = cfg_edit_prepare(ed, A.cfg_path, &loaded, &text, errs);
 	if (!n)
 		return -1;
-	if (cfg_edit_commit(A.cfg_path, text) < 0) {
-		cfg_errors_add(errs, "cannot write %s: %s", A.cfg_path, strerror(errno));
+	if (!text) { /* the values asked for are in force already */
+		cfg_free(n);
+		return 0;
+	}
+	if (cfg_edit_commit(A.cfg_path, text, &written) < 0) {
+		cfg_errors_add(errs, "%s: cannot write: %s", A.cfg_path, strerror(errno));
 		free(text);
 		cfg_free(n);
 		return -1;
 	}
 	free(text);
+	loaded = written;
 	log_notice("config", "%s: %zu setting%s changed through %s", A.cfg_path, cfg_edit_count(ed),
 		   cfg_edit_count(ed) == 1 ? "" : "s", source);
 	apply_model(n, source);
@@ -181,7 +165,8 @@ int agent_apply_edit(const struct cfg_edit *ed, struct cfg_errors *errs, const c
 
 int agent_reload(struct cfg_errors *errs)
 {
-	struct cfg *n = cfg_load(A.cfg_path, errs);
+	struct cfg_edit_stamp st;
+	struct cfg *n = cfg_edit_load(A.cfg_path, &st, errs);
 	struct event e;
 	if (!n) {
 		A.reload_failures++;
@@ -196,6 +181,7 @@ int agent_reload(struct cfg_errors *errs)
 			   A.generation);
 		return -1;
 	}
+	loaded = st;
 	apply_model(n, "file");
 	return 0;
 }
@@ -339,7 +325,7 @@ int main(int argc, char **argv)
 	log_init("gvpn-agent");
 	struct cfg_errors errs;
 	cfg_errors_init(&errs);
-	struct cfg *cfg = cfg_load(path, &errs);
+	struct cfg *cfg = cfg_edit_load(path, &loaded, &errs);
 	if (!cfg) {
 		print_errors(&errs);
 		fprintf(stderr, "gvpn-agent: %s: %zu error%s; configuration refused\n", path, errs.n,
@@ -356,7 +342,6 @@ int main(int argc, char **argv)
 
 	A.cfg = cfg;
 	A.cfg_path = xstrdup(cfg->path); /* outlives every reload */
-	remember_file();
 	A.generation = 1;
 	A.verbose = verbose;
 	apply_log_settings(cfg, verbose);

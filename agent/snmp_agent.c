@@ -420,7 +420,7 @@ int snmp_agent_needs_restart(const struct cfg_snmp *a, const struct cfg_snmp *b)
 	if (a->enabled != b->enabled || a->mode != b->mode ||
 	    strlists_differ(a->listen, a->n_listen, b->listen, b->n_listen) ||
 	    strcmp(a->agentx_socket, b->agentx_socket) || a->n_v3_users != b->n_v3_users ||
-	    a->n_communities != b->n_communities)
+	    a->n_communities != b->n_communities || snmp_notify_targets_differ(a, b))
 		return 1;
 	for (size_t i = 0; i < a->n_v3_users; i++) {
 		const struct cfg_snmp_user *x = &a->v3_users[i], *y = &b->v3_users[i];

@@ -28,6 +28,7 @@
 static const oid trap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };   /* snmpTrapOID.0 */
 static uint64_t sent[CFG_NOTIFY_COUNT];
 static int subscribed;
+static int have_targets;   /* any target, or a master agent to forward to */
 
 uint64_t snmp_notify_sent(int kind)
 {
@@ -41,41 +42,90 @@ static void remember(const char *line)
 	netsnmp_config_remember((char *)line); /* keeps its own copy */
 }
 
+/* Net-SNMP's config parser splits on white space and honours quotes. */
+static int quotable(const char *s)
+{
+	return !strpbrk(s, "\"\\\n\r");
+}
+
+static char *v3_line(const struct cfg_snmp *s, const struct cfg_snmp_target *t)
+{
+	const struct cfg_snmp_user *u = NULL;
+	for (size_t k = 0; k < s->n_v3_users; k++)
+		if (!strcmp(s->v3_users[k].name, t->user))
+			u = &s->v3_users[k];
+	if (!u || !u->auth_passphrase) {
+		log_err("snmp", "notification target %s: no SNMPv3 user %s with a passphrase", t->address,
+			t->user);
+		return NULL;
+	}
+	/* The passphrases were checked by feed_access(). */
+	const char *priv = snmp_priv_token(u->priv);
+	if (priv)
+		return xasprintf("trapsess -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\"%s %s", u->name,
+				 snmp_auth_token(u->auth), u->auth_passphrase, priv, u->priv_passphrase,
+				 t->inform ? " -Ci" : "", t->address);
+	return xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
+			 snmp_auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "", t->address);
+}
+
+/* Sessions through the in-memory config lines (see snmp_agent.c), so
+ * passphrases and communities never touch the disk. */
 int snmp_notify_config(const struct cfg_snmp *s)
 {
+	const char *first = s->n_communities ? s->communities[0].name : "public";
 	for (size_t i = 0; i < s->n_targets; i++) {
 		const struct cfg_snmp_target *t = &s->targets[i];
 		char *line;
 		if (t->v2c) {
-			const char *c = t->community ? t->community : s->communities[0].name;
-			line = xasprintf("trapsess -v 2c -c %s%s %s", c, t->inform ? " -Ci" : "", t->address);
-		} else {
-			const struct cfg_snmp_user *u = NULL;
-			for (size_t k = 0; k < s->n_v3_users; k++)
-				if (!strcmp(s->v3_users[k].name, t->user))
-					u = &s->v3_users[k];
-			if (!u || !u->auth_passphrase)
+			const char *c = t->community ? t->community : first;
+			if (!quotable(c)) {
+				log_err("snmp", "notification target %s: the community must not contain quotes, "
+					"backslashes or newlines", t->address);
 				return -1;
-			const char *priv = snmp_priv_token(u->priv);
-			if (priv)
-				line = xasprintf("trapsess -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\"%s %s",
-						 u->name, snmp_auth_token(u->auth), u->auth_passphrase, priv,
-						 u->priv_passphrase, t->inform ? " -Ci" : "", t->address);
-			else
-				line = xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
-						 snmp_auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "",
-						 t->address);
+			}
+			line = xasprintf("trapsess -v 2c -c \"%s\"%s %s", c, t->inform ? " -Ci" : "", t->address);
+		} else if (!(line = v3_line(s, t))) {
+			return -1;
 		}
 		remember(line);
 		log_info("snmp", "notifications (%s, %s) to %s", t->inform ? "informs" : "traps",
 			 t->v2c ? "SNMPv2c" : "SNMPv3", t->address);
 		secret_free(line);
 	}
+	if (s->n_trap_sinks && !quotable(first)) {
+		log_err("snmp", "trap_sinks: the community must not contain quotes, backslashes or newlines");
+		return -1;
+	}
+	if (s->n_trap_sinks && !s->n_communities)
+		log_notice("snmp", "trap_sinks: no community configured; the traps carry \"public\"");
 	for (size_t i = 0; i < s->n_trap_sinks; i++) {
-		char *line = xasprintf("trap2sink %s %s", s->trap_sinks[i],
-				       s->n_communities ? s->communities[0].name : "public");
+		char *line = xasprintf("trapsess -v 2c -c \"%s\" %s", first, s->trap_sinks[i]);
 		remember(line);
-		free(line);
+		log_info("snmp", "notifications (traps, SNMPv2c) to %s", s->trap_sinks[i]);
+		secret_free(line);
+	}
+	have_targets = s->n_targets || s->n_trap_sinks || s->mode == CFG_SNMP_AGENTX;
+	return 0;
+}
+
+static int strs_differ(const char *a, const char *b)
+{
+	return !a != !b || (a && strcmp(a, b));
+}
+
+int snmp_notify_targets_differ(const struct cfg_snmp *a, const struct cfg_snmp *b)
+{
+	if (a->n_targets != b->n_targets || a->n_trap_sinks != b->n_trap_sinks)
+		return 1;
+	for (size_t i = 0; i < a->n_trap_sinks; i++)
+		if (strcmp(a->trap_sinks[i], b->trap_sinks[i]))
+			return 1;
+	for (size_t i = 0; i < a->n_targets; i++) {
+		const struct cfg_snmp_target *x = &a->targets[i], *y = &b->targets[i];
+		if (strcmp(x->address, y->address) || x->inform != y->inform || x->v2c != y->v2c ||
+		    strs_differ(x->user, y->user) || strs_differ(x->community, y->community))
+			return 1;
 	}
 	return 0;
 }
@@ -191,7 +241,7 @@ static uint32_t vpn_index(const char *name)
 static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 {
 	int k = kind_of(e->kind);
-	if (k < 0 || !A.cfg || !A.cfg->snmp.enabled || !A.cfg->snmp.notify[k])
+	if (k < 0 || !have_targets || !A.cfg || !A.cfg->snmp.enabled || !A.cfg->snmp.notify[k])
 		return;
 	struct vb v = { NULL };
 	oid which[] = { 1, 3, 6, 1, 4, 1, GVPN_PEN, 1, 0, (oid)k + 1 };
@@ -302,6 +352,7 @@ int snmp_notify_init(void)
 	}
 	ev_subscribe(on_event, NULL);
 	subscribed = 1;
+	memset(sent, 0, sizeof(sent));
 	return 0;
 }
 
@@ -310,4 +361,5 @@ void snmp_notify_fini(void)
 	if (subscribed)
 		ev_unsubscribe(on_event, NULL);
 	subscribed = 0;
+	have_targets = 0;
 }

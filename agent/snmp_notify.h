@@ -8,6 +8,8 @@
 
 /* Before init_snmp(): feeds the targets to Net-SNMP. -1 on a bad one. */
 int snmp_notify_config(const struct cfg_snmp *s);
+/* 1 when a and b name different targets (they take a restart). */
+int snmp_notify_targets_differ(const struct cfg_snmp *a, const struct cfg_snmp *b);
 /* After the agent is up: registers the enable scalars, subscribes to
  * the event bus. */
 int snmp_notify_init(void);

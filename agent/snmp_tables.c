@@ -131,25 +131,33 @@ static int answer(const struct table *t, netsnmp_request_info *r, unsigned col, 
 	return 0;
 }
 
-/* GET: exactly base.1.col.idx. */
-static void table_get(const struct table *t, netsnmp_request_info *r, void *row)
+/* GET: exactly base.1.col.idx. noSuchObject for anything but an
+ * accessible column, noSuchInstance for a row that is not there (RFC
+ * 3416 4.2.1). The errors need reqinfo: netsnmp_set_request_error()
+ * does nothing without it. */
+static void table_get(const struct table *t, netsnmp_agent_request_info *ri, netsnmp_request_info *r,
+		      void *row)
 {
 	const oid *o = r->requestvb->name;
 	size_t len = r->requestvb->name_length, b = t->base_len;
 	uint32_t idx[MAX_INDEX], got[MAX_INDEX];
-	if (len != b + 2 + t->n_index || o[b] != 1 || !is_col(t, (unsigned)o[b + 1])) {
-		netsnmp_set_request_error(NULL, r, SNMP_NOSUCHOBJECT);
+	if (len < b + 2 || o[b] != 1 || !is_col(t, (unsigned)o[b + 1])) {
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	if (len != b + 2 + t->n_index) {
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHINSTANCE);
 		return;
 	}
 	for (unsigned i = 0; i < t->n_index; i++) {
 		if (o[b + 2 + i] > 0xffffffffu) {
-			netsnmp_set_request_error(NULL, r, SNMP_NOSUCHINSTANCE);
+			netsnmp_set_request_error(ri, r, SNMP_NOSUCHINSTANCE);
 			return;
 		}
 		idx[i] = (uint32_t)o[b + 2 + i];
 	}
 	if (t->lookup(idx, 0, row, got) < 0 || t->value(row, (unsigned)o[b + 1], r->requestvb) < 0)
-		netsnmp_set_request_error(NULL, r, SNMP_NOSUCHINSTANCE);
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHINSTANCE);
 }
 
 /* GETNEXT: the first instance after the requested OID; nothing when the
@@ -303,7 +311,7 @@ static int table_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *r
 			continue;
 		switch (reqinfo->mode) {
 		case MODE_GET:
-			table_get(t, r, row);
+			table_get(t, reqinfo, r, row);
 			break;
 		case MODE_GETNEXT:
 			table_getnext(t, r, row);
@@ -410,7 +418,14 @@ static const struct table member_table = {
 static int kek_lookup(const uint32_t *idx, int next, void *row, uint32_t *out)
 {
 	struct gks_kek_info *k = row;
-	if (gks_kek_lookup(idx[0], idx[1], next, k) < 0)
+	unsigned i = idx[1];
+	/* Only 1 and 2 exist: gks_kek_lookup() takes any other index for
+	 * the previous KEK, and index + 1 wraps at 4294967295. */
+	if (!next && (i < 1 || i > 2))
+		return -1;
+	if (next && i > 2)
+		i = 2; /* the next row is in a later group */
+	if (gks_kek_lookup(idx[0], i, next, k) < 0)
 		return -1;
 	out[0] = (uint32_t)k->group_id;
 	out[1] = k->index;

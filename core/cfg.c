@@ -557,6 +557,12 @@ static void check_unique(struct cfg_ctx *ctx, const void *arr, size_t n, size_t 
 	}
 }
 
+static const char *field_path(char *buf, size_t len, const char *path, const char *key)
+{
+	snprintf(buf, len, "%s.%s", path, key);
+	return buf;
+}
+
 static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_snmp *s = obj;
@@ -566,7 +572,7 @@ static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, con
 	for (size_t i = 0; i < s->n_targets; i++) {
 		const struct cfg_snmp_target *t = &s->targets[i];
 		const cJSON *at = cJSON_GetArrayItem(tg, (int)i);
-		char sub[300];
+		char sub[300], fld[320];
 		snprintf(sub, sizeof(sub), "%s.notification_targets[%zu]", path, i);
 		if (!t->address)
 			continue; /* reported as missing */
@@ -575,11 +581,21 @@ static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, con
 			for (u = 0; t->user && u < s->n_v3_users; u++)
 				if (!strcmp(s->v3_users[u].name, t->user))
 					break;
-			if (!t->user || u == s->n_v3_users)
-				cfg_err(ctx, at, 0, sub, "an SNMPv3 target needs \"user\": one of snmp.v3_users%s",
-					t->user ? " (no such user)" : "");
-		} else if (!t->community && !s->n_communities) {
-			cfg_err(ctx, at, 0, sub, "an SNMPv2c target needs \"community\" (or a configured community)");
+			if (!t->user)
+				cfg_err(ctx, at, 0, sub, "an SNMPv3 target needs \"user\": one of snmp.v3_users");
+			else if (u == s->n_v3_users)
+				cfg_err(ctx, child_at(at, "user"), 0, field_path(fld, sizeof(fld), sub, "user"),
+					"\"%s\" is not one of snmp.v3_users", t->user);
+			if (t->community)
+				cfg_err(ctx, child_at(at, "community"), 0, field_path(fld, sizeof(fld), sub, "community"),
+					"only SNMPv2c targets have a community (\"version\": \"v2c\")");
+		} else {
+			if (!t->community && !s->n_communities)
+				cfg_err(ctx, at, 0, sub,
+					"an SNMPv2c target needs \"community\" (or a configured community)");
+			if (t->user)
+				cfg_err(ctx, child_at(at, "user"), 0, field_path(fld, sizeof(fld), sub, "user"),
+					"only SNMPv3 targets have a user");
 		}
 	}
 	const cJSON *l = cfg_member(node, "listen");

@@ -1,6 +1,7 @@
 /* cfg_edit.c: validated changes to the configuration file (see cfg_edit.h). */
 #include "config.h"
 #include "cfg_edit.h"
+#include "crypto.h"
 #include "util.h"
 
 #include <errno.h>
@@ -8,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#define CFG_EDIT_MAX_BYTES (4u << 20)
+#define CFG_EDIT_MAX_BYTES (16u * 1024 * 1024) /* as cfg_load() */
 
 enum { E_BOOL, E_INT, E_STR, E_REMOVE };
 
@@ -52,133 +54,364 @@ static void add(struct cfg_edit *e, const char *path, int type, long i, const ch
 
 void cfg_edit_bool(struct cfg_edit *e, const char *path, int v) { add(e, path, E_BOOL, !!v, NULL); }
 void cfg_edit_int(struct cfg_edit *e, const char *path, long v) { add(e, path, E_INT, v, NULL); }
-void cfg_edit_str(struct cfg_edit *e, const char *path, const char *v) { add(e, path, E_STR, 0, v); }
+void cfg_edit_str(struct cfg_edit *e, const char *path, const char *v) { add(e, path, v ? E_STR : E_REMOVE, 0, v); }
 void cfg_edit_remove(struct cfg_edit *e, const char *path) { add(e, path, E_REMOVE, 0, NULL); }
 size_t cfg_edit_count(const struct cfg_edit *e) { return e->n; }
 
-/* Walks path from root, creating objects on the way (not array
- * elements); returns the object that holds the last key, and the key. */
-static cJSON *resolve(cJSON *root, const char *path, char *key, size_t keylen, char *why, size_t whylen)
+/* ---- stamps ------------------------------------------------------------- */
+
+static void stamp_text(struct cfg_edit_stamp *st, const char *text, size_t len)
 {
-	char buf[512];
-	if (str_copy(buf, path, sizeof(buf)) >= sizeof(buf)) {
-		snprintf(why, whylen, "path too long");
+	struct crypto_iov iov = { text, len };
+	if (crypto_hash(CRYPTO_HASH_SHA256, &iov, 1, st->digest) < 0)
+		memset(st->digest, 0, sizeof(st->digest)); /* compares unequal to any real text */
+}
+
+static char *read_file(const char *path, size_t *len, struct cfg_errors *errs)
+{
+	char *text = file_read_all(path, CFG_EDIT_MAX_BYTES, len);
+	if (!text) {
+		if (errno == EFBIG)
+			cfg_errors_add(errs, "%s: the file is larger than %u bytes", path, CFG_EDIT_MAX_BYTES);
+		else
+			cfg_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
+	}
+	return text;
+}
+
+struct cfg *cfg_edit_load(const char *cfg_path, struct cfg_edit_stamp *loaded, struct cfg_errors *errs)
+{
+	size_t len;
+	char *text = read_file(cfg_path, &len, errs);
+	if (!text)
 		return NULL;
+	struct cfg *c = cfg_load_text(cfg_path, text, len, errs);
+	if (c)
+		stamp_text(loaded, text, len);
+	free(text);
+	return c;
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+/* One step of a path: an object key, and the NAME of "key[NAME]". */
+struct seg {
+	char *key;
+	char *name;
+};
+
+static void segs_free(struct seg *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].key);
+		free(s[i].name);
 	}
-	cJSON *cur = root;
-	char *save = NULL, *seg = strtok_r(buf, ".", &save);
-	while (seg) {
-		char *next = strtok_r(NULL, ".", &save);
-		char *br = strchr(seg, '[');
-		if (!next && !br) {
-			str_copy(key, seg, keylen);
-			return cur;
+	free(s);
+}
+
+/* Splits "a.b[NAME].c". NAME runs to the "]" that ends the segment, so
+ * it may hold dots and brackets (strongSwan allows them in names). */
+static struct seg *parse_path(const char *path, size_t *n, char *why, size_t whylen)
+{
+	struct seg *s = NULL;
+	const char *p = path;
+	*n = 0;
+	for (;;) {
+		size_t k = strcspn(p, ".[");
+		if (k == 0) {
+			snprintf(why, whylen, "malformed path (an empty key)");
+			goto bad;
 		}
-		if (br) {
-			char *close = strchr(br, ']');
-			if (!close || close[1]) {
-				snprintf(why, whylen, "bad path segment \"%s\"", seg);
-				return NULL;
+		s = xrealloc(s, (*n + 1) * sizeof(*s));
+		s[*n] = (struct seg){ xstrndup(p, k), NULL };
+		(*n)++;
+		p += k;
+		if (*p == '[') {
+			const char *q = p + 1;
+			while (*q && !(q[0] == ']' && (q[1] == '.' || q[1] == '\0')))
+				q++;
+			if (!*q || q == p + 1) {
+				snprintf(why, whylen, "malformed path (\"[NAME]\" expected after \"%s\")", s[*n - 1].key);
+				goto bad;
 			}
-			*br = '\0';
-			*close = '\0';
-			const char *want = br + 1;
-			cJSON *arr = cJSON_GetObjectItemCaseSensitive(cur, seg), *el;
-			cJSON *hit = NULL;
-			cJSON_ArrayForEach(el, arr) {
-				const cJSON *nm = cJSON_GetObjectItemCaseSensitive(el, "name");
-				if (cJSON_IsString(nm) && !strcmp(nm->valuestring, want))
-					hit = el;
-			}
-			if (!cJSON_IsArray(arr) || !hit) {
-				snprintf(why, whylen, "no %s named \"%s\"", !strcmp(seg, "vpns") ? "VPN" : seg, want);
-				return NULL;
-			}
-			cur = hit;
-			if (!next) {
-				snprintf(why, whylen, "the path names an element, not a setting");
-				return NULL;
-			}
-		} else {
-			cJSON *o = cJSON_GetObjectItemCaseSensitive(cur, seg);
-			if (!o) {
-				o = cJSON_AddObjectToObject(cur, seg);
-			} else if (!cJSON_IsObject(o)) {
-				snprintf(why, whylen, "\"%s\" is not an object", seg);
-				return NULL;
-			}
-			cur = o;
+			s[*n - 1].name = xstrndup(p + 1, (size_t)(q - p - 1));
+			p = q + 1;
 		}
-		seg = next;
+		if (*p == '\0')
+			break;
+		p++; /* '.' */
 	}
-	snprintf(why, whylen, "empty path");
+	if (s[*n - 1].name) {
+		snprintf(why, whylen, "the path names an element of \"%s\", not a setting", s[*n - 1].key);
+		goto bad;
+	}
+	return s;
+bad:
+	segs_free(s, *n);
+	*n = 0;
 	return NULL;
 }
 
-struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, char **new_text,
-			     struct cfg_errors *errs)
+static cJSON *find_named(const cJSON *arr, const char *name)
 {
-	*new_text = NULL;
-	size_t len;
-	char *text = file_read_all(cfg_path, CFG_EDIT_MAX_BYTES, &len);
-	if (!text) {
-		cfg_errors_add(errs, "%s: %s", cfg_path, strerror(errno));
-		return NULL;
+	cJSON *el;
+	cJSON_ArrayForEach(el, arr) {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(el, "name");
+		if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name))
+			return el;
 	}
-	cJSON *root = cJSON_ParseWithLength(text, len);
-	free(text);
+	return NULL;
+}
+
+/* The object that holds the path's last key. Missing objects on the way
+ * are created when create is set; otherwise *absent is set and NULL
+ * returned (nothing to remove). NULL with why on an error. */
+static cJSON *walk(cJSON *root, const struct seg *s, size_t n, int create, int *absent, char *why, size_t whylen)
+{
+	cJSON *cur = root;
+	*absent = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		cJSON *o = cJSON_GetObjectItemCaseSensitive(cur, s[i].key);
+		if (s[i].name) {
+			cJSON *el = cJSON_IsArray(o) ? find_named(o, s[i].name) : NULL;
+			if (!el) {
+				if (!strcmp(s[i].key, "vpns"))
+					snprintf(why, whylen, "no VPN named \"%s\"", s[i].name);
+				else
+					snprintf(why, whylen, "no element of \"%s\" named \"%s\"", s[i].key, s[i].name);
+				return NULL;
+			}
+			o = el;
+		} else if (!o) {
+			if (!create) {
+				*absent = 1;
+				return NULL;
+			}
+			o = cJSON_AddObjectToObject(cur, s[i].key);
+		}
+		if (!cJSON_IsObject(o)) {
+			snprintf(why, whylen, "\"%s\" is not an object", s[i].key);
+			return NULL;
+		}
+		cur = o;
+	}
+	return cur;
+}
+
+static int apply_change(cJSON *root, const struct change *c, char *why, size_t whylen)
+{
+	size_t n;
+	struct seg *s = parse_path(c->path, &n, why, whylen);
+	if (!s)
+		return -1;
+	int absent, rc = -1;
+	cJSON *obj = walk(root, s, n, c->type != E_REMOVE, &absent, why, whylen);
+	const char *key = s[n - 1].key;
+	if (!obj) {
+		rc = absent ? 0 : -1;
+		goto done;
+	}
+	if (c->type == E_REMOVE) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+		rc = 0;
+		goto done;
+	}
+	cJSON *v = c->type == E_BOOL ? cJSON_CreateBool((cJSON_bool)c->i) :
+		   c->type == E_INT ? cJSON_CreateNumber((double)c->i) : cJSON_CreateString(c->s);
+	if (!v) {
+		snprintf(why, whylen, "out of memory");
+		goto done;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v); /* keeps the key's place */
+	else
+		cJSON_AddItemToObject(obj, key, v);
+	rc = 0;
+done:
+	segs_free(s, n);
+	return rc;
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+/* The loader's key path ("vpn_monitor.vpns[0].rekey") with positions
+ * replaced by the elements' names where they have one, as edits name
+ * them. */
+static char *named_path(const cJSON *root, const char *field)
+{
+	char *out = xstrdup("");
+	const cJSON *cur = root;
+	const char *p = field;
+	while (*p) {
+		size_t k = strcspn(p, ".[");
+		char *key = xstrndup(p, k);
+		char *t = xasprintf("%s%s%s", out, *out ? "." : "", key);
+		free(out);
+		out = t;
+		cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+		free(key);
+		p += k;
+		while (*p == '[') {
+			char *end;
+			unsigned long i = strtoul(p + 1, &end, 10);
+			if (*end != ']')
+				break;
+			cur = cJSON_GetArrayItem(cur, (int)i);
+			const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cur, "name");
+			t = cJSON_IsString(nm) ? xasprintf("%s[%s]", out, nm->valuestring) :
+						 xasprintf("%s[%lu]", out, i);
+			free(out);
+			out = t;
+			p = end + 1;
+		}
+		if (*p == '.')
+			p++;
+		else if (*p) /* not a path after all: leave it as the loader wrote it */
+			break;
+	}
+	return out;
+}
+
+/* Parent object of a path: "a.b[x].c" -> length of "a.b[x]". */
+static size_t parent_len(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	return dot ? (size_t)(dot - path) : 0;
+}
+
+/* The edit's path that an error about field (named) is most likely due
+ * to: that setting itself, else a setting of the same object (monitor off
+ * refuses the rekey beside it), else the only change there is. */
+static const char *at_fault(const struct cfg_edit *e, const char *field)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (!strcmp(e->ch[i].path, field))
+			return e->ch[i].path;
+	size_t pl = parent_len(field);
+	for (size_t i = 0; i < e->n && pl; i++)
+		if (parent_len(e->ch[i].path) == pl && !strncmp(e->ch[i].path, field, pl))
+			return e->ch[i].path;
+	return e->n == 1 ? e->ch[0].path : NULL;
+}
+
+/* The loader writes "FILE:LINE:COL: FIELD: message" about the edited
+ * text. That text was never written, so its positions would send a
+ * reader to the wrong line of the file on disk: say instead which
+ * setting of the edit is at fault, then the loader's own message. */
+static char *edit_message(const struct cfg_edit *e, const cJSON *root, const char *cfg_path, const char *msg)
+{
+	size_t pl = strlen(cfg_path);
+	if (strncmp(msg, cfg_path, pl) || msg[pl] != ':')
+		return NULL; /* about another file (the secrets) */
+	char *end;
+	const char *p = msg + pl + 1;
+	strtoul(p, &end, 10);
+	if (end == p || *end != ':')
+		return NULL;
+	p = end + 1;
+	strtoul(p, &end, 10);
+	if (end == p || strncmp(end, ": ", 2))
+		return NULL;
+	const char *field = end + 2;
+	size_t fl = strspn(field, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[]");
+	if (!fl || strncmp(field + fl, ": ", 2))
+		return NULL; /* a message without a key path */
+	char *raw = xstrndup(field, fl);
+	char *named = named_path(root, raw);
+	free(raw);
+	const char *what = field + fl + 2;
+	const char *edit = at_fault(e, named);
+	char *out = !edit || !strcmp(edit, named) ? xasprintf("%s: %s", named, what) :
+						    xasprintf("%s: %s: %s", edit, named, what);
+	free(named);
+	return out;
+}
+
+static void name_errors(const struct cfg_edit *e, const cJSON *root, const char *cfg_path,
+			struct cfg_errors *errs, size_t from)
+{
+	for (size_t i = from; i < errs->n; i++) {
+		char *m = edit_message(e, root, cfg_path, errs->msg[i]);
+		if (m) {
+			free(errs->msg[i]);
+			errs->msg[i] = m;
+		}
+	}
+}
+
+/* ---- prepare, commit -------------------------------------------------------- */
+
+struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
+			     char **new_text, struct cfg_errors *errs)
+{
+	struct cfg *n = NULL;
+	cJSON *root = NULL, *orig = NULL;
+	size_t len, before = errs->n;
+	*new_text = NULL;
+	char *text = read_file(cfg_path, &len, errs);
+	if (!text)
+		return NULL;
+	if (loaded) {
+		struct cfg_edit_stamp now;
+		stamp_text(&now, text, len);
+		if (memcmp(now.digest, loaded->digest, sizeof(now.digest))) {
+			cfg_errors_add(errs, "%s: the configuration file changed on disk since it was loaded; "
+					     "reload it first (gvpnctl reload), then make the change again", cfg_path);
+			goto done;
+		}
+	}
+	root = cJSON_ParseWithLength(text, len);
 	if (!cJSON_IsObject(root)) {
 		cfg_errors_add(errs, "%s: the file is not a JSON object; fix it and reload first", cfg_path);
-		cJSON_Delete(root);
-		return NULL;
+		goto done;
 	}
+	orig = cJSON_Duplicate(root, 1);
 	for (size_t i = 0; i < e->n; i++) {
-		const struct change *c = &e->ch[i];
-		char key[128], why[200] = "";
-		cJSON *obj = resolve(root, c->path, key, sizeof(key), why, sizeof(why));
-		if (!obj) {
-			cfg_errors_add(errs, "%s: %s", c->path, why);
-			continue;
-		}
-		cJSON *v = c->type == E_BOOL ? cJSON_CreateBool((cJSON_bool)c->i) :
-			   c->type == E_INT ? cJSON_CreateNumber((double)c->i) :
-			   c->type == E_STR ? cJSON_CreateString(c->s) : NULL;
-		if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
-			if (v)
-				cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-			else
-				cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-		} else if (v) {
-			cJSON_AddItemToObject(obj, key, v);
-		}
+		char why[300] = "";
+		if (apply_change(root, &e->ch[i], why, sizeof(why)) < 0)
+			cfg_errors_add(errs, "%s: %s", e->ch[i].path, why);
 	}
-	struct cfg *n = NULL;
-	if (!errs->n) {
-		char *out = cJSON_Print(root);
-		*new_text = xasprintf("%s\n", out);
-		free(out);
-		size_t before = errs->n;
-		n = cfg_load_text(cfg_path, *new_text, strlen(*new_text), errs);
-		if (!n) {
-			/* The loader's messages are about the edited text; say which
-			 * change the operator asked for. */
-			if (e->n == 1)
-				for (size_t i = before; i < errs->n; i++) {
-					char *m = xasprintf("%s: %s", e->ch[0].path, errs->msg[i]);
-					free(errs->msg[i]);
-					errs->msg[i] = m;
-				}
-			free(*new_text);
-			*new_text = NULL;
-		}
+	if (errs->n > before)
+		goto done;
+	char *out = cJSON_Print(root);
+	if (!out) {
+		cfg_errors_add(errs, "%s: out of memory", cfg_path);
+		goto done;
 	}
+	char *t = xasprintf("%s\n", out);
+	free(out);
+	n = cfg_load_text(cfg_path, t, strlen(t), errs);
+	if (!n) {
+		name_errors(e, root, cfg_path, errs, before);
+		free(t);
+	} else if (cJSON_Compare(root, orig, 1)) {
+		free(t); /* the values asked for are there already */
+	} else {
+		*new_text = t;
+	}
+done:
+	cJSON_Delete(orig);
 	cJSON_Delete(root);
+	free(text);
 	return n;
 }
 
-int cfg_edit_commit(const char *cfg_path, const char *new_text)
+int cfg_edit_commit(const char *cfg_path, const char *new_text, struct cfg_edit_stamp *written)
 {
+	/* Renaming over a symbolic link would replace the link itself. */
+	char *real = realpath(cfg_path, NULL);
+	const char *path = real ? real : cfg_path;
 	struct stat st;
-	unsigned mode = stat(cfg_path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0640;
-	return file_write_atomic(cfg_path, new_text, strlen(new_text), mode);
+	int have = stat(path, &st) == 0;
+	size_t len = strlen(new_text);
+	int rc = file_write_atomic(path, new_text, len, have ? (unsigned)(st.st_mode & 07777) : 0640);
+	if (rc == 0 && have && (st.st_uid != geteuid() || st.st_gid != getegid())) {
+		/* Best effort: an unprivileged agent keeps the file as its own. */
+		if (chown(path, st.st_uid, st.st_gid) < 0 && chown(path, (uid_t)-1, st.st_gid) < 0)
+			errno = 0;
+	}
+	if (rc == 0 && written)
+		stamp_text(written, new_text, len);
+	free(real);
+	return rc;
 }

@@ -1,36 +1,71 @@
 /* cfg_edit.h: changes to the configuration file made by the agent itself
- * (SNMP SET, the web page). An edit is a list of (path, value) changes;
- * cfg_edit_prepare() applies them to the file's JSON, validates the new
- * text with the same loader as the file (so every rule of the file holds,
- * e.g. rekey needs monitor) and returns the new model and text; only then
- * does the caller write it with cfg_edit_commit() (atomically). The text
- * is re-printed by cJSON: formatting is normalized, key order is kept.
+ * (SNMP SET, the web page). The file stays the one source of truth: an
+ * edit is applied to the file's JSON, the new text is validated by the
+ * same loader as the file (every rule holds, e.g. rekey needs monitor),
+ * and only a valid result is written back, atomically. The caller then
+ * swaps the returned model in exactly like a reload.
  *
- * Paths: dot-separated object keys; "name[KEY]" selects the element of
- * the array "name" whose "name" member is KEY, e.g.
- * "vpn_monitor.vpns[site-b].rekey". */
+ * An edit is a list of (path, value) changes, applied in order. A path
+ * names a setting in the file: dot-separated object keys, and "key[NAME]"
+ * for the element of the array "key" whose "name" member is NAME:
+ *   vpn_monitor.interval   vpn_monitor.vpns[site-b].rekey
+ * Setting a key that is not there adds it (at the end of its object, and
+ * creating missing objects on the way); removing a key lets its default
+ * apply, and removing one that is not there changes nothing. An element
+ * is never created: a NAME that no element has is an error.
+ *
+ * The text is printed back by cJSON: key order is kept, formatting
+ * (indentation, spacing, escapes) is normalized. The format is plain
+ * JSON, so there are no comments to lose. The secrets file is read (to
+ * validate) but never written.
+ *
+ * Ownership: a struct cfg_edit belongs to its creator (cfg_edit_free);
+ * the setters copy path and value. */
 #ifndef GVPN_CFG_EDIT_H
 #define GVPN_CFG_EDIT_H
 
+#include <stddef.h>
 #include "cfg.h"
 
 struct cfg_edit;
 
 struct cfg_edit *cfg_edit_new(void);
 void cfg_edit_free(struct cfg_edit *e);
+/* Syntax errors in a path are reported by cfg_edit_prepare(). A NULL
+ * string is cfg_edit_remove(). */
 void cfg_edit_bool(struct cfg_edit *e, const char *path, int v);
 void cfg_edit_int(struct cfg_edit *e, const char *path, long v);
 void cfg_edit_str(struct cfg_edit *e, const char *path, const char *v);
-/* Deletes the key, so its default applies. */
 void cfg_edit_remove(struct cfg_edit *e, const char *path);
 size_t cfg_edit_count(const struct cfg_edit *e);
 
-/* The model the file at cfg_path would load to with the edit applied
- * (new_text: that file's text, for cfg_edit_commit), or NULL with every
- * problem in errs (each prefixed with the edit's path when it names one). */
-struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, char **new_text,
-			     struct cfg_errors *errs);
-/* Writes new_text over cfg_path atomically, keeping the file's mode. */
-int cfg_edit_commit(const char *cfg_path, const char *new_text);
+/* The version of the file a model was loaded from (a digest of its
+ * text). An edit made against a file that has changed since would throw
+ * away a change made by hand and not yet reloaded: it is refused. */
+struct cfg_edit_stamp {
+	unsigned char digest[32];
+};
+
+/* cfg_load() that also records the stamp of the text it loaded (from
+ * the same read: no window between loading and stamping). */
+struct cfg *cfg_edit_load(const char *cfg_path, struct cfg_edit_stamp *loaded, struct cfg_errors *errs);
+
+/* The model the file at cfg_path would load to with the edit applied,
+ * and in *new_text the text to write (for cfg_edit_commit; the caller
+ * frees it). *new_text is NULL when the edit changes nothing: the file
+ * needs no rewrite. Returns NULL, with *new_text NULL and every problem
+ * in errs, when the file differs from loaded (NULL: not checked), a path
+ * is malformed or names no element, or the result is not valid. Each
+ * error is "FIELD: message" with FIELD the edit's path at fault when one
+ * can be told, array positions shown as names ("vpns[site-b]"). Nothing
+ * is written. */
+struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
+			     char **new_text, struct cfg_errors *errs);
+
+/* Writes new_text over cfg_path (through a symbolic link, to its target)
+ * atomically: temp file, fsync, rename. The mode is kept, and the owner
+ * and group when the agent may set them. written (may be NULL) gets the
+ * stamp of the new text. 0, or -1 with errno set and the file untouched. */
+int cfg_edit_commit(const char *cfg_path, const char *new_text, struct cfg_edit_stamp *written);
 
 #endif

@@ -1,47 +1,99 @@
-# snmp-walk.sh: wall and agent CPU time of snmpbulkwalk over
-# gvpnMemberTable with 10,000 and 100,000 members (registered for real by
-# one gvpn-member process), SNMPv3 authPriv and v2c, 50 and 100
-# repetitions. Prints figures; asserts nothing about time.
-# Run: make bench (or with srcdir/top_builddir set); COUNTS="10000" to
-# run one size only.
+# snmp-walk.sh: how fast an NMS can read gvpnMemberTable. For 10,000 and
+# 100,000 members (registered for real by gvpn-member --count N --stay,
+# ECP-256), snmpbulkwalk -On -Oq of .1.3.6.1.4.1.32473.1.1.4 with
+# SNMPv3 authPriv (SHA-256/AES) and SNMPv2c, -Cr50 and -Cr100: varbinds,
+# wall seconds, varbinds per second, the agent's CPU time (utime + stime
+# from /proc/PID/stat) and the client's. Each walk runs REPEAT times (3);
+# the fastest is shown. The goal stated for it: 300,000 varbinds/s.
+# Prints figures; asserts nothing about time.
+# Run: make bench (or with srcdir/top_builddir set); COUNTS="10000" for
+# one size only. 100,000 members take about 35 s to register and 1.2 GB
+# in gvpn-member; they need 100,000 descriptors (raised here when root,
+# otherwise split over several gvpn-member processes).
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-# One socket per simulated member: the members are spread over
-# gvpn-member processes of at most 15,000 each, one after the other, so
-# each fits the usual 20,000 descriptor limit.
-PER=15000
-ticks() { awk '{print $14 + $15}' "/proc/$AGENT_PID/stat"; }
+snmp_env
+ticks() { awk '{ print $14 + $15 }' "/proc/$AGENT_PID/stat"; }
+rss_mb() { awk '/VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$AGENT_PID/status"; }
+members() { ctl --json show groups 2>/dev/null | sed 's/.*"members":\([0-9]*\).*/\1/'; }
 hz=$(getconf CLK_TCK)
-echo "# gvpn-agent $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) cores; agent, members and snmpbulkwalk on one machine"
-printf '%8s %-9s %4s %10s %8s %12s %12s %14s\n' members version -Cr varbinds seconds varbinds/s "agent CPU ms" "client CPU ms"
+V3="-v3 -l authPriv -u tester -a SHA-256 -A tester-auth-1 -x AES -X tester-priv-1"
+V2="-v2c -c testcomm"
+
+# start_members N: N members from 127.6.0.1 on, in as few gvpn-member
+# processes as the descriptor limit allows; MPIDS.
+start_members() {
+	local n=$1 off=0 per c a
+	local lim; lim=$(ulimit -Hn)
+	[ "$lim" = unlimited ] && lim=$((n + 64))
+	if [ "$lim" -lt $((n + 64)) ] && [ "$(id -u)" -eq 0 ] && ulimit -Hn $((n + 64)) 2>/dev/null; then
+		lim=$((n + 64))
+	fi
+	per=$((lim - 64))
+	MPIDS=""
+	while [ $off -lt "$n" ]; do
+		c=$((n - off < per ? n - off : per))
+		a=$((6 * 65536 + 1 + off))
+		"$top_builddir/gvpn-member" --server "127.0.0.1:$GKS_PORT" --group 1 --psk-file "$TAP_TMP/k.psk" \
+			--local "127.$((a >> 16)).$(((a >> 8) & 255)).$((a & 255))" --count $c --timeout 5000 --retries 5 \
+			--ike aes256-sha256-ecp256 --stay >"$TAP_TMP/members-$off.log" 2>&1 &
+		MPIDS="$MPIDS $!"
+		tap_track_pid $!
+		off=$((off + c))
+	done
+}
+
+running() { local s; s=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
+alive() { local p; for p in $MPIDS; do running "$p" || return 1; done; }
+
+echo "# gvpn-agent $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) cores" \
+	"($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); agent, members and snmpbulkwalk on one machine"
+printf '%8s %-4s %4s %9s %8s %11s %13s %14s %9s\n' members ver -Cr varbinds seconds varbinds/s "agent CPU ms" \
+	"client CPU ms" "agent MB"
 for n in ${COUNTS:-10000 100000}; do
 	agent_write_gks_config "\"max_half_open_per_peer\": 64, \"max_half_open\": 200000"
+	# Membership rekeys off: nothing but the walks keeps the agent busy.
 	sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 	agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
-	snmp_env
-	left=$n base=$((6 << 16))
-	while [ $left -gt 0 ]; do
-		c=$(( left < PER ? left : PER ))
-		"$top_builddir/gvpn-member" --server "127.0.0.1:$GKS_PORT" --group 1 --psk-file "$TAP_TMP/k.psk" \
-			--local "127.$((base >> 16)).$(((base >> 8) & 255)).$(((base & 255) + 1))" --count $c \
-			--timeout 5000 --retries 5 --ike aes256-sha256-ecp256 >/dev/null 2>&1
-		left=$((left - c)); base=$((base + c + 256))
-	done
-	got=$(ctl --json show groups | grep -o '"members":[0-9]*' | head -1 | cut -d: -f2)
-	[ "$got" = "$n" ] || echo "# only $got of $n members registered"
+	t0=$(date +%s.%N)
+	start_members "$n"
+	i=0
+	until [ "$(members)" = "$n" ] || ! alive || [ $i -ge 6000 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ "$(members)" != "$n" ]; then
+		echo "# only $(members) of $n members registered; see $TAP_TMP/members-*.log"
+		KEEP_TMP=1
+		exit 1
+	fi
+	echo "# $n members registered in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 	for v in v3 v2c; do
 		for r in 50 100; do
-			if [ $v = v3 ]; then set -- snmpbulkwalk -v3 -l authPriv -u tester -a SHA-256 -A tester-auth-1 \
-				-x AES -X tester-priv-1 -t 5 -r 1 -On "127.0.0.1:$SNMP_PORT"; else
-				set -- snmpbulkwalk -v2c -c testcomm -t 5 -r 1 -On "127.0.0.1:$SNMP_PORT"; fi
-			c0=$(ticks); t0=$(date +%s.%N)
-			{ /usr/bin/time -f '%U %S' -o "$TAP_TMP/client" "$@" -Cr$r -Oq .1.3.6.1.4.1.32473.1.1.4 >"$TAP_TMP/walk"; } 2>/dev/null
-			t1=$(date +%s.%N); c1=$(ticks)
-			vb=$(wc -l <"$TAP_TMP/walk")
-			cl=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$TAP_TMP/client")
-			awk -v n=$n -v v=$v -v r=$r -v vb=$vb -v a=$t0 -v b=$t1 -v c=$(( (c1 - c0) * 1000 / hz )) -v cl=$cl \
-				'BEGIN { printf "%8d %-9s %4d %10d %8.2f %12.0f %12d %14d\n", n, v, r, vb, b - a, vb / (b - a), c, cl }'
+			best=""
+			for k in $(seq 1 "${REPEAT:-3}"); do
+				if [ $v = v3 ]; then opts=$V3; else opts=$V2; fi
+				c0=$(ticks); w0=$(date +%s.%N)
+				/usr/bin/time -f '%U %S' -o "$TAP_TMP/client" snmpbulkwalk $opts -t 10 -r 0 -Cr$r -On -Oq \
+					"127.0.0.1:$SNMP_PORT" .1.3.6.1.4.1.32473.1.1.4 >"$TAP_TMP/walk" 2>"$TAP_TMP/walk.err"
+				w1=$(date +%s.%N); c1=$(ticks)
+				vb=$(wc -l <"$TAP_TMP/walk")
+				[ "$vb" -eq $((n * 10)) ] || echo "# $v -Cr$r: $vb varbinds, not $((n * 10)): $(head -c 300 "$TAP_TMP/walk.err")"
+				line=$(awk -v n="$n" -v v=$v -v r=$r -v vb="$vb" -v a="$w0" -v b="$w1" \
+					-v c=$(((c1 - c0) * 1000 / hz)) -v cl="$(cat "$TAP_TMP/client")" -v m="$(rss_mb)" \
+					'BEGIN { split(cl, u, " "); printf "%8d %-4s %4d %9d %8.2f %11.0f %13d %14d %9d\n",
+						n, v, r, vb, b - a, vb / (b - a), c, (u[1] + u[2]) * 1000, m }')
+				s=$(printf '%s' "$line" | awk '{ print $5 }')
+				if [ -z "$best" ] || awk -v s="$s" -v b="$bs" 'BEGIN { exit !(s < b) }'; then
+					best=$line; bs=$s
+				fi
+			done
+			echo "$best"
 		done
 	done
 	agent_stop
+	for p in $MPIDS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $MPIDS; do
+		i=0
+		while running "$p" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		running "$p" && kill -KILL "$p"
+		wait "$p" 2>/dev/null
+	done
 done

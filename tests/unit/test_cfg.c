@@ -1212,29 +1212,60 @@ static void test_push_ranges(void **state)
 static void test_snmp_notifications(void **state)
 {
 	(void)state;
-	struct doc d;
+	struct doc d, sd;
+	put_secrets(&sd, SECRETS_OK, 0600);
 	char *p = put_conf(&d,
-		"{ \"snmp\": { \"notification_targets\": [ `{ \"address\": \"udp:127.0.0.1:162\" },\n"
-		"    `{ \"address\": \"udp:127.0.0.1:162\", \"user\": \"nobody\" },\n"
-		"    `{ \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\" } ],\n"
-		"  \"notifications\": { \"rekey_sent\": `1 } } }\n");
+		"{ \"snmp\": { \"v3_users\": [ { \"name\": \"nms\" } ],\n"
+		"  \"notification_targets\": [ `{ \"address\": \"udp:127.0.0.1:162\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:162\", \"user\": `\"nobody\" },\n"
+		"    `{ \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\", \"user\": `\"nms\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:162\", \"user\": \"nms\", \"community\": `\"c\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:162\", \"type\": `\"notify\", \"user\": \"nms\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:162\", \"version\": `\"v1\", \"user\": \"nms\" },\n"
+		"    { \"address\": `\"127.0.0.1\", \"user\": \"nms\" },\n"
+		"    `{ \"user\": \"nms\" } ],\n"
+		"  \"notifications\": { \"rekey_sent\": `1, `\"member_left\": true } } }\n");
 	LOAD_FAIL(p, &d,
 		"snmp.notification_targets[0]: an SNMPv3 target needs \"user\": one of snmp.v3_users",
-		"snmp.notification_targets[1]: an SNMPv3 target needs \"user\": one of snmp.v3_users (no such user)",
+		"snmp.notification_targets[1].user: \"nobody\" is not one of snmp.v3_users",
 		"snmp.notification_targets[2]: an SNMPv2c target needs \"community\" (or a configured community)",
-		"snmp.notifications.rekey_sent: expected true or false, got number 1");
+		"snmp.notification_targets[2].user: only SNMPv3 targets have a user",
+		"snmp.notification_targets[3].community: only SNMPv2c targets have a community (\"version\": \"v2c\")",
+		"snmp.notification_targets[4].type: \"notify\" is not one of: trap, inform",
+		"snmp.notification_targets[5].version: \"v1\" is not one of: v3, v2c",
+		"snmp.notification_targets[6].address: \"127.0.0.1\" is not a transport like udp:127.0.0.1:1161, "
+		"udp:161 or tcp:[::1]:161",
+		"snmp.notification_targets[7].address: required key is missing",
+		"snmp.notifications.rekey_sent: expected true or false, got number 1",
+		"snmp.notifications.member_left: unknown key (known keys in snmp.notifications: member_registered, "
+		"member_removed, rekey_sent, kek_replaced, tek_replaced, tunnel_up, tunnel_down, tunnel_rekey_result)");
 
 	p = put_conf(&d,
-		"{ \"snmp\": { \"communities\": [ { \"name\": \"c1\" } ],\n"
-		"  \"notification_targets\": [ { \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\", \"type\": \"inform\" } ],\n"
-		"  \"notifications\": { \"tunnel_up\": false } } }\n");
+		"{ \"snmp\": { \"communities\": [ { \"name\": \"c1\" } ], \"v3_users\": [ { \"name\": \"nms\" } ],\n"
+		"  \"trap_sinks\": [ \"udp:127.0.0.1:1162\" ],\n"
+		"  \"notification_targets\": [ { \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\", \"type\": \"inform\" },\n"
+		"    { \"address\": \"udp:[::1]:162\", \"user\": \"nms\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:163\", \"version\": \"v2c\", \"community\": \"traps\", \"type\": \"trap\" } ],\n"
+		"  \"notifications\": { \"tunnel_up\": false, \"rekey_sent\": true } } }\n");
 	struct cfg *c = load_ok(p);
-	assert_int_equal(c->snmp.n_targets, 1);
+	assert_int_equal(c->snmp.n_trap_sinks, 1);
+	assert_int_equal(c->snmp.n_targets, 3);
 	assert_int_equal(c->snmp.targets[0].v2c, 1);
 	assert_int_equal(c->snmp.targets[0].inform, 1);
+	assert_null(c->snmp.targets[0].community);
+	assert_str(c->snmp.targets[1].address, "udp:[::1]:162");
+	assert_int_equal(c->snmp.targets[1].v2c, 0);
+	assert_int_equal(c->snmp.targets[1].inform, 0);
+	assert_str(c->snmp.targets[1].user, "nms");
+	assert_int_equal(c->snmp.targets[2].inform, 0);
+	assert_str(c->snmp.targets[2].community, "traps");
 	assert_int_equal(c->snmp.notify[CFG_NOTIFY_TUNNEL_UP], 0);
-	assert_int_equal(c->snmp.notify[CFG_NOTIFY_TUNNEL_DOWN], 1);
-	assert_int_equal(c->snmp.notify[CFG_NOTIFY_MEMBER_REGISTERED], 1);
+	assert_int_equal(c->snmp.notify[CFG_NOTIFY_REKEY_SENT], 1);
+	for (int k = 0; k < CFG_NOTIFY_COUNT; k++)
+		if (k != CFG_NOTIFY_TUNNEL_UP)
+			assert_int_equal(c->snmp.notify[k], 1);
+	assert_str(cfg_notify_names[CFG_NOTIFY_TUNNEL_REKEY_RESULT], "tunnel_rekey_result");
+	assert_null(cfg_notify_names[CFG_NOTIFY_COUNT]);
 }
 
 /* BUG I (1): a lifetime that is out of range is then also reported as
