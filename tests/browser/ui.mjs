@@ -55,12 +55,22 @@ try {
                              form('site-d'));
   say('rekey_alone_error', await page.textContent(form('site-d') + ' .err[data-field=rekey]'));
 
-  // A lifetime counting down.
+  // A lifetime counting down: the same key (by SPI) read twice, so that a
+  // rekey in between (a new key with a fresh lifetime) cannot confuse it.
   await page.waitForSelector('td.remaining');
-  const a = Number(await page.getAttribute('td.remaining', 'data-remaining'));
+  const lifetimes = () => page.evaluate(() => {
+    const m = {};
+    for (const td of document.querySelectorAll('td.remaining')) {
+      const spi = td.parentElement.children[1].textContent;
+      m[spi] = Number(td.dataset.remaining);
+    }
+    return m;
+  });
+  const first = await lifetimes();
   await page.waitForTimeout(2500);
-  const b = Number(await page.getAttribute('td.remaining', 'data-remaining'));
-  say('countdown', `${a} ${b}`);
+  const second = await lifetimes();
+  const spi = Object.keys(first).find((k) => k in second);
+  say('countdown', spi === undefined ? 'none' : `${first[spi]} ${second[spi]} ${spi}`);
 
   await page.screenshot({ path: shot, fullPage: true });
   say('screenshot', 'ok');

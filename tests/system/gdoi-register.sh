@@ -6,7 +6,7 @@
 tap_setup
 GKS_PORT=$(free_port udp)
 SUITES="aes256-sha256-modp2048 aes256-sha256-ecp256 aes128-sha256-modp3072 aes192-sha384-ecp384 aes256-sha512-modp2048 aes128-sha1-modp1024 3des-sha1-modp1024 3des-md5-modp1536"
-plan $(( $(echo $SUITES | wc -w) * 3 + 21 ))
+plan $(( $(echo $SUITES | wc -w) * 4 + 21 ))
 agent_write_config "\"group_vpn_server\": {
     \"listen\": \"127.0.0.1:$GKS_PORT\",
     \"debug_pcap\": \"plain.pcap\",
@@ -39,18 +39,32 @@ chmod 600 "$SECRETS"
 printf 'group one pre-shared key\n' >"$TAP_TMP/g1.psk"
 printf 'not the right key\n' >"$TAP_TMP/wrong.psk"
 chmod 600 "$TAP_TMP"/*.psk
+T0=$(date +%s)
 ok "the agent starts with a key server" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 M="$top_builddir/gvpn-member --server 127.0.0.1:$GKS_PORT --timeout 3000 --retries 3 --json-events"
 
+# The KEK and TEK lifetimes a member gets are what remains of the keys
+# made when the agent started (3600 s): between 3600 less the seconds
+# since then (rounded up) and 3600, however slow the machine.
+lifetimes() { printf '%s\n' "$1" | grep -o '"lifetime":[0-9]*' | cut -d: -f2 | tr '\n' ' '; }
+lifetimes_ok() {
+	local l n=0 low=$((3600 - ($(date +%s) - T0) - 1))
+	for l in $(lifetimes "$1"); do
+		[ "$l" -le 3600 ] && [ "$l" -ge "$low" ] || return 1
+		n=$((n + 1))
+	done
+	[ $n -eq 3 ]
+}
 n=10
 for s in $SUITES; do
 	n=$((n + 1))
 	out=$($M --group 1 --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.$n --ike "$s" 2>&1); rc=$?
 	is "$rc" 0 "$s: gvpn-member registers (exit 0)" || echo "# $out"
-	like "$out" '"event":"registered".*"teks":\[\{"spi":"0x[0-9a-f]{8}","transform":12,"key_bits":256,"auth":5,"lifetime":3600,"source":"10.1.0.0/16","destination":"10.2.0.0/16"\},\{[^}]*"transform":3' \
+	like "$out" '"event":"registered".*"teks":\[\{"spi":"0x[0-9a-f]{8}","transform":12,"key_bits":256,"auth":5,"lifetime":[0-9]+,"source":"10.1.0.0/16","destination":"10.2.0.0/16"\},\{[^}]*"transform":3' \
 		"$s: both TEK policies received with selectors and algorithms"
-	like "$out" '"kek":\{"spi":"[0-9a-f]{32}","algorithm":3,"key_bits":256,"lifetime":3600,"sig_hash":3,"ack_requested":false\}.*"keys":\[\{"type":"tek","spi":"[0-9a-f]{8}","key":"[0-9a-f]{64}","integrity_key":"[0-9a-f]{64}"\}.*\{"type":"kek","spi":"[0-9a-f]{32}","key":"[0-9a-f]{64}","sig_key_bytes":29[0-9]' \
+	like "$out" '"kek":\{"spi":"[0-9a-f]{32}","algorithm":3,"key_bits":256,"lifetime":[0-9]+,"sig_hash":3,"ack_requested":false\}.*"keys":\[\{"type":"tek","spi":"[0-9a-f]{8}","key":"[0-9a-f]{64}","integrity_key":"[0-9a-f]{64}"\}.*\{"type":"kek","spi":"[0-9a-f]{32}","key":"[0-9a-f]{64}","sig_key_bytes":29[0-9]' \
 		"$s: KEK policy and the KD with TEK and KEK keys"
+	ok "$s: remaining lifetimes between the age of the agent and 3600 s ($(lifetimes "$out"))" lifetimes_ok "$out"
 done
 log=$(cat "$TAP_TMP/agent.log")
 like "$log" "IKE proposal 3des-cbc/md5/modp-1536 is weak" "weak configured proposals are logged as weak"
