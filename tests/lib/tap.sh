@@ -160,6 +160,21 @@ agent_stop() {
 	fi
 }
 
+# counts_down FULL SINCE VALUE...: each VALUE is what remains of FULL
+# seconds counted from the epoch time SINCE (taken before the thing
+# started): FULL less the seconds since then, rounded up, up to FULL.
+# However slow the machine, never an exact figure.
+counts_down() {
+	local full=$1 since=$2 v low
+	shift 2
+	[ $# -gt 0 ] || return 1
+	low=$((full - ($(date +%s) - since) - 1))
+	for v in "$@"; do
+		case $v in ''|*[!0-9]*) return 1 ;; esac
+		[ "$v" -le "$full" ] && [ "$v" -ge "$low" ] || return 1
+	done
+}
+
 ctl() { "$top_builddir/gvpnctl" -s "$CTL_SOCK" "$@"; }
 
 # Net-SNMP's command line tools, kept away from /etc/snmp, ~/.snmp and
