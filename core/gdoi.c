@@ -445,7 +445,13 @@ static int attrs_rest(struct rd *r, struct gdoi_attr *attrs, size_t *n)
 
 /* RFC 6407 5.3: protocol, src/dst identification, SPI (16), RESERVED2
  * (4; RFC 3547's POP algorithm and POP key length), KEK attributes. */
-static int sak_parse(struct rd *r, struct gdoi_sa_kek *k)
+/* gdoid keeps RFC 3547's POP key length: two octets more. */
+static size_t sak_reserved(int profile)
+{
+	return profile == GDOI_PROFILE_GDOID ? 6 : 4;
+}
+
+static int sak_parse(struct rd *r, int profile, struct gdoi_sa_kek *k)
 {
 	struct gdoi_attr attrs[GDOI_MAX_ATTRS];
 	const uint8_t *res;
@@ -453,7 +459,7 @@ static int sak_parse(struct rd *r, struct gdoi_sa_kek *k)
 
 	if (rd_u8(r, &k->protocol) < 0 || ident_parse(r, 0, &k->src) < 0 ||
 	    ident_parse(r, 0, &k->dst) < 0 || rd_copy(r, 16, k->spi, 16) < 0 ||
-	    rd_bytes(r, 4, &res) < 0 || attrs_rest(r, attrs, &n) < 0)
+	    rd_bytes(r, sak_reserved(profile), &res) < 0 || attrs_rest(r, attrs, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (kek_attr(&attrs[i], k) < 0)
@@ -490,16 +496,17 @@ static int tek_attr(const struct gdoi_attr *a, struct gdoi_sa_tek *t, uint16_t *
 /* RFC 6407 5.5 / 5.5.1 (PROTO_IPSEC_ESP): protocol id, IP protocol,
  * src/dst identification with two-octet data lengths, transform id,
  * SPI (4), RFC 2407 SA attributes. AH (5.5.2-era) is not supported. */
-static int sat_parse(struct rd *r, struct gdoi_sa_tek *t)
+static int sat_parse(struct rd *r, int profile, struct gdoi_sa_tek *t)
 {
 	struct gdoi_attr attrs[GDOI_MAX_ATTRS];
 	uint16_t life_type = 0;
+	int wide = profile != GDOI_PROFILE_GDOID;
 	size_t n;
 
 	if (rd_u8(r, &t->protocol) < 0 || t->protocol != GDOI_PROTO_IPSEC_ESP)
 		return -1;
-	if (rd_u8(r, &t->ip_proto) < 0 || ident_parse(r, 1, &t->src) < 0 ||
-	    ident_parse(r, 1, &t->dst) < 0 || rd_u8(r, &t->transform) < 0 ||
+	if (rd_u8(r, &t->ip_proto) < 0 || ident_parse(r, wide, &t->src) < 0 ||
+	    ident_parse(r, wide, &t->dst) < 0 || rd_u8(r, &t->transform) < 0 ||
 	    rd_u32(r, &t->spi) < 0 || attrs_rest(r, attrs, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -532,11 +539,11 @@ static int sa_member_parse(uint8_t type, struct rd *body, struct gdoi_sa *sa)
 		if (sa->has_kek)
 			return -1;
 		sa->has_kek = 1;
-		return sak_parse(body, &sa->kek);
+		return sak_parse(body, sa->profile, &sa->kek);
 	case GDOI_NP_SAT:
 		if (sa->n_tek == GDOI_MAX_TEKS)
 			return -1;
-		return sat_parse(body, &sa->tek[sa->n_tek++]);
+		return sat_parse(body, sa->profile, &sa->tek[sa->n_tek++]);
 	case GDOI_NP_GAP:
 		if (sa->has_gap)
 			return -1;
@@ -551,13 +558,14 @@ static int sa_member_parse(uint8_t type, struct rd *body, struct gdoi_sa *sa)
  * RESERVED (2), then the SA KEK / GAP / SA TEK chain inside the SA
  * payload's length. At most one KEK, one GAP and GDOI_MAX_TEKS TEKs, so
  * the loop is bounded even before the buffer runs out. */
-int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
+static int sa_parse_as(const uint8_t *body, size_t len, int profile, struct gdoi_sa *sa)
 {
 	struct rd r;
 	uint16_t np16, res;
 	uint8_t type;
 
 	memset(sa, 0, sizeof(*sa));
+	sa->profile = profile;
 	rd_init(&r, body, len);
 	if (rd_u32(&r, &sa->doi) < 0 || rd_u32(&r, &sa->situation) < 0 ||
 	    rd_u16(&r, &np16) < 0 || rd_u16(&r, &res) < 0)
@@ -575,6 +583,19 @@ int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
 	return rd_left(&r) == 0 ? 0 : -1;
 }
 
+int gdoi_sa_parse_profile(const uint8_t *body, size_t len, int profile, struct gdoi_sa *sa)
+{
+	if (profile >= 0)
+		return sa_parse_as(body, len, profile, sa);
+	if (sa_parse_as(body, len, GDOI_PROFILE_RFC6407, sa) == 0)
+		return 0;
+	return sa_parse_as(body, len, GDOI_PROFILE_GDOID, sa);
+}
+
+int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
+{
+	return sa_parse_as(body, len, GDOI_PROFILE_RFC6407, sa);
+}
 
 /* ---- key download (RFC 6407 5.6) -------------------------------------------------- */
 
@@ -673,6 +694,25 @@ int gdoi_seq_parse(const uint8_t *body, size_t len, uint32_t *seq)
 	if (len != 4)
 		return -1;
 	return rd_u32(&r, seq);
+}
+
+int gdoi_delete_parse(const uint8_t *body, size_t len, struct gdoi_delete *d)
+{
+	struct rd r;
+	uint16_t n;
+
+	memset(d, 0, sizeof(*d));
+	rd_init(&r, body, len);
+	if (rd_u32(&r, &d->doi) < 0 || rd_u8(&r, &d->proto) < 0 || rd_u8(&r, &d->spi_size) < 0 ||
+	    rd_u16(&r, &n) < 0)
+		return -1;
+	if ((d->spi_size != 4 && d->spi_size != 16) || n == 0 || n > GDOI_MAX_DEL_SPIS ||
+	    rd_left(&r) != (size_t)n * d->spi_size)
+		return -1;
+	for (d->n = 0; d->n < n; d->n++)
+		if (rd_copy(&r, d->spi_size, d->spi[d->n], sizeof(d->spi[d->n])) < 0)
+			return -1;
+	return 0;
 }
 
 int gdoi_notify_parse(const uint8_t *body, size_t len, struct gdoi_notify *n)
@@ -881,7 +921,7 @@ static void put_ident(struct gdoi_buf *b, const struct gdoi_ident *id, int wide_
 	gdoi_put_bytes(b, id->data, n);
 }
 
-static void put_sak(struct gdoi_buf *b, const struct gdoi_sa_kek *k)
+static void put_sak(struct gdoi_buf *b, int profile, const struct gdoi_sa_kek *k)
 {
 	size_t start = gdoi_begin(b, GDOI_NP_SAK);
 
@@ -890,6 +930,8 @@ static void put_sak(struct gdoi_buf *b, const struct gdoi_sa_kek *k)
 	put_ident(b, &k->dst, 0);
 	gdoi_put_bytes(b, k->spi, 16);
 	gdoi_put_u32(b, 0);     /* RFC 6407 5.3 RESERVED2 */
+	if (profile == GDOI_PROFILE_GDOID)
+		gdoi_put_u16(b, 0);     /* RFC 3547 POP key length, which gdoid keeps */
 	if (k->mgmt_alg)
 		gdoi_put_attr(b, KEK_MANAGEMENT_ALGORITHM, k->mgmt_alg);
 	gdoi_put_attr(b, KEK_ALGORITHM, k->alg);
@@ -905,14 +947,14 @@ static void put_sak(struct gdoi_buf *b, const struct gdoi_sa_kek *k)
 	gdoi_end(b, start);
 }
 
-static void put_sat(struct gdoi_buf *b, const struct gdoi_sa_tek *t)
+static void put_sat(struct gdoi_buf *b, int profile, const struct gdoi_sa_tek *t)
 {
 	size_t start = gdoi_begin(b, GDOI_NP_SAT);
 
 	gdoi_put_u8(b, t->protocol);
 	gdoi_put_u8(b, t->ip_proto);
-	put_ident(b, &t->src, 1);
-	put_ident(b, &t->dst, 1);
+	put_ident(b, &t->src, profile != GDOI_PROFILE_GDOID);
+	put_ident(b, &t->dst, profile != GDOI_PROFILE_GDOID);
 	gdoi_put_u8(b, t->transform);
 	gdoi_put_u32(b, t->spi);
 	gdoi_put_attr(b, IPSEC_LIFE_TYPE, IPSEC_LIFE_SECONDS);
@@ -952,9 +994,9 @@ void gdoi_put_sa(struct gdoi_buf *b, const struct gdoi_sa *sa)
 	 * Wireshark stops decoding the SA at a GAP, and the TEKs are what an
 	 * operator reading a capture wants to see. */
 	if (sa->has_kek)
-		put_sak(b, &sa->kek);
+		put_sak(b, sa->profile, &sa->kek);
 	for (size_t i = 0; i < sa->n_tek && i < GDOI_MAX_TEKS; i++)
-		put_sat(b, &sa->tek[i]);
+		put_sat(b, sa->profile, &sa->tek[i]);
 	if (sa->has_gap)
 		gdoi_put_gap(b, sa->atd, sa->dtd);
 	gdoi_end(b, start);
@@ -1000,6 +1042,21 @@ void gdoi_put_seq(struct gdoi_buf *b, uint32_t seq)
 	size_t start = gdoi_begin(b, GDOI_NP_SEQ);
 
 	gdoi_put_u32(b, seq);
+	gdoi_end(b, start);
+}
+
+void gdoi_put_delete(struct gdoi_buf *b, const struct gdoi_delete *d)
+{
+	size_t start = gdoi_begin(b, ISAKMP_NP_D);
+	size_t n = d->n < GDOI_MAX_DEL_SPIS ? d->n : GDOI_MAX_DEL_SPIS;
+	size_t sz = d->spi_size <= 16 ? d->spi_size : 16;
+
+	gdoi_put_u32(b, d->doi);
+	gdoi_put_u8(b, d->proto);
+	gdoi_put_u8(b, (uint8_t)sz);
+	gdoi_put_u16(b, (uint16_t)n);
+	for (size_t i = 0; i < n; i++)
+		gdoi_put_bytes(b, d->spi[i], sz);
 	gdoi_end(b, start);
 }
 

@@ -68,6 +68,7 @@ enum {
 enum {
 	ISAKMP_ID_IPV4_ADDR = 1, ISAKMP_ID_FQDN = 2, ISAKMP_ID_USER_FQDN = 3,
 	ISAKMP_ID_IPV4_ADDR_SUBNET = 4, ISAKMP_ID_IPV6_ADDR = 5, ISAKMP_ID_IPV6_ADDR_SUBNET = 6,
+	ISAKMP_ID_IPV4_ADDR_RANGE = 7,
 	ISAKMP_ID_KEY_ID = 11,
 };
 
@@ -222,7 +223,16 @@ struct gdoi_sa_tek {
 };
 
 #define GDOI_MAX_TEKS 8
+/* Wire profiles: where GDOI implementations disagree (doc/interop.md).
+ * RFC6407: RFC 6407's layouts, as Wireshark's dissector and DigiCert
+ * TrustCore read them. GDOID: the RFC 3547-era layouts of Cisco's
+ * reference implementation (gdoid): one-octet identification lengths
+ * in SA TEK, six octets (RESERVED2 and a leftover POP key length)
+ * between the SA KEK's SPI and its attributes. */
+enum gdoi_profile { GDOI_PROFILE_RFC6407 = 0, GDOI_PROFILE_GDOID = 1 };
+
 struct gdoi_sa {
+	int profile;               /* enum gdoi_profile: how it is (to be) written */
 	uint32_t doi;              /* GDOI_DOI */
 	uint32_t situation;
 	int has_kek;
@@ -232,7 +242,12 @@ struct gdoi_sa {
 	int has_gap;
 	uint16_t atd, dtd;         /* GAP activation/deactivation time delay, seconds */
 };
+/* Parses with the RFC 6407 layouts (sa->profile = RFC6407). */
 int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa);
+/* Parses with the profile's layouts; profile -1 tries RFC 6407, then
+ * gdoid's (the two never both succeed on one payload: a length read
+ * with the wrong width overruns its container). sa->profile says which. */
+int gdoi_sa_parse_profile(const uint8_t *body, size_t len, int profile, struct gdoi_sa *sa);
 /* A GAP payload on its own (GROUPKEY-PULL message 3). */
 int gdoi_gap_parse(const uint8_t *body, size_t len, uint16_t *atd, uint16_t *dtd);
 
@@ -260,6 +275,21 @@ void gdoi_kd_wipe(struct gdoi_kd *kd);
 
 /* ---- SEQ --------------------------------------------------------------------- */
 int gdoi_seq_parse(const uint8_t *body, size_t len, uint32_t *seq);
+
+/* ---- DELETE (RFC 2408 3.15) --------------------------------------------------------- */
+/* In a push (RFC 6407 4: HDR*, SEQ, [D,] [SA, KD,] SIG): TEK SPIs (DOI 2,
+ * protocol ESP, SPI size 4) or KEK SPIs (DOI 0 or 2, protocol 0/ISAKMP,
+ * SPI size 16). */
+#define GDOI_MAX_DEL_SPIS 16
+struct gdoi_delete {
+	uint32_t doi;
+	uint8_t proto;
+	uint8_t spi_size;          /* 4 or 16 */
+	size_t n;
+	uint8_t spi[GDOI_MAX_DEL_SPIS][16];
+};
+/* SPI sizes other than 4 and 16, no SPI, or more than GDOI_MAX_DEL_SPIS: -1. */
+int gdoi_delete_parse(const uint8_t *body, size_t len, struct gdoi_delete *d);
 
 /* ---- notify (RFC 2408 3.14) ------------------------------------------------------- */
 struct gdoi_notify {
@@ -310,6 +340,7 @@ void gdoi_put_kd(struct gdoi_buf *b, const struct gdoi_kd *kd);
 void gdoi_put_seq(struct gdoi_buf *b, uint32_t seq);
 void gdoi_put_notify(struct gdoi_buf *b, uint32_t doi, uint8_t proto, uint16_t type,
 		     const void *data, size_t len);
+void gdoi_put_delete(struct gdoi_buf *b, const struct gdoi_delete *d);
 
 /* Names for logs: "SA", "KE", ..., "SA KEK"; "?" when unknown. */
 const char *gdoi_payload_name(uint8_t type);
