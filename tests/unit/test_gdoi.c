@@ -387,6 +387,80 @@ static void test_gdoi_sa_tek_only(void **state)
 	gdoi_buf_free(&b);
 }
 
+/* gdoid's layouts: six octets after the SA KEK's SPI, one-octet SA TEK
+ * identification lengths; read back as gdoid's, and told apart from
+ * RFC 6407's by the automatic parse. */
+static void test_gdoi_sa_gdoid_profile(void **state)
+{
+	struct gdoi_buf b;
+	struct gdoi_sa in, out;
+	const uint8_t *body;
+	size_t len;
+
+	(void)state;
+	for (int profile = GDOI_PROFILE_RFC6407; profile <= GDOI_PROFILE_GDOID; profile++) {
+		sample_sa(&in);
+		in.profile = profile;
+		in.tek[0].dst = (struct gdoi_ident){ ISAKMP_ID_IPV4_ADDR, 0, { 239, 1, 1, 1 }, 4 };
+		in.tek[1].dst = (struct gdoi_ident){ ISAKMP_ID_IPV4_ADDR, 53, { 239, 1, 1, 2 }, 4 };
+		gdoi_buf_init(&b);
+		gdoi_put_sa(&b, &in);
+		body = body_of(&b, &len);
+		/* SA KEK: after SA header (12), its generic header (4), protocol,
+		 * two identifications of 4 + 4 octets, the SPI: 4 or 6 zero octets,
+		 * then the first attribute (AF set). */
+		size_t at = 12 + 4 + 1 + 8 + 8 + 16;
+		size_t res = profile == GDOI_PROFILE_GDOID ? 6 : 4;
+		for (size_t i = 0; i < res; i++)
+			assert_int_equal(body[at + i], 0);
+		assert_int_equal(body[at + res] & 0x80, 0x80);
+		assert_int_equal(gdoi_sa_parse_profile(body, len, profile, &out), 0);
+		assert_int_equal(out.profile, profile);
+		assert_sa_eq(&in, &out);
+		assert_int_equal(gdoi_sa_parse_profile(body, len, -1, &out), 0);
+		assert_int_equal(out.profile, profile);
+		assert_sa_eq(&in, &out);
+		/* The other profile's parse fails. */
+		assert_int_equal(gdoi_sa_parse_profile(body, len, !profile, &out), -1);
+		gdoi_buf_free(&b);
+	}
+}
+
+static void test_delete_roundtrip(void **state)
+{
+	struct gdoi_buf b;
+	struct gdoi_delete in = { .doi = GDOI_DOI, .proto = GDOI_PROTO_IPSEC_ESP, .spi_size = 4, .n = 3,
+				  .spi = { { 1, 2, 3, 4 }, { 5, 6, 7, 8 }, { 9, 10, 11, 12 } } }, out;
+	const uint8_t *body;
+	size_t len;
+
+	(void)state;
+	gdoi_buf_init(&b);
+	gdoi_put_delete(&b, &in);
+	body = body_of(&b, &len);
+	assert_int_equal(len, 8 + 3 * 4);
+	assert_int_equal(gdoi_delete_parse(body, len, &out), 0);
+	assert_int_equal(out.doi, GDOI_DOI);
+	assert_int_equal(out.proto, GDOI_PROTO_IPSEC_ESP);
+	assert_int_equal(out.n, 3);
+	assert_memory_equal(out.spi[2], in.spi[2], 4);
+	/* Every truncation, a count that lies, SPI sizes other than 4 and 16. */
+	for (size_t n = 0; n < len; n++)
+		assert_int_equal(gdoi_delete_parse(body, n, &out), -1);
+	uint8_t bad[64];
+	memcpy(bad, body, len);
+	bad[7] = 4;
+	assert_int_equal(gdoi_delete_parse(bad, len, &out), -1);
+	bad[7] = 0;
+	assert_int_equal(gdoi_delete_parse(bad, 8, &out), -1);
+	memcpy(bad, body, len);
+	bad[5] = 3;
+	assert_int_equal(gdoi_delete_parse(bad, len, &out), -1);
+	uint8_t many[8 + 17 * 4] = { 0, 0, 0, 2, 1, 4, 0, 17 };
+	assert_int_equal(gdoi_delete_parse(many, sizeof(many), &out), -1);
+	gdoi_buf_free(&b);
+}
+
 static void test_gap_roundtrip(void **state)
 {
 	struct gdoi_buf b;
@@ -972,6 +1046,8 @@ int main(void)
 		cmocka_unit_test(test_notify_roundtrip),
 		cmocka_unit_test(test_gdoi_sa_roundtrip),
 		cmocka_unit_test(test_gdoi_sa_tek_only),
+		cmocka_unit_test(test_gdoi_sa_gdoid_profile),
+		cmocka_unit_test(test_delete_roundtrip),
 		cmocka_unit_test(test_gap_roundtrip),
 		cmocka_unit_test(test_kd_roundtrip),
 		cmocka_unit_test(test_seq_roundtrip),
