@@ -334,47 +334,92 @@ static int p1_transform_parse(struct rd *body, struct gdoi_p1_transform *t)
 	return 0;
 }
 
-/* RFC 2408 3.5/3.6: proposal with its transform chain (each T payload
- * names the next one; the last says 0, and the count must match). */
-static int p1_proposal_parse(struct rd *prop, struct gdoi_p1_sa *sa)
+/* RFC 2408 3.5/3.6: a proposal with its transform chain (each T payload
+ * names the next one; the last says 0, and the count must match). budget
+ * is what is left of GDOI_P1_MAX_OFFER. */
+static int p1_proposal_walk(struct rd *prop, struct gdoi_p1_prop *p, size_t *budget,
+			    gdoi_p1_visit_fn visit, void *arg)
 {
-	uint8_t proto, spi_len, ntrans, np = ISAKMP_NP_T;
-	const uint8_t *spi;
+	uint8_t np = ISAKMP_NP_T;
 
-	if (rd_u8(prop, &sa->proposal) < 0 || rd_u8(prop, &proto) < 0 ||
-	    rd_u8(prop, &spi_len) < 0 || rd_u8(prop, &ntrans) < 0 ||
-	    rd_bytes(prop, spi_len, &spi) < 0)
+	if (rd_u8(prop, &p->num) < 0 || rd_u8(prop, &p->proto) < 0 ||
+	    rd_u8(prop, &p->spi_len) < 0 || rd_u8(prop, &p->n_transforms) < 0 ||
+	    rd_bytes(prop, p->spi_len, &p->spi) < 0)
 		return -1;
-	if (proto != ISAKMP_PROTO_ISAKMP || ntrans == 0 || ntrans > GDOI_MAX_TRANSFORMS)
+	if (p->proto != ISAKMP_PROTO_ISAKMP || p->n_transforms == 0 || p->n_transforms > *budget)
 		return -1;
-	for (sa->n = 0; sa->n < ntrans; sa->n++) {
-		struct gdoi_p1_transform *t = &sa->t[sa->n];
+	*budget -= p->n_transforms;
+	for (size_t i = 0; i < p->n_transforms; i++) {
+		struct gdoi_p1_transform t;
 		struct rd body;
 		size_t start = prop->off;
 
 		if (np != ISAKMP_NP_T || rd_payload(prop, &np, &body) < 0)
 			return -1;
-		t->raw = prop->p + start;
-		t->raw_len = prop->off - start;
-		if (p1_transform_parse(&body, t) < 0)
+		memset(&t, 0, sizeof(t));
+		t.raw = prop->p + start;
+		t.raw_len = prop->off - start;
+		if (p1_transform_parse(&body, &t) < 0)
 			return -1;
+		if (visit)
+			visit(arg, p, &t);
 	}
 	return np == ISAKMP_NP_NONE && rd_left(prop) == 0 ? 0 : -1;
 }
 
+int gdoi_p1_sa_walk(const uint8_t *body, size_t len, uint32_t *doi, uint32_t *situation,
+		    gdoi_p1_visit_fn visit, void *arg)
+{
+	struct rd r;
+	uint32_t d, s;
+	uint8_t np = ISAKMP_NP_P;
+	size_t budget = GDOI_P1_MAX_OFFER;
+
+	rd_init(&r, body, len);
+	if (rd_u32(&r, &d) < 0 || rd_u32(&r, &s) < 0)
+		return -1;
+	if (doi)
+		*doi = d;
+	if (situation)
+		*situation = s;
+	/* The proposals are a chain of their own inside the SA body. */
+	for (size_t i = 0; np != ISAKMP_NP_NONE; i++) {
+		struct gdoi_p1_prop p = { .index = i };
+		struct rd prop;
+
+		if (np != ISAKMP_NP_P || i == GDOI_P1_MAX_PROPOSALS ||
+		    rd_payload(&r, &np, &prop) < 0 ||
+		    p1_proposal_walk(&prop, &p, &budget, visit, arg) < 0)
+			return -1;
+	}
+	return rd_left(&r) ? -1 : 0;
+}
+
+struct p1_collect {
+	struct gdoi_p1_sa *sa;
+	int bad;
+};
+
+static void p1_collect(void *arg, const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	struct p1_collect *c = arg;
+
+	if (p->index > 0 || c->sa->n == GDOI_MAX_TRANSFORMS) {
+		c->bad = 1;
+		return;
+	}
+	c->sa->proposal = p->num;
+	c->sa->t[c->sa->n++] = *t;
+}
+
 int gdoi_p1_sa_parse(const uint8_t *body, size_t len, struct gdoi_p1_sa *sa)
 {
-	struct rd r, prop;
-	uint8_t np;
+	struct p1_collect c = { .sa = sa };
 
 	memset(sa, 0, sizeof(*sa));
-	rd_init(&r, body, len);
-	if (rd_u32(&r, &sa->doi) < 0 || rd_u32(&r, &sa->situation) < 0)
+	if (gdoi_p1_sa_walk(body, len, &sa->doi, &sa->situation, p1_collect, &c) < 0 || c.bad)
 		return -1;
-	/* One proposal (phase 1 offers alternatives as transforms). */
-	if (rd_payload(&r, &np, &prop) < 0 || np != ISAKMP_NP_NONE || rd_left(&r))
-		return -1;
-	return p1_proposal_parse(&prop, sa);
+	return 0;
 }
 
 /* ---- identification (RFC 2407 4.6.2) --------------------------------------------- */
@@ -892,6 +937,30 @@ void gdoi_put_p1_sa(struct gdoi_buf *b, const struct gdoi_p1_sa *sa)
 	b->np_at = NP_NONE;
 	for (size_t i = 0; i < sa->n && i < GDOI_MAX_TRANSFORMS; i++)
 		put_p1_transform(b, &sa->t[i]);
+	gdoi_end(b, prop);
+	gdoi_end(b, sa_start);
+	b->np_at = sa_start;
+}
+
+void gdoi_put_p1_choice(struct gdoi_buf *b, uint32_t doi, uint32_t situation,
+			const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	size_t sa_start = gdoi_begin(b, ISAKMP_NP_SA);
+	size_t prop, at;
+
+	gdoi_put_u32(b, doi);
+	gdoi_put_u32(b, situation);
+	b->np_at = NP_NONE;
+	prop = gdoi_begin(b, ISAKMP_NP_P);
+	gdoi_put_u8(b, p->num);
+	gdoi_put_u8(b, p->proto);
+	gdoi_put_u8(b, p->spi_len);
+	gdoi_put_u8(b, 1);
+	gdoi_put_bytes(b, p->spi, p->spi_len);
+	at = b->len;
+	gdoi_put_bytes(b, t->raw, t->raw_len);
+	if (t->raw_len)
+		b->data[at] = ISAKMP_NP_NONE;
 	gdoi_end(b, prop);
 	gdoi_end(b, sa_start);
 	b->np_at = sa_start;

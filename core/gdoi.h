@@ -135,7 +135,7 @@ struct gdoi_attr {
 /* Parses exactly len bytes of attributes; -1 on truncation or too many. */
 int gdoi_attrs_parse(const uint8_t *buf, size_t len, struct gdoi_attr *out, size_t max, size_t *n);
 
-/* ---- phase 1 SA (one proposal, PROTO_ISAKMP, KEY_IKE transforms) --------- */
+/* ---- phase 1 SA (PROTO_ISAKMP proposals of KEY_IKE transforms) ---------- */
 
 struct gdoi_p1_transform {
 	uint8_t num;
@@ -149,6 +149,12 @@ struct gdoi_p1_transform {
 	size_t raw_len;
 };
 #define GDOI_MAX_TRANSFORMS 16
+/* Notify types for refusing a phase 1 SA (RFC 2408 3.14.1). */
+enum {
+	ISAKMP_N_DOI_NOT_SUPPORTED = 2, ISAKMP_N_SITUATION_NOT_SUPPORTED = 3,
+	ISAKMP_N_PAYLOAD_MALFORMED = 16,
+};
+/* One proposal: what gvpn offers and what a responder answers. */
 struct gdoi_p1_sa {
 	uint32_t doi;
 	uint32_t situation;
@@ -156,7 +162,33 @@ struct gdoi_p1_sa {
 	size_t n;
 	struct gdoi_p1_transform t[GDOI_MAX_TRANSFORMS];
 };
+/* Exactly one proposal of at most GDOI_MAX_TRANSFORMS transforms (a
+ * responder's answer); -1 for anything else. */
 int gdoi_p1_sa_parse(const uint8_t *body, size_t len, struct gdoi_p1_sa *sa);
+
+/* Offers as initiators send them: several proposals (RFC 2408 3.5; the
+ * proposal number tells alternatives apart) of up to 255 transforms
+ * each. The walk is bounded in proposals and in transforms overall and
+ * keeps only one proposal and one transform at a time. */
+#define GDOI_P1_MAX_PROPOSALS 64
+#define GDOI_P1_MAX_OFFER 512
+struct gdoi_p1_prop {
+	size_t index;        /* 0 for the first proposal in the SA */
+	uint8_t num;         /* proposal number as received */
+	uint8_t proto;       /* ISAKMP_PROTO_ISAKMP */
+	uint8_t n_transforms;
+	const uint8_t *spi;  /* points into the body; spi_len 0 as a rule */
+	uint8_t spi_len;
+};
+typedef void (*gdoi_p1_visit_fn)(void *arg, const struct gdoi_p1_prop *p,
+				 const struct gdoi_p1_transform *t);
+/* Reads DOI and situation (4 bytes each, as in the IPsec DOI with
+ * SIT_IDENTITY_ONLY and in GDOI) and walks every proposal and transform,
+ * calling visit (may be NULL) with each transform in the order received.
+ * 0 when the whole body is well formed, -1 otherwise (visit may have been
+ * called for transforms before the fault: act on them only after 0). */
+int gdoi_p1_sa_walk(const uint8_t *body, size_t len, uint32_t *doi, uint32_t *situation,
+		    gdoi_p1_visit_fn visit, void *arg);
 
 /* ---- identification ------------------------------------------------------ */
 
@@ -332,6 +364,10 @@ void gdoi_put_payload(struct gdoi_buf *b, uint8_t type, const void *body, size_t
 void gdoi_finish(struct gdoi_buf *b);
 
 void gdoi_put_p1_sa(struct gdoi_buf *b, const struct gdoi_p1_sa *sa);
+/* A responder's answer (RFC 2409 5): proposal p with transform t copied
+ * as received (t->raw, its next-payload byte set to 0: it is the last). */
+void gdoi_put_p1_choice(struct gdoi_buf *b, uint32_t doi, uint32_t situation,
+			const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t);
 void gdoi_put_id(struct gdoi_buf *b, const struct gdoi_id *id);
 /* The SA payload with its SA KEK / SA TEK / GAP chain. */
 void gdoi_put_sa(struct gdoi_buf *b, const struct gdoi_sa *sa);

@@ -1602,7 +1602,8 @@ static void send_notify(const struct gks_peer *p, int type)
 	memcpy(h.icookie, p->ike.icky, 8);
 	memcpy(h.rcookie, p->ike.rcky, 8);
 	gdoi_put_hdr(&b, &h);
-	gdoi_put_notify(&b, ISAKMP_DOI_IPSEC, ISAKMP_PROTO_ISAKMP, (uint16_t)type, NULL, 0);
+	/* the peer's phase 1 DOI: TrustCore drops a DOI 2 notify there */
+	gdoi_put_notify(&b, p->ike.doi, ISAKMP_PROTO_ISAKMP, (uint16_t)type, NULL, 0);
 	gdoi_finish(&b);
 	send_to((const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
 	gdoi_buf_free(&b);

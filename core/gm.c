@@ -1212,6 +1212,10 @@ static int exchange_start(struct gm *m)
 	loop_timer_cancel(&m->timer);
 	ike_sa_free(&m->ike);
 	ike_sa_init(&m->ike, 1, (struct sockaddr *)&m->cfg.server, sizeof(m->cfg.server));
+	if (m->cfg.p1_doi && ike_set_p1_doi(&m->ike, m->cfg.p1_doi) < 0) {
+		failf(m, "phase 1 DOI %u is not supported (1: IPsec, 2: GDOI)", m->cfg.p1_doi);
+		return -1;
+	}
 	memset(&m->new_policy, 0, sizeof(m->new_policy));
 	m->error[0] = '\0';
 	struct gdoi_id *id = &m->id;

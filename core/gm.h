@@ -63,6 +63,10 @@ struct gm_config {
 	const char *identity;           /* NULL: ID_IPV4_ADDR of the local address */
 	struct ike_proposal props[IKE_MAX_PROPOSALS];
 	size_t n_props;
+	/* DOI of the phase 1 SA offered (ike_set_p1_doi()): 0 or GDOI_DOI
+	 * (2, situation 0: the default, and all gdoid accepts) or
+	 * ISAKMP_DOI_IPSEC (1, SIT_IDENTITY_ONLY, as TrustCore sends). */
+	uint32_t p1_doi;
 	unsigned timeout_ms;            /* per try (default 2000) */
 	unsigned retries;               /* tries per message (default 5) */
 	/* Heartbeat watch: when no push with a new SEQ has come for
