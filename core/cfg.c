@@ -689,7 +689,8 @@ static int one_ipv4(const char *prefix)
 
 /* What the gdoid wire profile cannot carry (doc/interop.md): gdoid takes
  * rekeys only by multicast and never acknowledges them, AES KEKs only
- * of 128 bits (its static IV is as long as the key), and reads a TEK's
+ * of 128 bits (its static IV is as long as the key), signatures with
+ * md5, sha1 or sha-256 (it numbers sha-384 and sha-512 alike), and reads a TEK's
  * destination as one IPv4 address and its source as IPv4. */
 static void validate_gdoid_profile(struct cfg_ctx *ctx, const struct cfg_group *g, const cJSON *node,
 				   const char *path)
@@ -709,6 +710,11 @@ static void validate_gdoid_profile(struct cfg_ctx *ctx, const struct cfg_group *
 		snprintf(sub, sizeof(sub), "%s.server_member_communication.encryption_algorithm", path);
 		cfg_err(ctx, child_at(smc, "encryption_algorithm"), 0, sub,
 			"wire_profile gdoid: gdoid takes AES KEKs of 128 bits only; use aes-128-cbc or 3des-cbc");
+	}
+	if (g->smc && g->smc->sig_hash_algorithm > CFG_HASH_SHA256) {
+		snprintf(sub, sizeof(sub), "%s.server_member_communication.sig_hash_algorithm", path);
+		cfg_err(ctx, child_at(smc, "sig_hash_algorithm"), 0, sub,
+			"wire_profile gdoid: gdoid verifies md5, sha1 and sha-256 signatures only");
 	}
 	for (size_t i = 0; i < g->n_ipsec_sa; i++) {
 		const struct cfg_match *m = &g->ipsec_sa[i].match;

@@ -1006,7 +1006,14 @@ static void put_sak(struct gdoi_buf *b, int profile, const struct gdoi_sa_kek *k
 	gdoi_put_attr(b, KEK_ALGORITHM, k->alg);
 	if (k->key_bits)
 		gdoi_put_attr(b, KEK_KEY_LENGTH, k->key_bits);
-	gdoi_put_attr(b, KEK_KEY_LIFETIME, k->lifetime);
+	if (profile == GDOI_PROFILE_GDOID) {
+		/* gdoid reads KEK_KEY_LIFETIME as four octets, whatever its length */
+		uint8_t life[4];
+		put_be32(life, k->lifetime);
+		gdoi_put_attr_data(b, KEK_KEY_LIFETIME, life, sizeof(life));
+	} else {
+		gdoi_put_attr(b, KEK_KEY_LIFETIME, k->lifetime);
+	}
 	gdoi_put_attr(b, SIG_HASH_ALGORITHM, k->sig_hash);
 	gdoi_put_attr(b, SIG_ALGORITHM, k->sig_alg);
 	if (k->sig_key_bits)
