@@ -47,6 +47,8 @@ struct member_file {
 	long heartbeat;
 	long heartbeat_misses;
 	char *multicast_interface;
+	char *profile;
+	long phase1_doi;
 };
 
 static const struct cfg_field member_file_fields[] = {
@@ -65,6 +67,8 @@ static const struct cfg_field member_file_fields[] = {
 	{ .key = "heartbeat_misses", .type = CF_INT, .off = offsetof(struct member_file, heartbeat_misses),
 	  .min = 1, .max = 100 },
 	{ .key = "multicast_interface", .type = CF_STR, .off = offsetof(struct member_file, multicast_interface) },
+	{ .key = "profile", .type = CF_STR, .off = offsetof(struct member_file, profile) },
+	{ .key = "phase1_doi", .type = CF_INT, .off = offsetof(struct member_file, phase1_doi), .min = 1, .max = 2 },
 	{ .key = NULL },
 };
 static const struct cfg_schema member_file_schema = {
@@ -107,7 +111,8 @@ static void usage(FILE *to)
 		"  -c, --config FILE         JSON with any of: server, group, psk_file, local,\n"
 		"                            count, ike (array of suites), identity, timeout_ms,\n"
 		"                            retries, stay, heartbeat, heartbeat_misses,\n"
-		"                            multicast_interface; the command line wins\n"
+		"                            multicast_interface, profile, phase1_doi; the command\n"
+		"                            line wins\n"
 		"  -s, --server ADDR[:PORT]  key server (port 848 by default)\n"
 		"  -g, --group ID            group id (1-65535)\n"
 		"  -k, --psk-file FILE       pre-shared key (first line; mode 0600)\n"
@@ -129,6 +134,12 @@ static void usage(FILE *to)
 		"      --multicast-interface ADDR\n"
 		"                            join multicast rekey groups on this interface\n"
 		"                            address (default: chosen by the routing table)\n"
+		"      --profile NAME        wire layouts to read: auto (default: told apart by\n"
+		"                            their lengths), rfc6407, or gdoid (Cisco's reference\n"
+		"                            key server); see gvpn-member(8)\n"
+		"      --phase1-doi N        DOI of the Main Mode SA offered: 2 (GDOI, situation 0;\n"
+		"                            the default, which gdoid requires) or 1 (IPsec,\n"
+		"                            SIT_IDENTITY_ONLY)\n"
 		"  -j, --json-events         one JSON object per line for each event\n"
 		"  -v, --verbose             debug logging on stderr\n"
 		"  -h, --help, -V, --version\n"
@@ -365,13 +376,15 @@ int main(int argc, char **argv)
 		{ "stay", no_argument, NULL, 'S' }, { "heartbeat", required_argument, NULL, 'H' },
 		{ "heartbeat-misses", required_argument, NULL, 'M' },
 		{ "multicast-interface", required_argument, NULL, 'F' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "phase1-doi", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct gm_config cfg = { 0 };
 	const char *server = NULL, *psk_file = NULL, *local = NULL, *ike = NULL, *conf = NULL;
-	const char *mcast_if = NULL;
-	long group = 0, count = 0, heartbeat = -1, misses = 0;
+	const char *mcast_if = NULL, *profile = NULL;
+	long group = 0, count = 0, heartbeat = -1, misses = 0, p1_doi = 0;
 	int opt;
 	struct member_file mf = { 0 };
 	while ((opt = getopt_long(argc, argv, "c:s:g:k:l:n:i:jSvhV", opts, NULL)) != -1) {
@@ -401,6 +414,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'F': mcast_if = optarg; break;
+		case 'P': profile = optarg; break;
+		case 'D':
+			if (parse_num(optarg, 1, 2, &p1_doi) < 0) {
+				fprintf(stderr, "gvpn-member: --phase1-doi: 1 (IPsec) or 2 (GDOI)\n");
+				return 2;
+			}
+			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("gvpn-member %s\n", PACKAGE_VERSION); return 0;
@@ -429,6 +449,10 @@ int main(int argc, char **argv)
 			misses = mf.heartbeat_misses;
 		if (!mcast_if)
 			mcast_if = mf.multicast_interface;
+		if (!profile)
+			profile = mf.profile;
+		if (!p1_doi)
+			p1_doi = mf.phase1_doi;
 		if (!ike && mf.n_ike) {
 			size_t n = 1;
 			for (size_t i = 0; i < mf.n_ike; i++)
@@ -456,6 +480,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gvpn-member: bad address in --multicast-interface: %s\n", mcast_if);
 		return 2;
 	}
+	if (!profile || !strcmp(profile, "auto")) {
+		cfg.profile = GM_PROFILE_AUTO;
+	} else if (!strcmp(profile, "rfc6407")) {
+		cfg.profile = GM_PROFILE_RFC6407;
+	} else if (!strcmp(profile, "gdoid")) {
+		cfg.profile = GM_PROFILE_GDOID;
+	} else {
+		fprintf(stderr, "gvpn-member: --profile: auto, rfc6407 or gdoid, not %s\n", profile);
+		return 2;
+	}
+	cfg.p1_doi = (uint32_t)p1_doi;
 	cfg.heartbeat_s = heartbeat > 0 ? (unsigned)heartbeat : 0;
 	cfg.heartbeat_misses = (unsigned)misses;
 	if (R.stay)

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -34,6 +35,8 @@ static const char *const auth_names[] = { "sha-256", "sha-384", "sha-512", "sha-
 static const char *const priv_names[] = { "aes-128", "aes-192", "aes-256", "des", "none", NULL };
 const char *const cfg_transport_names[] = { "udp", "tcp", "tls", NULL };
 const char *const cfg_comm_type_names[] = { "unicast", "multicast", NULL };
+const char *const cfg_wire_profile_names[] = { "rfc6407", "gdoid", NULL };
+const char *const cfg_byte_order_names[] = { "big-endian", "little-endian", NULL };
 const char *const cfg_enc_names[] = {
 	"3des-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc", "des-cbc", NULL };
 const char *const cfg_hash_names[] = { "md5", "sha1", "sha-256", "sha-384", "sha-512", NULL };
@@ -225,6 +228,40 @@ static int check_ip_or_prefix(const char *v, char *why, size_t n)
 {
 	if (!cfg_valid_ip(v) && !cfg_valid_prefix(v)) {
 		snprintf(why, n, "is not an address or a prefix (e.g. 10.0.0.2 or 10.0.0.0/24)");
+		return -1;
+	}
+	return 0;
+}
+
+int cfg_valid_pull_id(const char *s)
+{
+	const char *dash = strchr(s, '-');
+	struct in_addr a, b;
+	char lo[INET_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET, s, &a) == 1)
+		return 1;
+	if (strchr(s, '/'))
+		return cfg_valid_prefix(s) && !strchr(s, ':');
+	if (dash && (size_t)(dash - s) < sizeof(lo) && isdigit((unsigned char)s[0])) {
+		memcpy(lo, s, (size_t)(dash - s));
+		lo[dash - s] = '\0';
+		return inet_pton(AF_INET, lo, &a) == 1 && inet_pton(AF_INET, dash + 1, &b) == 1 &&
+		       ntohl(a.s_addr) <= ntohl(b.s_addr);
+	}
+	if (!*s || strlen(s) > 255)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_@+", *p))
+			return 0;
+	return 1;
+}
+
+static int check_pull_id(const char *v, char *why, size_t n)
+{
+	if (!cfg_valid_pull_id(v)) {
+		snprintf(why, n, "is not an IPv4 address, prefix (10.0.0.0/24), range "
+			 "(10.0.0.1-10.0.0.9) or name (group@example.net)");
 		return -1;
 	}
 	return 0;
@@ -438,6 +475,10 @@ static const struct cfg_schema member_schema = {
 static const struct cfg_field group_fields[] = {
 	F_STR_REQ("name", struct cfg_group, name, NULL),
 	F_INT_REQ("group_id", struct cfg_group, group_id, 1, 65535),
+	F_ENUM("wire_profile", struct cfg_group, wire_profile, cfg_wire_profile_names, CFG_WIRE_RFC6407),
+	F_ENUM("key_id_byte_order", struct cfg_group, key_id_byte_order, cfg_byte_order_names,
+	       CFG_BIG_ENDIAN),
+	F_LIST("pull_ids", struct cfg_group, pull_ids, n_pull_ids, NULL, check_pull_id),
 	F_INT("activation_time_delay", struct cfg_group, activation_time_delay, 10, 900, 15),
 	F_INT("anti_replay_time_window", struct cfg_group, anti_replay_time_window, 60, 360, 100),
 	F_OPTOBJ("server_member_communication", struct cfg_group, smc, smc_schema),
@@ -631,6 +672,67 @@ static void check_interval(struct cfg_ctx *ctx, const cJSON *at, const char *pat
 			what, lifetime, 4 * atd);
 }
 
+/* 1 when prefix is one IPv4 address ("a.b.c.d" or "a.b.c.d/32"). */
+static int one_ipv4(const char *prefix)
+{
+	const char *slash = prefix ? strchr(prefix, '/') : NULL;
+	char a[INET_ADDRSTRLEN];
+	struct in_addr x;
+	size_t n = slash ? (size_t)(slash - prefix) : (prefix ? strlen(prefix) : 0);
+
+	if (!prefix || n >= sizeof(a) || (slash && strcmp(slash, "/32")))
+		return 0;
+	memcpy(a, prefix, n);
+	a[n] = '\0';
+	return inet_pton(AF_INET, a, &x) == 1;
+}
+
+/* What the gdoid wire profile cannot carry (doc/interop.md): gdoid takes
+ * rekeys only by multicast and never acknowledges them, AES KEKs only
+ * of 128 bits (its static IV is as long as the key), signatures with
+ * md5, sha1 or sha-256 (it numbers sha-384 and sha-512 alike), and reads a TEK's
+ * destination as one IPv4 address and its source as IPv4. */
+static void validate_gdoid_profile(struct cfg_ctx *ctx, const struct cfg_group *g, const cJSON *node,
+				   const char *path)
+{
+	const cJSON *smc = cfg_member(node, "server_member_communication");
+	const cJSON *sas = cfg_member(node, "ipsec_sa");
+	char sub[600];
+
+	if (g->smc && g->smc->communication_type == CFG_COMM_UNICAST) {
+		snprintf(sub, sizeof(sub), "%s.server_member_communication.communication_type", path);
+		cfg_err(ctx, child_at(smc, "communication_type"), 0, sub,
+			"wire_profile gdoid: gdoid members take rekeys by multicast only and send no ACKs; "
+			"use multicast");
+	}
+	if (g->smc && (g->smc->encryption_algorithm == CFG_ENC_AES192_CBC ||
+		       g->smc->encryption_algorithm == CFG_ENC_AES256_CBC)) {
+		snprintf(sub, sizeof(sub), "%s.server_member_communication.encryption_algorithm", path);
+		cfg_err(ctx, child_at(smc, "encryption_algorithm"), 0, sub,
+			"wire_profile gdoid: gdoid takes AES KEKs of 128 bits only; use aes-128-cbc or 3des-cbc");
+	}
+	if (g->smc && g->smc->sig_hash_algorithm > CFG_HASH_SHA256) {
+		snprintf(sub, sizeof(sub), "%s.server_member_communication.sig_hash_algorithm", path);
+		cfg_err(ctx, child_at(smc, "sig_hash_algorithm"), 0, sub,
+			"wire_profile gdoid: gdoid verifies md5, sha1 and sha-256 signatures only");
+	}
+	for (size_t i = 0; i < g->n_ipsec_sa; i++) {
+		const struct cfg_match *m = &g->ipsec_sa[i].match;
+		const cJSON *mj = cfg_member(cJSON_GetArrayItem(sas, (int)i), "match");
+		if (m->destination && !one_ipv4(m->destination)) {
+			snprintf(sub, sizeof(sub), "%s.ipsec_sa[%zu].match.destination", path, i);
+			cfg_err(ctx, child_at(mj, "destination"), 0, sub,
+				"wire_profile gdoid: gdoid reads a TEK destination as one IPv4 address "
+				"(a.b.c.d or a.b.c.d/32)");
+		}
+		if (m->source && strchr(m->source, ':')) {
+			snprintf(sub, sizeof(sub), "%s.ipsec_sa[%zu].match.source", path, i);
+			cfg_err(ctx, child_at(mj, "source"), 0, sub,
+				"wire_profile gdoid: gdoid reads IPv4 TEK sources only");
+		}
+	}
+}
+
 static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
 {
 	struct cfg_group *g = obj;
@@ -650,6 +752,8 @@ static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, co
 	}
 	check_unique(ctx, g->ipsec_sa, g->n_ipsec_sa, sizeof(*g->ipsec_sa),
 		     offsetof(struct cfg_ipsec_sa, name), sas, path, "ipsec_sa");
+	if (g->wire_profile == CFG_WIRE_GDOID)
+		validate_gdoid_profile(ctx, g, node, path);
 }
 
 static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)

@@ -142,9 +142,16 @@ struct cfg_member {
 	char *psk_value;       /* filled from the secrets file */
 };
 
+/* Wire profiles (gdoi.h enum gdoi_profile has the same values). */
+enum cfg_wire_profile { CFG_WIRE_RFC6407, CFG_WIRE_GDOID };
+enum cfg_byte_order { CFG_BIG_ENDIAN, CFG_LITTLE_ENDIAN };
+
 struct cfg_group {
 	char *name;
 	long group_id;                  /* 1-65535 */
+	int wire_profile;               /* enum cfg_wire_profile */
+	int key_id_byte_order;          /* enum cfg_byte_order: group_id in a KEY_ID */
+	char **pull_ids; size_t n_pull_ids; /* other IDs a PULL may name the group by */
 	long activation_time_delay;     /* 10-900, 15 */
 	long anti_replay_time_window;   /* 60-360, 100 */
 	struct cfg_smc *smc;            /* NULL: not configured */
@@ -243,6 +250,8 @@ extern const char *const cfg_hash_names[];
 extern const char *const cfg_dh_names[];
 extern const int cfg_dh_numbers[];    /* IKE group numbers of cfg_dh_names */
 extern const char *const cfg_comm_type_names[];
+extern const char *const cfg_wire_profile_names[];
+extern const char *const cfg_byte_order_names[];
 extern const char *const cfg_transport_names[];
 extern const char *const cfg_snmp_mode_names[];
 extern const char *const cfg_access_names[];
@@ -253,5 +262,8 @@ int cfg_valid_ip(const char *s);
 int cfg_valid_prefix(const char *s);
 /* 1 when addr (text) equals a, or lies in a when a is a prefix. */
 int cfg_addr_match(const char *a, const char *addr);
+/* A pull_ids entry: an IPv4 address, prefix or range (a.b.c.d-e.f.g.h),
+ * or a name (user@domain or a domain name). */
+int cfg_valid_pull_id(const char *s);
 
 #endif

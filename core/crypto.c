@@ -1004,3 +1004,78 @@ int crypto_rsa_verify(const struct crypto_rsa *k, int hash, const void *data, si
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
+
+/* The bare-hash form (RFC 3547-era GDOI, Cisco's gdoid): PKCS#1 type 1
+ * padding around the digest alone, without the DigestInfo that
+ * RSASSA-PKCS1-v1_5 puts in front of it. */
+static EVP_PKEY_CTX *rsa_raw_ctx(const struct crypto_rsa *k, int sign)
+{
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+
+	if (pctx == NULL)
+		return NULL;
+	if ((sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_recover_init(pctx)) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) {
+		ERR_clear_error();
+		EVP_PKEY_CTX_free(pctx);
+		return NULL;
+	}
+	return pctx;
+}
+
+static int digest_of(int hash, const void *data, size_t len, uint8_t *md, size_t *md_len)
+{
+	struct crypto_iov iov = { data, len };
+
+	*md_len = crypto_hash_len(hash);
+	return *md_len ? crypto_hash(hash, &iov, 1, md) : -1;
+}
+
+int crypto_rsa_sign_bare(const struct crypto_rsa *k, int hash, const void *data, size_t len,
+			 uint8_t *sig, size_t *sig_len)
+{
+	uint8_t md[CRYPTO_MAX_HASH];
+	size_t md_len, need = crypto_rsa_size(k), got = need;
+	EVP_PKEY_CTX *pctx;
+	int rc = -1;
+
+	if (need == 0 || need > *sig_len || digest_of(hash, data, len, md, &md_len) < 0)
+		return -1;
+	pctx = rsa_raw_ctx(k, 1);
+	if (pctx == NULL) {
+		log_err("crypto", "RSA: cannot set up bare-hash signing");
+		return -1;
+	}
+	if (EVP_PKEY_sign(pctx, sig, &got, md, md_len) <= 0) {
+		log_ossl("RSA: bare-hash signing failed");
+	} else {
+		*sig_len = got;
+		rc = 0;
+	}
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+int crypto_rsa_verify_bare(const struct crypto_rsa *k, int hash, const void *data, size_t len,
+			   const uint8_t *sig, size_t sig_len)
+{
+	uint8_t md[CRYPTO_MAX_HASH], rec[1024];
+	size_t md_len, rec_len = sizeof(rec);
+	EVP_PKEY_CTX *pctx;
+	int rc = -1;
+
+	if (sig_len != crypto_rsa_size(k) || sig_len > sizeof(rec) ||
+	    digest_of(hash, data, len, md, &md_len) < 0)
+		return -1;
+	pctx = rsa_raw_ctx(k, 0);
+	if (pctx == NULL)
+		return -1;
+	if (EVP_PKEY_verify_recover(pctx, rec, &rec_len, sig, sig_len) > 0 && rec_len == md_len &&
+	    CRYPTO_memcmp(rec, md, md_len) == 0)
+		rc = 0;
+	else /* network input: the caller counts and reports it */
+		log_debug("crypto", "RSA: bare %s signature does not verify", crypto_hash_name(hash));
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}

@@ -151,5 +151,11 @@ int crypto_rsa_sign(const struct crypto_rsa *k, int hash, const void *data, size
 /* 0 when valid, -1 otherwise. */
 int crypto_rsa_verify(const struct crypto_rsa *k, int hash, const void *data, size_t len,
 		      const uint8_t *sig, size_t sig_len);
+/* The RFC 3547-era form: PKCS#1 type 1 padding around hash(data) alone
+ * (no DigestInfo), as Cisco's reference GDOI implementation signs. */
+int crypto_rsa_sign_bare(const struct crypto_rsa *k, int hash, const void *data, size_t len,
+			 uint8_t *sig, size_t *sig_len);
+int crypto_rsa_verify_bare(const struct crypto_rsa *k, int hash, const void *data, size_t len,
+			   const uint8_t *sig, size_t sig_len);
 
 #endif

@@ -334,47 +334,92 @@ static int p1_transform_parse(struct rd *body, struct gdoi_p1_transform *t)
 	return 0;
 }
 
-/* RFC 2408 3.5/3.6: proposal with its transform chain (each T payload
- * names the next one; the last says 0, and the count must match). */
-static int p1_proposal_parse(struct rd *prop, struct gdoi_p1_sa *sa)
+/* RFC 2408 3.5/3.6: a proposal with its transform chain (each T payload
+ * names the next one; the last says 0, and the count must match). budget
+ * is what is left of GDOI_P1_MAX_OFFER. */
+static int p1_proposal_walk(struct rd *prop, struct gdoi_p1_prop *p, size_t *budget,
+			    gdoi_p1_visit_fn visit, void *arg)
 {
-	uint8_t proto, spi_len, ntrans, np = ISAKMP_NP_T;
-	const uint8_t *spi;
+	uint8_t np = ISAKMP_NP_T;
 
-	if (rd_u8(prop, &sa->proposal) < 0 || rd_u8(prop, &proto) < 0 ||
-	    rd_u8(prop, &spi_len) < 0 || rd_u8(prop, &ntrans) < 0 ||
-	    rd_bytes(prop, spi_len, &spi) < 0)
+	if (rd_u8(prop, &p->num) < 0 || rd_u8(prop, &p->proto) < 0 ||
+	    rd_u8(prop, &p->spi_len) < 0 || rd_u8(prop, &p->n_transforms) < 0 ||
+	    rd_bytes(prop, p->spi_len, &p->spi) < 0)
 		return -1;
-	if (proto != ISAKMP_PROTO_ISAKMP || ntrans == 0 || ntrans > GDOI_MAX_TRANSFORMS)
+	if (p->proto != ISAKMP_PROTO_ISAKMP || p->n_transforms == 0 || p->n_transforms > *budget)
 		return -1;
-	for (sa->n = 0; sa->n < ntrans; sa->n++) {
-		struct gdoi_p1_transform *t = &sa->t[sa->n];
+	*budget -= p->n_transforms;
+	for (size_t i = 0; i < p->n_transforms; i++) {
+		struct gdoi_p1_transform t;
 		struct rd body;
 		size_t start = prop->off;
 
 		if (np != ISAKMP_NP_T || rd_payload(prop, &np, &body) < 0)
 			return -1;
-		t->raw = prop->p + start;
-		t->raw_len = prop->off - start;
-		if (p1_transform_parse(&body, t) < 0)
+		memset(&t, 0, sizeof(t));
+		t.raw = prop->p + start;
+		t.raw_len = prop->off - start;
+		if (p1_transform_parse(&body, &t) < 0)
 			return -1;
+		if (visit)
+			visit(arg, p, &t);
 	}
 	return np == ISAKMP_NP_NONE && rd_left(prop) == 0 ? 0 : -1;
 }
 
+int gdoi_p1_sa_walk(const uint8_t *body, size_t len, uint32_t *doi, uint32_t *situation,
+		    gdoi_p1_visit_fn visit, void *arg)
+{
+	struct rd r;
+	uint32_t d, s;
+	uint8_t np = ISAKMP_NP_P;
+	size_t budget = GDOI_P1_MAX_OFFER;
+
+	rd_init(&r, body, len);
+	if (rd_u32(&r, &d) < 0 || rd_u32(&r, &s) < 0)
+		return -1;
+	if (doi)
+		*doi = d;
+	if (situation)
+		*situation = s;
+	/* The proposals are a chain of their own inside the SA body. */
+	for (size_t i = 0; np != ISAKMP_NP_NONE; i++) {
+		struct gdoi_p1_prop p = { .index = i };
+		struct rd prop;
+
+		if (np != ISAKMP_NP_P || i == GDOI_P1_MAX_PROPOSALS ||
+		    rd_payload(&r, &np, &prop) < 0 ||
+		    p1_proposal_walk(&prop, &p, &budget, visit, arg) < 0)
+			return -1;
+	}
+	return rd_left(&r) ? -1 : 0;
+}
+
+struct p1_collect {
+	struct gdoi_p1_sa *sa;
+	int bad;
+};
+
+static void p1_collect(void *arg, const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	struct p1_collect *c = arg;
+
+	if (p->index > 0 || c->sa->n == GDOI_MAX_TRANSFORMS) {
+		c->bad = 1;
+		return;
+	}
+	c->sa->proposal = p->num;
+	c->sa->t[c->sa->n++] = *t;
+}
+
 int gdoi_p1_sa_parse(const uint8_t *body, size_t len, struct gdoi_p1_sa *sa)
 {
-	struct rd r, prop;
-	uint8_t np;
+	struct p1_collect c = { .sa = sa };
 
 	memset(sa, 0, sizeof(*sa));
-	rd_init(&r, body, len);
-	if (rd_u32(&r, &sa->doi) < 0 || rd_u32(&r, &sa->situation) < 0)
+	if (gdoi_p1_sa_walk(body, len, &sa->doi, &sa->situation, p1_collect, &c) < 0 || c.bad)
 		return -1;
-	/* One proposal (phase 1 offers alternatives as transforms). */
-	if (rd_payload(&r, &np, &prop) < 0 || np != ISAKMP_NP_NONE || rd_left(&r))
-		return -1;
-	return p1_proposal_parse(&prop, sa);
+	return 0;
 }
 
 /* ---- identification (RFC 2407 4.6.2) --------------------------------------------- */
@@ -445,7 +490,13 @@ static int attrs_rest(struct rd *r, struct gdoi_attr *attrs, size_t *n)
 
 /* RFC 6407 5.3: protocol, src/dst identification, SPI (16), RESERVED2
  * (4; RFC 3547's POP algorithm and POP key length), KEK attributes. */
-static int sak_parse(struct rd *r, struct gdoi_sa_kek *k)
+/* gdoid keeps RFC 3547's POP key length: two octets more. */
+static size_t sak_reserved(int profile)
+{
+	return profile == GDOI_PROFILE_GDOID ? 6 : 4;
+}
+
+static int sak_parse(struct rd *r, int profile, struct gdoi_sa_kek *k)
 {
 	struct gdoi_attr attrs[GDOI_MAX_ATTRS];
 	const uint8_t *res;
@@ -453,7 +504,7 @@ static int sak_parse(struct rd *r, struct gdoi_sa_kek *k)
 
 	if (rd_u8(r, &k->protocol) < 0 || ident_parse(r, 0, &k->src) < 0 ||
 	    ident_parse(r, 0, &k->dst) < 0 || rd_copy(r, 16, k->spi, 16) < 0 ||
-	    rd_bytes(r, 4, &res) < 0 || attrs_rest(r, attrs, &n) < 0)
+	    rd_bytes(r, sak_reserved(profile), &res) < 0 || attrs_rest(r, attrs, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (kek_attr(&attrs[i], k) < 0)
@@ -490,16 +541,17 @@ static int tek_attr(const struct gdoi_attr *a, struct gdoi_sa_tek *t, uint16_t *
 /* RFC 6407 5.5 / 5.5.1 (PROTO_IPSEC_ESP): protocol id, IP protocol,
  * src/dst identification with two-octet data lengths, transform id,
  * SPI (4), RFC 2407 SA attributes. AH (5.5.2-era) is not supported. */
-static int sat_parse(struct rd *r, struct gdoi_sa_tek *t)
+static int sat_parse(struct rd *r, int profile, struct gdoi_sa_tek *t)
 {
 	struct gdoi_attr attrs[GDOI_MAX_ATTRS];
 	uint16_t life_type = 0;
+	int wide = profile != GDOI_PROFILE_GDOID;
 	size_t n;
 
 	if (rd_u8(r, &t->protocol) < 0 || t->protocol != GDOI_PROTO_IPSEC_ESP)
 		return -1;
-	if (rd_u8(r, &t->ip_proto) < 0 || ident_parse(r, 1, &t->src) < 0 ||
-	    ident_parse(r, 1, &t->dst) < 0 || rd_u8(r, &t->transform) < 0 ||
+	if (rd_u8(r, &t->ip_proto) < 0 || ident_parse(r, wide, &t->src) < 0 ||
+	    ident_parse(r, wide, &t->dst) < 0 || rd_u8(r, &t->transform) < 0 ||
 	    rd_u32(r, &t->spi) < 0 || attrs_rest(r, attrs, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -532,11 +584,11 @@ static int sa_member_parse(uint8_t type, struct rd *body, struct gdoi_sa *sa)
 		if (sa->has_kek)
 			return -1;
 		sa->has_kek = 1;
-		return sak_parse(body, &sa->kek);
+		return sak_parse(body, sa->profile, &sa->kek);
 	case GDOI_NP_SAT:
 		if (sa->n_tek == GDOI_MAX_TEKS)
 			return -1;
-		return sat_parse(body, &sa->tek[sa->n_tek++]);
+		return sat_parse(body, sa->profile, &sa->tek[sa->n_tek++]);
 	case GDOI_NP_GAP:
 		if (sa->has_gap)
 			return -1;
@@ -551,13 +603,14 @@ static int sa_member_parse(uint8_t type, struct rd *body, struct gdoi_sa *sa)
  * RESERVED (2), then the SA KEK / GAP / SA TEK chain inside the SA
  * payload's length. At most one KEK, one GAP and GDOI_MAX_TEKS TEKs, so
  * the loop is bounded even before the buffer runs out. */
-int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
+static int sa_parse_as(const uint8_t *body, size_t len, int profile, struct gdoi_sa *sa)
 {
 	struct rd r;
 	uint16_t np16, res;
 	uint8_t type;
 
 	memset(sa, 0, sizeof(*sa));
+	sa->profile = profile;
 	rd_init(&r, body, len);
 	if (rd_u32(&r, &sa->doi) < 0 || rd_u32(&r, &sa->situation) < 0 ||
 	    rd_u16(&r, &np16) < 0 || rd_u16(&r, &res) < 0)
@@ -575,6 +628,19 @@ int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
 	return rd_left(&r) == 0 ? 0 : -1;
 }
 
+int gdoi_sa_parse_profile(const uint8_t *body, size_t len, int profile, struct gdoi_sa *sa)
+{
+	if (profile >= 0)
+		return sa_parse_as(body, len, profile, sa);
+	if (sa_parse_as(body, len, GDOI_PROFILE_RFC6407, sa) == 0)
+		return 0;
+	return sa_parse_as(body, len, GDOI_PROFILE_GDOID, sa);
+}
+
+int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
+{
+	return sa_parse_as(body, len, GDOI_PROFILE_RFC6407, sa);
+}
 
 /* ---- key download (RFC 6407 5.6) -------------------------------------------------- */
 
@@ -673,6 +739,25 @@ int gdoi_seq_parse(const uint8_t *body, size_t len, uint32_t *seq)
 	if (len != 4)
 		return -1;
 	return rd_u32(&r, seq);
+}
+
+int gdoi_delete_parse(const uint8_t *body, size_t len, struct gdoi_delete *d)
+{
+	struct rd r;
+	uint16_t n;
+
+	memset(d, 0, sizeof(*d));
+	rd_init(&r, body, len);
+	if (rd_u32(&r, &d->doi) < 0 || rd_u8(&r, &d->proto) < 0 || rd_u8(&r, &d->spi_size) < 0 ||
+	    rd_u16(&r, &n) < 0)
+		return -1;
+	if ((d->spi_size != 4 && d->spi_size != 16) || n == 0 || n > GDOI_MAX_DEL_SPIS ||
+	    rd_left(&r) != (size_t)n * d->spi_size)
+		return -1;
+	for (d->n = 0; d->n < n; d->n++)
+		if (rd_copy(&r, d->spi_size, d->spi[d->n], sizeof(d->spi[d->n])) < 0)
+			return -1;
+	return 0;
 }
 
 int gdoi_notify_parse(const uint8_t *body, size_t len, struct gdoi_notify *n)
@@ -857,6 +942,30 @@ void gdoi_put_p1_sa(struct gdoi_buf *b, const struct gdoi_p1_sa *sa)
 	b->np_at = sa_start;
 }
 
+void gdoi_put_p1_choice(struct gdoi_buf *b, uint32_t doi, uint32_t situation,
+			const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	size_t sa_start = gdoi_begin(b, ISAKMP_NP_SA);
+	size_t prop, at;
+
+	gdoi_put_u32(b, doi);
+	gdoi_put_u32(b, situation);
+	b->np_at = NP_NONE;
+	prop = gdoi_begin(b, ISAKMP_NP_P);
+	gdoi_put_u8(b, p->num);
+	gdoi_put_u8(b, p->proto);
+	gdoi_put_u8(b, p->spi_len);
+	gdoi_put_u8(b, 1);
+	gdoi_put_bytes(b, p->spi, p->spi_len);
+	at = b->len;
+	gdoi_put_bytes(b, t->raw, t->raw_len);
+	if (t->raw_len)
+		b->data[at] = ISAKMP_NP_NONE;
+	gdoi_end(b, prop);
+	gdoi_end(b, sa_start);
+	b->np_at = sa_start;
+}
+
 void gdoi_put_id(struct gdoi_buf *b, const struct gdoi_id *id)
 {
 	size_t start = gdoi_begin(b, ISAKMP_NP_ID);
@@ -881,7 +990,7 @@ static void put_ident(struct gdoi_buf *b, const struct gdoi_ident *id, int wide_
 	gdoi_put_bytes(b, id->data, n);
 }
 
-static void put_sak(struct gdoi_buf *b, const struct gdoi_sa_kek *k)
+static void put_sak(struct gdoi_buf *b, int profile, const struct gdoi_sa_kek *k)
 {
 	size_t start = gdoi_begin(b, GDOI_NP_SAK);
 
@@ -890,12 +999,21 @@ static void put_sak(struct gdoi_buf *b, const struct gdoi_sa_kek *k)
 	put_ident(b, &k->dst, 0);
 	gdoi_put_bytes(b, k->spi, 16);
 	gdoi_put_u32(b, 0);     /* RFC 6407 5.3 RESERVED2 */
+	if (profile == GDOI_PROFILE_GDOID)
+		gdoi_put_u16(b, 0);     /* RFC 3547 POP key length, which gdoid keeps */
 	if (k->mgmt_alg)
 		gdoi_put_attr(b, KEK_MANAGEMENT_ALGORITHM, k->mgmt_alg);
 	gdoi_put_attr(b, KEK_ALGORITHM, k->alg);
 	if (k->key_bits)
 		gdoi_put_attr(b, KEK_KEY_LENGTH, k->key_bits);
-	gdoi_put_attr(b, KEK_KEY_LIFETIME, k->lifetime);
+	if (profile == GDOI_PROFILE_GDOID) {
+		/* gdoid reads KEK_KEY_LIFETIME as four octets, whatever its length */
+		uint8_t life[4];
+		put_be32(life, k->lifetime);
+		gdoi_put_attr_data(b, KEK_KEY_LIFETIME, life, sizeof(life));
+	} else {
+		gdoi_put_attr(b, KEK_KEY_LIFETIME, k->lifetime);
+	}
 	gdoi_put_attr(b, SIG_HASH_ALGORITHM, k->sig_hash);
 	gdoi_put_attr(b, SIG_ALGORITHM, k->sig_alg);
 	if (k->sig_key_bits)
@@ -905,14 +1023,14 @@ static void put_sak(struct gdoi_buf *b, const struct gdoi_sa_kek *k)
 	gdoi_end(b, start);
 }
 
-static void put_sat(struct gdoi_buf *b, const struct gdoi_sa_tek *t)
+static void put_sat(struct gdoi_buf *b, int profile, const struct gdoi_sa_tek *t)
 {
 	size_t start = gdoi_begin(b, GDOI_NP_SAT);
 
 	gdoi_put_u8(b, t->protocol);
 	gdoi_put_u8(b, t->ip_proto);
-	put_ident(b, &t->src, 1);
-	put_ident(b, &t->dst, 1);
+	put_ident(b, &t->src, profile != GDOI_PROFILE_GDOID);
+	put_ident(b, &t->dst, profile != GDOI_PROFILE_GDOID);
 	gdoi_put_u8(b, t->transform);
 	gdoi_put_u32(b, t->spi);
 	gdoi_put_attr(b, IPSEC_LIFE_TYPE, IPSEC_LIFE_SECONDS);
@@ -952,9 +1070,9 @@ void gdoi_put_sa(struct gdoi_buf *b, const struct gdoi_sa *sa)
 	 * Wireshark stops decoding the SA at a GAP, and the TEKs are what an
 	 * operator reading a capture wants to see. */
 	if (sa->has_kek)
-		put_sak(b, &sa->kek);
+		put_sak(b, sa->profile, &sa->kek);
 	for (size_t i = 0; i < sa->n_tek && i < GDOI_MAX_TEKS; i++)
-		put_sat(b, &sa->tek[i]);
+		put_sat(b, sa->profile, &sa->tek[i]);
 	if (sa->has_gap)
 		gdoi_put_gap(b, sa->atd, sa->dtd);
 	gdoi_end(b, start);
@@ -1000,6 +1118,21 @@ void gdoi_put_seq(struct gdoi_buf *b, uint32_t seq)
 	size_t start = gdoi_begin(b, GDOI_NP_SEQ);
 
 	gdoi_put_u32(b, seq);
+	gdoi_end(b, start);
+}
+
+void gdoi_put_delete(struct gdoi_buf *b, const struct gdoi_delete *d)
+{
+	size_t start = gdoi_begin(b, ISAKMP_NP_D);
+	size_t n = d->n < GDOI_MAX_DEL_SPIS ? d->n : GDOI_MAX_DEL_SPIS;
+	size_t sz = d->spi_size <= 16 ? d->spi_size : 16;
+
+	gdoi_put_u32(b, d->doi);
+	gdoi_put_u8(b, d->proto);
+	gdoi_put_u8(b, (uint8_t)sz);
+	gdoi_put_u16(b, (uint16_t)n);
+	for (size_t i = 0; i < n; i++)
+		gdoi_put_bytes(b, d->spi[i], sz);
 	gdoi_end(b, start);
 }
 

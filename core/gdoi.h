@@ -68,6 +68,7 @@ enum {
 enum {
 	ISAKMP_ID_IPV4_ADDR = 1, ISAKMP_ID_FQDN = 2, ISAKMP_ID_USER_FQDN = 3,
 	ISAKMP_ID_IPV4_ADDR_SUBNET = 4, ISAKMP_ID_IPV6_ADDR = 5, ISAKMP_ID_IPV6_ADDR_SUBNET = 6,
+	ISAKMP_ID_IPV4_ADDR_RANGE = 7,
 	ISAKMP_ID_KEY_ID = 11,
 };
 
@@ -134,7 +135,7 @@ struct gdoi_attr {
 /* Parses exactly len bytes of attributes; -1 on truncation or too many. */
 int gdoi_attrs_parse(const uint8_t *buf, size_t len, struct gdoi_attr *out, size_t max, size_t *n);
 
-/* ---- phase 1 SA (one proposal, PROTO_ISAKMP, KEY_IKE transforms) --------- */
+/* ---- phase 1 SA (PROTO_ISAKMP proposals of KEY_IKE transforms) ---------- */
 
 struct gdoi_p1_transform {
 	uint8_t num;
@@ -148,6 +149,12 @@ struct gdoi_p1_transform {
 	size_t raw_len;
 };
 #define GDOI_MAX_TRANSFORMS 16
+/* Notify types for refusing a phase 1 SA (RFC 2408 3.14.1). */
+enum {
+	ISAKMP_N_DOI_NOT_SUPPORTED = 2, ISAKMP_N_SITUATION_NOT_SUPPORTED = 3,
+	ISAKMP_N_PAYLOAD_MALFORMED = 16,
+};
+/* One proposal: what gvpn offers and what a responder answers. */
 struct gdoi_p1_sa {
 	uint32_t doi;
 	uint32_t situation;
@@ -155,7 +162,33 @@ struct gdoi_p1_sa {
 	size_t n;
 	struct gdoi_p1_transform t[GDOI_MAX_TRANSFORMS];
 };
+/* Exactly one proposal of at most GDOI_MAX_TRANSFORMS transforms (a
+ * responder's answer); -1 for anything else. */
 int gdoi_p1_sa_parse(const uint8_t *body, size_t len, struct gdoi_p1_sa *sa);
+
+/* Offers as initiators send them: several proposals (RFC 2408 3.5; the
+ * proposal number tells alternatives apart) of up to 255 transforms
+ * each. The walk is bounded in proposals and in transforms overall and
+ * keeps only one proposal and one transform at a time. */
+#define GDOI_P1_MAX_PROPOSALS 64
+#define GDOI_P1_MAX_OFFER 512
+struct gdoi_p1_prop {
+	size_t index;        /* 0 for the first proposal in the SA */
+	uint8_t num;         /* proposal number as received */
+	uint8_t proto;       /* ISAKMP_PROTO_ISAKMP */
+	uint8_t n_transforms;
+	const uint8_t *spi;  /* points into the body; spi_len 0 as a rule */
+	uint8_t spi_len;
+};
+typedef void (*gdoi_p1_visit_fn)(void *arg, const struct gdoi_p1_prop *p,
+				 const struct gdoi_p1_transform *t);
+/* Reads DOI and situation (4 bytes each, as in the IPsec DOI with
+ * SIT_IDENTITY_ONLY and in GDOI) and walks every proposal and transform,
+ * calling visit (may be NULL) with each transform in the order received.
+ * 0 when the whole body is well formed, -1 otherwise (visit may have been
+ * called for transforms before the fault: act on them only after 0). */
+int gdoi_p1_sa_walk(const uint8_t *body, size_t len, uint32_t *doi, uint32_t *situation,
+		    gdoi_p1_visit_fn visit, void *arg);
 
 /* ---- identification ------------------------------------------------------ */
 
@@ -222,7 +255,16 @@ struct gdoi_sa_tek {
 };
 
 #define GDOI_MAX_TEKS 8
+/* Wire profiles: where GDOI implementations disagree (doc/interop.md).
+ * RFC6407: RFC 6407's layouts, as Wireshark's dissector and DigiCert
+ * TrustCore read them. GDOID: the RFC 3547-era layouts of Cisco's
+ * reference implementation (gdoid): one-octet identification lengths
+ * in SA TEK, six octets (RESERVED2 and a leftover POP key length)
+ * between the SA KEK's SPI and its attributes. */
+enum gdoi_profile { GDOI_PROFILE_RFC6407 = 0, GDOI_PROFILE_GDOID = 1 };
+
 struct gdoi_sa {
+	int profile;               /* enum gdoi_profile: how it is (to be) written */
 	uint32_t doi;              /* GDOI_DOI */
 	uint32_t situation;
 	int has_kek;
@@ -232,7 +274,12 @@ struct gdoi_sa {
 	int has_gap;
 	uint16_t atd, dtd;         /* GAP activation/deactivation time delay, seconds */
 };
+/* Parses with the RFC 6407 layouts (sa->profile = RFC6407). */
 int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa);
+/* Parses with the profile's layouts; profile -1 tries RFC 6407, then
+ * gdoid's (the two never both succeed on one payload: a length read
+ * with the wrong width overruns its container). sa->profile says which. */
+int gdoi_sa_parse_profile(const uint8_t *body, size_t len, int profile, struct gdoi_sa *sa);
 /* A GAP payload on its own (GROUPKEY-PULL message 3). */
 int gdoi_gap_parse(const uint8_t *body, size_t len, uint16_t *atd, uint16_t *dtd);
 
@@ -260,6 +307,21 @@ void gdoi_kd_wipe(struct gdoi_kd *kd);
 
 /* ---- SEQ --------------------------------------------------------------------- */
 int gdoi_seq_parse(const uint8_t *body, size_t len, uint32_t *seq);
+
+/* ---- DELETE (RFC 2408 3.15) --------------------------------------------------------- */
+/* In a push (RFC 6407 4: HDR*, SEQ, [D,] [SA, KD,] SIG): TEK SPIs (DOI 2,
+ * protocol ESP, SPI size 4) or KEK SPIs (DOI 0 or 2, protocol 0/ISAKMP,
+ * SPI size 16). */
+#define GDOI_MAX_DEL_SPIS 16
+struct gdoi_delete {
+	uint32_t doi;
+	uint8_t proto;
+	uint8_t spi_size;          /* 4 or 16 */
+	size_t n;
+	uint8_t spi[GDOI_MAX_DEL_SPIS][16];
+};
+/* SPI sizes other than 4 and 16, no SPI, or more than GDOI_MAX_DEL_SPIS: -1. */
+int gdoi_delete_parse(const uint8_t *body, size_t len, struct gdoi_delete *d);
 
 /* ---- notify (RFC 2408 3.14) ------------------------------------------------------- */
 struct gdoi_notify {
@@ -302,6 +364,10 @@ void gdoi_put_payload(struct gdoi_buf *b, uint8_t type, const void *body, size_t
 void gdoi_finish(struct gdoi_buf *b);
 
 void gdoi_put_p1_sa(struct gdoi_buf *b, const struct gdoi_p1_sa *sa);
+/* A responder's answer (RFC 2409 5): proposal p with transform t copied
+ * as received (t->raw, its next-payload byte set to 0: it is the last). */
+void gdoi_put_p1_choice(struct gdoi_buf *b, uint32_t doi, uint32_t situation,
+			const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t);
 void gdoi_put_id(struct gdoi_buf *b, const struct gdoi_id *id);
 /* The SA payload with its SA KEK / SA TEK / GAP chain. */
 void gdoi_put_sa(struct gdoi_buf *b, const struct gdoi_sa *sa);
@@ -310,6 +376,7 @@ void gdoi_put_kd(struct gdoi_buf *b, const struct gdoi_kd *kd);
 void gdoi_put_seq(struct gdoi_buf *b, uint32_t seq);
 void gdoi_put_notify(struct gdoi_buf *b, uint32_t doi, uint8_t proto, uint16_t type,
 		     const void *data, size_t len);
+void gdoi_put_delete(struct gdoi_buf *b, const struct gdoi_delete *d);
 
 /* Names for logs: "SA", "KE", ..., "SA KEK"; "?" when unknown. */
 const char *gdoi_payload_name(uint8_t type);

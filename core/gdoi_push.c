@@ -39,21 +39,34 @@ static int sign_input(const uint8_t *data, size_t len, uint8_t **out, size_t *ou
 	return 0;
 }
 
+static int sign(const struct gdoi_kek *kek, const struct crypto_rsa *rsa, int sig_hash,
+		const uint8_t *in, size_t in_len, uint8_t *sig, size_t *got)
+{
+	if (kek->profile == GDOI_PROFILE_GDOID)
+		return crypto_rsa_sign_bare(rsa, sig_hash, in, in_len, sig, got);
+	return crypto_rsa_sign(rsa, sig_hash, in, in_len, sig, got);
+}
+
 int gdoi_push_seal(struct gdoi_buf *b, const struct gdoi_kek *kek, const struct crypto_rsa *rsa,
 		   int sig_hash)
 {
 	size_t block = crypto_cipher_block(kek->cipher);
 	size_t sig_len = crypto_rsa_size(rsa);
+	int gdoid = kek->profile == GDOI_PROFILE_GDOID;
 	if (!block || !sig_len || b->len <= ISAKMP_HDR_LEN)
 		return -1;
-	/* Final layout: HDR | IV | E(payloads | SIG | pad). */
+	/* Final layout: HDR | IV | E(payloads | SIG | pad), or without the
+	 * IV under the static one (GDOID). */
+	size_t iv_len = gdoid ? 0 : block;
 	size_t plain = b->len - ISAKMP_HDR_LEN + 4 + sig_len;
 	size_t pad = (block - plain % block) % block;
-	size_t total = ISAKMP_HDR_LEN + block + plain + pad;
+	size_t total = ISAKMP_HDR_LEN + iv_len + plain + pad;
 	if (total > GDOI_MAX_MSG)
 		return -1;
 	b->data[19] |= ISAKMP_FLAG_ENC;
-	put_be32(b->data + 24, (uint32_t)total);
+	/* The length the signature covers: the final one, or (GDOID) the
+	 * one before padding. */
+	put_be32(b->data + 24, (uint32_t)(gdoid ? ISAKMP_HDR_LEN + plain : total));
 	size_t sig_at = gdoi_begin(b, ISAKMP_NP_SIG); /* patches the last payload's next-payload */
 
 	uint8_t *in;
@@ -61,31 +74,38 @@ int gdoi_push_seal(struct gdoi_buf *b, const struct gdoi_kek *kek, const struct 
 	sign_input(b->data, sig_at, &in, &in_len);
 	uint8_t *sig = xmalloc(sig_len);
 	size_t got = sig_len;
-	int rc = crypto_rsa_sign(rsa, sig_hash, in, in_len, sig, &got);
+	int rc = sign(kek, rsa, sig_hash, in, in_len, sig, &got);
 	free(in);
 	if (rc < 0 || got != sig_len) {
 		free(sig);
 		return -1;
 	}
+	put_be32(b->data + 24, (uint32_t)total);
 	gdoi_put_bytes(b, sig, sig_len);
 	free(sig);
 	gdoi_end(b, sig_at);
+	/* RFC 2408 3.5 padding (the last octet counts the others); gdoid
+	 * reads its chain by lengths and ignores what follows. */
 	for (size_t i = 0; i < pad; i++)
 		gdoi_put_u8(b, i + 1 == pad ? (uint8_t)(pad - 1) : 0);
 
-	/* Move the payloads up by one block and put the IV in front. */
 	size_t body = b->len - ISAKMP_HDR_LEN;
-	for (size_t i = 0; i < block; i++)
-		gdoi_put_u8(b, 0);
-	memmove(b->data + ISAKMP_HDR_LEN + block, b->data + ISAKMP_HDR_LEN, body);
 	uint8_t iv[CRYPTO_MAX_BLOCK];
-	if (crypto_random(iv, block) < 0)
-		return -1;
-	memcpy(b->data + ISAKMP_HDR_LEN, iv, block);
+	if (gdoid) {
+		memcpy(iv, kek->iv, block);
+	} else {
+		/* Move the payloads up by one block and put the IV in front. */
+		for (size_t i = 0; i < block; i++)
+			gdoi_put_u8(b, 0);
+		memmove(b->data + ISAKMP_HDR_LEN + block, b->data + ISAKMP_HDR_LEN, body);
+		if (crypto_random(iv, block) < 0)
+			return -1;
+		memcpy(b->data + ISAKMP_HDR_LEN, iv, block);
+	}
 	if (b->len != total)
 		return -1;
 	return crypto_cbc_encrypt(kek->cipher, kek->key, kek->key_len, iv,
-				  b->data + ISAKMP_HDR_LEN + block, body);
+				  b->data + ISAKMP_HDR_LEN + iv_len, body);
 }
 
 const char *gdoi_push_strerror(int err)
@@ -96,6 +116,74 @@ const char *gdoi_push_strerror(int err)
 	case GDOI_PUSH_ESIG: return "signature does not verify";
 	default: return "malformed or not decryptable";
 	}
+}
+
+/* SEQ, then DELETEs, then SA with an optional KD, then SIG: nothing
+ * else, nothing twice but D, and an SA or a D (RFC 6407 4). */
+static int push_chain_ok(const struct gdoi_chain *c)
+{
+	size_t i = 1, n_del = 0, n_sa = 0;
+
+	if (c->n < 3 || c->p[0].type != GDOI_NP_SEQ || c->p[c->n - 1].type != ISAKMP_NP_SIG)
+		return 0;
+	for (; i < c->n - 1 && c->p[i].type == ISAKMP_NP_D; i++)
+		n_del++;
+	if (i < c->n - 1 && c->p[i].type == ISAKMP_NP_SA) {
+		n_sa = 1;
+		i++;
+		if (i < c->n - 1 && c->p[i].type == GDOI_NP_KD)
+			i++;
+	}
+	return i == c->n - 1 && (n_sa || n_del) && n_del <= GDOI_PUSH_MAX_DEL;
+}
+
+/* The signature over "rekey" | plain[0..upto): RFC6407 as received;
+ * GDOID bare, with HDR's length the unpadded one (gdoid's sender) or
+ * the one received. */
+static int push_verify(const struct gdoi_kek *kek, const struct crypto_rsa *rsa, int sig_hash,
+		       uint8_t *plain, const struct gdoi_payload *sig)
+{
+	size_t upto = (size_t)(sig->raw - plain);
+	uint8_t *in;
+	size_t in_len;
+	int v;
+
+	sign_input(plain, upto, &in, &in_len);
+	if (kek->profile != GDOI_PROFILE_GDOID) {
+		v = crypto_rsa_verify(rsa, sig_hash, in, in_len, sig->body, sig->len);
+	} else {
+		size_t hdr_len_at = sizeof(REKEY_PREFIX) - 1 + 24;
+		v = crypto_rsa_verify_bare(rsa, sig_hash, in, in_len, sig->body, sig->len);
+		if (v < 0) {
+			put_be32(in + hdr_len_at, (uint32_t)(upto + sig->raw_len));
+			v = crypto_rsa_verify_bare(rsa, sig_hash, in, in_len, sig->body, sig->len);
+		}
+	}
+	free(in);
+	return v;
+}
+
+static int push_parse(const struct gdoi_chain *c, int profile, struct gdoi_push *out)
+{
+	size_t i = 1;
+
+	if (gdoi_seq_parse(c->p[0].body, c->p[0].len, &out->seq) < 0)
+		return -1;
+	for (; c->p[i].type == ISAKMP_NP_D; i++)
+		if (gdoi_delete_parse(c->p[i].body, c->p[i].len, &out->del[out->n_del++]) < 0)
+			return -1;
+	if (c->p[i].type == ISAKMP_NP_SA) {
+		if (gdoi_sa_parse_profile(c->p[i].body, c->p[i].len, profile, &out->sa) < 0)
+			return -1;
+		out->has_sa = 1;
+		i++;
+	}
+	if (c->p[i].type == GDOI_NP_KD) {
+		if (gdoi_kd_parse(c->p[i].body, c->p[i].len, &out->kd) < 0)
+			return -1;
+		out->has_kd = 1;
+	}
+	return 0;
 }
 
 int gdoi_push_open(const uint8_t *msg, size_t len, const struct gdoi_kek *kek,
@@ -109,44 +197,29 @@ int gdoi_push_open(const uint8_t *msg, size_t len, const struct gdoi_kek *kek,
 	if (memcmp(h.icookie, kek->spi, 8) || memcmp(h.rcookie, kek->spi + 8, 8))
 		return GDOI_PUSH_EKEK;
 	size_t block = crypto_cipher_block(kek->cipher);
-	if (!block || len < ISAKMP_HDR_LEN + 2 * block || (len - ISAKMP_HDR_LEN) % block)
+	size_t iv_len = kek->profile == GDOI_PROFILE_GDOID ? 0 : block;
+	if (!block || len < ISAKMP_HDR_LEN + iv_len + block || (len - ISAKMP_HDR_LEN) % block)
 		return GDOI_PUSH_EMALFORMED;
-	size_t body = len - ISAKMP_HDR_LEN - block;
+	size_t body = len - ISAKMP_HDR_LEN - iv_len;
 	uint8_t *plain = xmalloc(ISAKMP_HDR_LEN + body);
 	memcpy(plain, msg, ISAKMP_HDR_LEN);
-	memcpy(plain + ISAKMP_HDR_LEN, msg + ISAKMP_HDR_LEN + block, body);
+	memcpy(plain + ISAKMP_HDR_LEN, msg + ISAKMP_HDR_LEN + iv_len, body);
 	uint8_t iv[CRYPTO_MAX_BLOCK];
-	memcpy(iv, msg + ISAKMP_HDR_LEN, block);
+	memcpy(iv, iv_len ? msg + ISAKMP_HDR_LEN : kek->iv, block);
 	int rc = GDOI_PUSH_EMALFORMED;
 	struct gdoi_chain c;
 	if (crypto_cbc_decrypt(kek->cipher, kek->key, kek->key_len, iv, plain + ISAKMP_HDR_LEN, body) < 0 ||
-	    gdoi_chain_parse(h.np, plain + ISAKMP_HDR_LEN, body, 1, &c) < 0 || c.n < 3)
+	    gdoi_chain_parse(h.np, plain + ISAKMP_HDR_LEN, body, 1, &c) < 0 || !push_chain_ok(&c))
 		goto out;
-	/* SEQ, SA, [KD,] SIG in that order (RFC 6407 4), nothing else. */
-	const struct gdoi_payload *sig = &c.p[c.n - 1];
-	if (c.p[0].type != GDOI_NP_SEQ || c.p[1].type != ISAKMP_NP_SA || sig->type != ISAKMP_NP_SIG ||
-	    gdoi_chain_count(&c, GDOI_NP_SEQ) != 1 || gdoi_chain_count(&c, ISAKMP_NP_SA) != 1 ||
-	    gdoi_chain_count(&c, GDOI_NP_KD) > 1 || gdoi_chain_count(&c, ISAKMP_NP_SIG) != 1 ||
-	    c.n != 3 + gdoi_chain_count(&c, GDOI_NP_KD))
-		goto out;
-	uint8_t *in;
-	size_t in_len;
-	sign_input(plain, (size_t)(sig->raw - plain), &in, &in_len);
-	int v = crypto_rsa_verify(rsa, sig_hash, in, in_len, sig->body, sig->len);
-	free(in);
-	if (v < 0) {
+	if (push_verify(kek, rsa, sig_hash, plain, &c.p[c.n - 1]) < 0) {
 		rc = GDOI_PUSH_ESIG;
 		goto out;
 	}
-	const struct gdoi_payload *sa = gdoi_chain_find(&c, ISAKMP_NP_SA);
-	const struct gdoi_payload *kd = gdoi_chain_find(&c, GDOI_NP_KD);
-	if (gdoi_seq_parse(c.p[0].body, c.p[0].len, &out->seq) < 0 ||
-	    gdoi_sa_parse(sa->body, sa->len, &out->sa) < 0 ||
-	    (kd && gdoi_kd_parse(kd->body, kd->len, &out->kd) < 0)) {
+	if (push_parse(&c, kek->profile, out) < 0) {
 		gdoi_kd_wipe(&out->kd);
+		out->has_kd = out->has_sa = 0;
 		goto out;
 	}
-	out->has_kd = kd != NULL;
 	rc = GDOI_PUSH_OK;
 out:
 	OPENSSL_cleanse(plain, ISAKMP_HDR_LEN + body);

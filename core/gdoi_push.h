@@ -5,8 +5,10 @@
  *
  * A push is
  *
- *   HDR*, SEQ, SA, [KD,] SIG
+ *   HDR*, SEQ, [D,...] [SA, [KD,]] SIG
  *
+ * with an SA or at least one D (RFC 6407 4; gdoid deletes TEKs with
+ * HDR*, SEQ, D, SIG).
  * HDR: cookies = the 16-byte KEK SPI, exchange 33, message ID 0, the
  * encryption flag set. Everything after HDR is encrypted with the KEK
  * in CBC mode with a fresh random IV sent in front of the ciphertext;
@@ -51,18 +53,35 @@
 #define GDOI_ACK_HASH CRYPTO_HASH_SHA256
 #define GDOI_ACK_HASH_LEN 32
 
-/* The KEK as both ends hold it. */
+/* The KEK as both ends hold it. profile (enum gdoi_profile) says how
+ * pushes under it are sealed:
+ *
+ *   RFC6407  a fresh IV in front of each ciphertext; SIG is
+ *            RSASSA-PKCS1-v1_5 (DigestInfo) over "rekey" | HDR as sent |
+ *            payloads.
+ *   GDOID    the static iv that travelled with the key in the KD
+ *            (KEK_ALGORITHM_KEY = IV | key), no IV in the message; SIG
+ *            is PKCS#1 type 1 over the bare hash of "rekey" | HDR |
+ *            payloads, HDR's length field being the length before the
+ *            CBC padding (gdoid's gdoi_add_sig_payload). A member also
+ *            accepts the padded length there. */
 struct gdoi_kek {
 	uint8_t spi[16];
 	int cipher;                    /* CRYPTO_CIPHER_* */
 	unsigned key_bits;             /* AES: 128/192/256; else 0 */
 	uint8_t key[32];
 	size_t key_len;
+	int profile;                   /* enum gdoi_profile */
+	uint8_t iv[CRYPTO_MAX_BLOCK];  /* GDOID: the static IV */
 };
 
 /* What gdoi_push_open() found. kd holds keys: gdoi_kd_wipe() it. */
+#define GDOI_PUSH_MAX_DEL 4
 struct gdoi_push {
 	uint32_t seq;
+	size_t n_del;                  /* DELETE payloads, in order */
+	struct gdoi_delete del[GDOI_PUSH_MAX_DEL];
+	int has_sa;
 	struct gdoi_sa sa;
 	int has_kd;
 	struct gdoi_kd kd;
@@ -75,7 +94,7 @@ enum gdoi_push_err {
 	GDOI_PUSH_ESIG = -3,           /* the signature does not verify */
 };
 
-/* b holds HDR (from gdoi_push_hdr) and the payloads SEQ, SA [, KD].
+/* b holds HDR (from gdoi_push_hdr) and the payloads SEQ [, D...] [, SA [, KD]].
  * Appends SIG, sets the final length, encrypts. 0 or -1. */
 void gdoi_push_hdr(struct gdoi_buf *b, const struct gdoi_kek *kek);
 int gdoi_push_seal(struct gdoi_buf *b, const struct gdoi_kek *kek, const struct crypto_rsa *rsa,

@@ -44,6 +44,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -140,6 +141,7 @@ struct gks_group {
 	struct gks_tek tek[GDOI_MAX_TEKS];
 	size_t n_old;
 	struct gks_tek old[GDOI_MAX_TEKS];
+	struct gdoi_delete del;          /* TEKs of deleted policies, for the next push */
 	struct gks_member *members;
 	size_t n_members;
 	struct gks_round round;
@@ -395,7 +397,10 @@ static int new_kek(struct gks_group *g, struct gks_kek *k)
 		log_warn("gks", "group %s: server-member communication uses weak algorithms (%s, %s)",
 			 g->cfg->name, cfg_enum_name(cfg_enc_names, smc->encryption_algorithm),
 			 cfg_enum_name(cfg_hash_names, smc->sig_hash_algorithm));
-	return crypto_random(k->k.spi, sizeof(k->k.spi)) | crypto_random(k->k.key, k->k.key_len);
+	k->k.profile = g->cfg->wire_profile == CFG_WIRE_GDOID ? GDOI_PROFILE_GDOID : GDOI_PROFILE_RFC6407;
+	/* The static IV of the gdoid profile travels with the key (IV | key). */
+	return crypto_random(k->k.spi, sizeof(k->k.spi)) | crypto_random(k->k.key, k->k.key_len) |
+	       crypto_random(k->k.iv, sizeof(k->k.iv));
 }
 
 static int group_keys(struct gks_group *g)
@@ -419,7 +424,10 @@ static int group_keys(struct gks_group *g)
 
 /* ---- policy payloads --------------------------------------------------------------- */
 
-static void prefix_ident(const char *prefix, uint16_t port, struct gdoi_ident *id)
+/* A prefix as an SA TEK identification: IPv4 or IPv6 subnet; with the
+ * gdoid profile one IPv4 address as ID_IPV4_ADDR (gdoid reads a TEK
+ * destination only so; config validation makes sure it is one). */
+static void prefix_ident(const char *prefix, uint16_t port, int profile, struct gdoi_ident *id)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(prefix, '/');
@@ -431,7 +439,10 @@ static void prefix_ident(const char *prefix, uint16_t port, struct gdoi_ident *i
 		n = sizeof(buf) - 1;
 	memcpy(buf, prefix, n);
 	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, id->data) == 1) {
+	if (inet_pton(AF_INET, buf, id->data) == 1 && bits == 32 && profile == GDOI_PROFILE_GDOID) {
+		id->type = ISAKMP_ID_IPV4_ADDR;
+		id->len = 4;
+	} else if (inet_pton(AF_INET, buf, id->data) == 1) {
 		id->type = ISAKMP_ID_IPV4_ADDR_SUBNET;
 		uint32_t mask = bits ? htonl(0xffffffffu << (32 - bits)) : 0;
 		memcpy(id->data + 4, &mask, 4);
@@ -451,10 +462,16 @@ static uint32_t remaining_s(uint64_t expires_us)
 	return expires_us > now ? (uint32_t)((expires_us - now + 999999u) / 1000000u) : 0;
 }
 
+static int group_profile(const struct gks_group *g)
+{
+	return g->cfg->wire_profile == CFG_WIRE_GDOID ? GDOI_PROFILE_GDOID : GDOI_PROFILE_RFC6407;
+}
+
 /* The group's policy. ack_requested: the KEK_ACK_REQUESTED value (0: none). */
 static void build_sa(const struct gks_group *g, struct gdoi_sa *sa, int ack_requested)
 {
 	memset(sa, 0, sizeof(*sa));
+	sa->profile = group_profile(g);
 	sa->doi = GDOI_DOI;
 	sa->situation = 0;
 	const struct cfg_smc *smc = g->cfg->smc;
@@ -487,8 +504,9 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa, int ack_requ
 		struct gdoi_sa_tek *s = &sa->tek[i];
 		s->protocol = GDOI_PROTO_IPSEC_ESP;
 		s->ip_proto = (uint8_t)t->pol->match.protocol;
-		prefix_ident(t->pol->match.source, (uint16_t)t->pol->match.source_port, &s->src);
-		prefix_ident(t->pol->match.destination, (uint16_t)t->pol->match.destination_port, &s->dst);
+		prefix_ident(t->pol->match.source, (uint16_t)t->pol->match.source_port, sa->profile, &s->src);
+		prefix_ident(t->pol->match.destination, (uint16_t)t->pol->match.destination_port, sa->profile,
+			     &s->dst);
 		s->transform = t->transform;
 		s->spi = t->spi;
 		s->auth_alg = t->auth_alg;
@@ -501,9 +519,29 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa, int ack_requ
 	sa->dtd = (uint16_t)g->cfg->activation_time_delay;
 }
 
-static void build_kd(const struct gks_group *g, struct gdoi_kd *kd)
+/* The group's keys: the KEK key packet first (TrustCore's parser wants
+ * it there, and the order is free), then one per TEK. With the gdoid
+ * profile the KEK key is IV | key (gdoid's static push IV) and a new
+ * KEK's packet is labelled with the SPI of the KEK sealing the push
+ * (gdoid's member finds the packet by the KEK it holds). sealing: that
+ * KEK, or NULL in a registration. */
+static void build_kd(const struct gks_group *g, const struct gks_kek *sealing, struct gdoi_kd *kd)
 {
 	memset(kd, 0, sizeof(*kd));
+	if (g->has_kek) {
+		struct gdoi_keypkt *k = &kd->k[kd->n++];
+		const struct gdoi_kek *kek = &g->kek.k;
+		int gdoid = kek->profile == GDOI_PROFILE_GDOID;
+		size_t iv_len = gdoid ? crypto_cipher_block(kek->cipher) : 0;
+		k->type = GDOI_KD_KEK;
+		memcpy(k->spi, gdoid && sealing ? sealing->k.spi : kek->spi, 16);
+		k->spi_len = 16;
+		memcpy(k->alg_key, kek->iv, iv_len);
+		memcpy(k->alg_key + iv_len, kek->key, kek->key_len);
+		k->alg_key_len = iv_len + kek->key_len;
+		memcpy(k->sig_key, G.rsa_pub, G.rsa_pub_len);
+		k->sig_key_len = G.rsa_pub_len;
+	}
 	for (size_t i = 0; i < g->n_tek && kd->n < GDOI_MAX_KEYPKTS; i++) {
 		struct gdoi_keypkt *k = &kd->k[kd->n++];
 		const struct gks_tek *t = &g->tek[i];
@@ -515,16 +553,6 @@ static void build_kd(const struct gks_group *g, struct gdoi_kd *kd)
 		k->alg_key_len = t->enc_len;
 		memcpy(k->integ_key, t->integ, t->integ_len);
 		k->integ_key_len = t->integ_len;
-	}
-	if (g->has_kek && kd->n < GDOI_MAX_KEYPKTS) {
-		struct gdoi_keypkt *k = &kd->k[kd->n++];
-		k->type = GDOI_KD_KEK;
-		memcpy(k->spi, g->kek.k.spi, 16);
-		k->spi_len = 16;
-		memcpy(k->alg_key, g->kek.k.key, g->kek.k.key_len);
-		k->alg_key_len = g->kek.k.key_len;
-		memcpy(k->sig_key, G.rsa_pub, G.rsa_pub_len);
-		k->sig_key_len = G.rsa_pub_len;
 	}
 }
 
@@ -681,20 +709,30 @@ static size_t send_multicast(const struct gks_group *g, const uint8_t *msg, size
 	return send_to(&to, msg, len) == 0;
 }
 
-/* Builds HDR*, SEQ, SA [, KD], SIG sealed under kek. */
-static int build_push(const struct gks_group *g, const struct gks_kek *kek, uint32_t seq, int with_kd,
+/* Builds HDR*, SEQ, [D,] SA [, KD], SIG sealed under kek; D names the
+ * TEKs of policies deleted since the last push (RFC 6407 4: "a group
+ * policy is added or deleted"), and a group left without policies gets
+ * HDR*, SEQ, D, SIG. */
+static int build_push(struct gks_group *g, const struct gks_kek *kek, uint32_t seq, int with_kd,
 		      int ack, struct gdoi_buf *b)
 {
 	struct gdoi_sa sa;
 	build_sa(g, &sa, ack ? GDOI_ACK_REQUESTED_SHA256 : 0);
 	gdoi_push_hdr(b, &kek->k);
 	gdoi_put_seq(b, seq);
-	gdoi_put_sa(b, &sa);
-	if (with_kd) {
-		struct gdoi_kd kd;
-		build_kd(g, &kd);
-		gdoi_put_kd(b, &kd);
-		gdoi_kd_wipe(&kd);
+	int deleted = g->del.n > 0;
+	if (deleted) {
+		gdoi_put_delete(b, &g->del);
+		g->del.n = 0;
+	}
+	if (!deleted || sa.n_tek || kek != &g->kek) {
+		gdoi_put_sa(b, &sa);
+		if (with_kd) {
+			struct gdoi_kd kd;
+			build_kd(g, kek, &kd);
+			gdoi_put_kd(b, &kd);
+			gdoi_kd_wipe(&kd);
+		}
 	}
 	if (G.pcap) { /* the plaintext (without SIG), for tshark; the wire copy is encrypted */
 		gdoi_finish(b);
@@ -989,7 +1027,9 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	uint32_t seq = seq_next(g);
 	struct gdoi_buf b;
 	gdoi_buf_init(&b);
-	if (build_push(g, &g->kek, seq, 0, 0, &b) < 0) {
+	/* gdoid wants SA and KD (or D) in every push: its heartbeat
+	 * repeats the keys in force. */
+	if (build_push(g, &g->kek, seq, group_profile(g) == GDOI_PROFILE_GDOID, 0, &b) < 0) {
 		gdoi_buf_free(&b);
 		return;
 	}
@@ -1205,16 +1245,111 @@ static int verify_hash(const struct gks_peer *p, const struct gdoi_chain *c, con
 	return ike_check_hash_a(&p->ike, p->msgid, prefix, n_prefix, c, chain_start);
 }
 
+/* KEY_ID: the group ID in 2 or 4 octets, in the group's byte order
+ * (gdoid writes its Key-value in host order). */
+static int key_id_names(const struct gks_group *g, const struct gdoi_id *id, uint32_t *gid)
+{
+	const uint8_t *d = id->data;
+	uint32_t v;
+
+	if (id->type != ISAKMP_ID_KEY_ID || (id->len != 4 && id->len != 2))
+		return 0;
+	if (g->cfg->key_id_byte_order == CFG_LITTLE_ENDIAN)
+		v = id->len == 4 ? (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0]
+				 : (uint32_t)d[1] << 8 | d[0];
+	else
+		v = id->len == 4 ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]
+				 : (uint32_t)d[0] << 8 | d[1];
+	*gid = v;
+	return v == (uint32_t)g->cfg->group_id;
+}
+
+/* One pull_ids entry against an ID of type ID_IPV4_ADDR (inside an
+ * address, prefix or range entry), _SUBNET or _RANGE (the same prefix or
+ * range), or FQDN / USER_FQDN (the same name, case aside). */
+static int pull_id_matches(const char *entry, const struct gdoi_id *id)
+{
+	char text[INET_ADDRSTRLEN * 2 + 4], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint32_t mask;
+	int bits = 0;
+
+	switch (id->type) {
+	case ISAKMP_ID_IPV4_ADDR:
+		if (id->len != 4 || !inet_ntop(AF_INET, id->data, a, sizeof(a)))
+			return 0;
+		if (strchr(entry, '-')) {
+			struct in_addr lo, hi, x;
+			char l[INET_ADDRSTRLEN];
+			size_t n = (size_t)(strchr(entry, '-') - entry);
+			if (n >= sizeof(l))
+				return 0;
+			memcpy(l, entry, n);
+			l[n] = '\0';
+			memcpy(&x, id->data, 4);
+			return inet_pton(AF_INET, l, &lo) == 1 && inet_pton(AF_INET, entry + n + 1, &hi) == 1 &&
+			       ntohl(x.s_addr) >= ntohl(lo.s_addr) && ntohl(x.s_addr) <= ntohl(hi.s_addr);
+		}
+		return cfg_addr_match(entry, a);
+	case ISAKMP_ID_IPV4_ADDR_SUBNET:
+		if (id->len != 8 || !inet_ntop(AF_INET, id->data, a, sizeof(a)))
+			return 0;
+		memcpy(&mask, id->data + 4, 4);
+		for (mask = ntohl(mask); mask & 0x80000000u; mask <<= 1)
+			bits++;
+		snprintf(text, sizeof(text), "%s/%d", a, bits);
+		return !strcmp(entry, text);
+	case ISAKMP_ID_IPV4_ADDR_RANGE:
+		if (id->len != 8 || !inet_ntop(AF_INET, id->data, a, sizeof(a)) ||
+		    !inet_ntop(AF_INET, id->data + 4, b, sizeof(b)))
+			return 0;
+		snprintf(text, sizeof(text), "%s-%s", a, b);
+		return !strcmp(entry, text);
+	case ISAKMP_ID_FQDN:
+	case ISAKMP_ID_USER_FQDN:
+		return id->len == strlen(entry) && !strncasecmp(entry, (const char *)id->data, id->len);
+	default:
+		return 0;
+	}
+}
+
+/* For messages: the group number a KEY_ID names, else the ID as text. */
+static void pull_id_text(const struct gdoi_id *id, uint32_t gid, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t n;
+
+	if (id->type == ISAKMP_ID_KEY_ID || id->len < 4) {
+		snprintf(buf, len, "%u", gid);
+	} else if (id->type == ISAKMP_ID_FQDN || id->type == ISAKMP_ID_USER_FQDN) {
+		n = id->len < len ? id->len : len - 1;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = isprint(id->data[i]) ? (char)id->data[i] : '?';
+		buf[n] = '\0';
+	} else if (inet_ntop(AF_INET, id->data, a, sizeof(a))) {
+		if (id->len == 8 && inet_ntop(AF_INET, id->data + 4, b, sizeof(b)))
+			snprintf(buf, len, "%s%s%s", a, id->type == ISAKMP_ID_IPV4_ADDR_RANGE ? "-" : "/", b);
+		else
+			snprintf(buf, len, "%s", a);
+	} else {
+		snprintf(buf, len, "ID type %u", id->type);
+	}
+}
+
+/* The group a GROUPKEY-PULL's ID names: its group_id as KEY_ID, or one
+ * of its pull_ids. gid: the number asked for, for messages (0 when the
+ * ID is no KEY_ID). */
 static struct gks_group *group_by_id(const struct gdoi_id *id, uint32_t *gid)
 {
-	if (id->type != ISAKMP_ID_KEY_ID || (id->len != 4 && id->len != 2))
-		return NULL;
-	*gid = id->len == 4 ? (uint32_t)id->data[0] << 24 | (uint32_t)id->data[1] << 16 |
-				      (uint32_t)id->data[2] << 8 | id->data[3]
-			    : (uint32_t)id->data[0] << 8 | id->data[1];
+	*gid = 0;
 	for (size_t i = 0; i < G.n_groups; i++)
-		if ((uint32_t)G.groups[i]->cfg->group_id == *gid)
+		if (key_id_names(G.groups[i], id, gid))
 			return G.groups[i];
+	for (size_t i = 0; i < G.n_groups; i++)
+		for (size_t k = 0; k < G.groups[i]->cfg->n_pull_ids; k++)
+			if (pull_id_matches(G.groups[i]->cfg->pull_ids[k], id)) {
+				*gid = (uint32_t)G.groups[i]->cfg->group_id;
+				return G.groups[i];
+			}
 	return NULL;
 }
 
@@ -1281,8 +1416,8 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 		return -1;
 	}
 	struct gks_group *g = group_by_id(&id, &gid);
-	char gname[16];
-	snprintf(gname, sizeof(gname), "%u", gid);
+	char gname[72];
+	pull_id_text(&id, gid, gname, sizeof(gname));
 	if (!g) {
 		refused(p, gname, "unknown group");
 		send_protected_notify(p, ISAKMP_N_INVALID_ID_INFORMATION);
@@ -1384,7 +1519,7 @@ static int pull_msg3(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	}
 	struct gks_group *g = p->group;
 	struct gdoi_kd kd;
-	build_kd(g, &kd);
+	build_kd(g, NULL, &kd);
 	put_pull_hdr(p, out);
 	size_t hash_at = out->len;
 	uint8_t zero[CRYPTO_MAX_HASH] = { 0 };
@@ -1467,7 +1602,8 @@ static void send_notify(const struct gks_peer *p, int type)
 	memcpy(h.icookie, p->ike.icky, 8);
 	memcpy(h.rcookie, p->ike.rcky, 8);
 	gdoi_put_hdr(&b, &h);
-	gdoi_put_notify(&b, ISAKMP_DOI_IPSEC, ISAKMP_PROTO_ISAKMP, (uint16_t)type, NULL, 0);
+	/* the peer's phase 1 DOI: TrustCore drops a DOI 2 notify there */
+	gdoi_put_notify(&b, p->ike.doi, ISAKMP_PROTO_ISAKMP, (uint16_t)type, NULL, 0);
 	gdoi_finish(&b);
 	send_to((const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
 	gdoi_buf_free(&b);
@@ -1735,7 +1871,8 @@ static int group_update(struct gks_group *g, const struct cfg_group *cg)
 	} else {
 		unsigned bits;
 		int cipher = cipher_of(ns->encryption_algorithm, &bits);
-		if (cipher != g->kek.k.cipher || bits != g->kek.k.key_bits) {
+		if (cipher != g->kek.k.cipher || bits != g->kek.k.key_bits ||
+		    g->kek.k.profile != group_profile(g)) {
 			/* The new KEK reaches members under the old one. */
 			g->kek.due_us = 0;
 			changed = 1;
@@ -1764,8 +1901,15 @@ static int group_update(struct gks_group *g, const struct cfg_group *cg)
 		n++;
 	}
 	for (size_t k = 0; k < g->n_tek; k++)
-		if (g->tek[k].name[0]) { /* a policy deleted */
+		if (g->tek[k].name[0]) { /* a policy deleted: members are told */
 			changed = 1;
+			if (g->del.n < GDOI_MAX_DEL_SPIS) {
+				uint32_t be = htonl(g->tek[k].spi);
+				g->del.doi = GDOI_DOI;
+				g->del.proto = GDOI_PROTO_IPSEC_ESP;
+				g->del.spi_size = 4;
+				memcpy(g->del.spi[g->del.n++], &be, 4);
+			}
 			if (g->n_old < GDOI_MAX_TEKS) {
 				g->old[g->n_old] = g->tek[k];
 				g->old[g->n_old++].pol = NULL;

@@ -246,6 +246,16 @@ static int check_hash(const struct gm *m, const struct gdoi_chain *c, const uint
 	return ike_check_hash_a(&m->ike, m->msgid, pre, n_pre, c, chain);
 }
 
+/* The gdoi.h profile to parse with: -1 tries both. */
+static int wire_profile(const struct gm *m)
+{
+	switch (m->cfg.profile) {
+	case GM_PROFILE_RFC6407: return GDOI_PROFILE_RFC6407;
+	case GM_PROFILE_GDOID: return GDOI_PROFILE_GDOID;
+	default: return -1;
+	}
+}
+
 static void on_pull2(struct gm *m, const struct gdoi_chain *c, const uint8_t *chain)
 {
 	struct crypto_iov pre1[] = { { m->ni, sizeof(m->ni) } };
@@ -256,7 +266,7 @@ static void on_pull2(struct gm *m, const struct gdoi_chain *c, const uint8_t *ch
 		failf(m, "GROUPKEY-PULL message 2: bad HASH(2) or missing payloads");
 		return;
 	}
-	if (gdoi_sa_parse(sap->body, sap->len, &m->new_policy) < 0) {
+	if (gdoi_sa_parse_profile(sap->body, sap->len, wire_profile(m), &m->new_policy) < 0) {
 		failf(m, "GROUPKEY-PULL message 2: malformed SA");
 		return;
 	}
@@ -616,21 +626,56 @@ static void kek_drop(struct gm *m, struct gm_kek *k)
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 
-/* The KEK that SA KEK s names, with its key from kd; the server's public
- * key from kd, else (a rekey that keeps it) the current KEK's. */
-static int kek_from(struct gm *m, const struct gdoi_sa_kek *s, const struct gdoi_kd *kd,
+/* The KEK key packet for SA KEK s: the one labelled with its SPI, or
+ * (gdoid names a new KEK's key by the KEK that sealed the push) the one
+ * labelled with the SPI of the KEK held now. */
+static const struct gdoi_keypkt *kek_packet(const struct gm *m, const struct gdoi_sa_kek *s,
+					    const struct gdoi_kd *kd)
+{
+	const struct gdoi_keypkt *k = kd_find(kd, GDOI_KD_KEK, s->spi, 16);
+	if (!k && m->kek.valid)
+		k = kd_find(kd, GDOI_KD_KEK, m->kek.k.spi, 16);
+	return k;
+}
+
+/* KEK_ALGORITHM_KEY is the key alone (RFC 6407 5.6.2.1 as we read it)
+ * or IV | key (RFC 3547, gdoid, TrustCore); the KEK's algorithm and key
+ * length tell which (gdoid's AES IV is as long as the key). Sets iv and
+ * returns the key's offset, or -1. */
+static long kek_key_layout(const struct gdoi_keypkt *k, int cipher, size_t key_len, uint8_t *iv)
+{
+	size_t block = crypto_cipher_block(cipher);
+	size_t iv_len = cipher == CRYPTO_CIPHER_AES ? key_len : block;
+
+	if (k->alg_key_len == key_len)
+		return 0;
+	if (iv_len <= CRYPTO_MAX_BLOCK && k->alg_key_len == iv_len + key_len) {
+		memcpy(iv, k->alg_key, block);
+		return (long)iv_len;
+	}
+	return -1;
+}
+
+/* The KEK that SA KEK s (of a policy read with profile) names, with its
+ * key from kd; the server's public key from kd, else (a rekey that keeps
+ * it) the current KEK's. */
+static int kek_from(struct gm *m, const struct gdoi_sa_kek *s, int profile, const struct gdoi_kd *kd,
 		    struct gm_kek *out, const char **why)
 {
 	memset(out, 0, sizeof(*out));
-	const struct gdoi_keypkt *k = kd_find(kd, GDOI_KD_KEK, s->spi, 16);
+	const struct gdoi_keypkt *k = kek_packet(m, s, kd);
 	int cipher = kek_cipher_of(s->alg);
 	unsigned bits = cipher == CRYPTO_CIPHER_AES ? s->key_bits : 0;
 	size_t key_len = crypto_cipher_key_len(cipher, bits);
+	long at = -1;
 	*why = NULL;
 	if (!k)
 		*why = "no KEK key packet for its SPI";
-	else if (!key_len || k->alg_key_len < key_len || key_len > sizeof(out->k.key))
-		*why = "unknown algorithm or short key";
+	else if (!key_len || key_len > sizeof(out->k.key) ||
+		 (at = kek_key_layout(k, cipher, key_len, out->k.iv)) < 0)
+		*why = "unknown algorithm or a key of the wrong length";
+	else if (profile == GDOI_PROFILE_GDOID && at == 0)
+		*why = "the gdoid profile needs the static IV with the key";
 	else if (!sig_hash_of(s->sig_hash))
 		*why = "unknown signature hash";
 	if (*why)
@@ -650,7 +695,8 @@ static int kek_from(struct gm *m, const struct gdoi_sa_kek *s, const struct gdoi
 	memcpy(out->k.spi, s->spi, 16);
 	out->k.cipher = cipher;
 	out->k.key_bits = bits;
-	memcpy(out->k.key, k->alg_key, key_len);
+	out->k.profile = profile;
+	memcpy(out->k.key, k->alg_key + at, key_len);
 	out->k.key_len = key_len;
 	out->sig_hash = sig_hash_of(s->sig_hash);
 	out->ack_requested = s->ack_requested;
@@ -853,7 +899,7 @@ static void rekey_kek(struct gm *m, const struct gdoi_push *p)
 	}
 	struct gm_kek nk;
 	const char *why;
-	if (kek_from(m, s, &p->kd, &nk, &why) < 0) {
+	if (kek_from(m, s, p->sa.profile, &p->kd, &nk, &why) < 0) {
 		log_warn("gm", "%s: push SEQ %u names a new KEK that cannot be used (%s); the old KEK stays",
 			 local_str(m, a, sizeof(a)), p->seq, why);
 		cJSON *o = cJSON_CreateObject();
@@ -892,6 +938,43 @@ static void apply_rekey(struct gm *m, struct gdoi_push *p)
 	install_teks(m, &p->sa, &p->kd, delay);
 }
 
+/* A push's DELETE payloads: TEKs (4-octet SPIs) and KEKs (16) named go
+ * now. Returns the SPIs as a JSON array of hex strings. */
+static cJSON *apply_deletes(struct gm *m, const struct gdoi_push *p)
+{
+	char a[INET_ADDRSTRLEN], hex[40];
+	cJSON *spis = cJSON_CreateArray();
+	for (size_t d = 0; d < p->n_del; d++) {
+		const struct gdoi_delete *del = &p->del[d];
+		for (size_t i = 0; i < del->n; i++) {
+			const uint8_t *spi = del->spi[i];
+			if (del->spi_size == 4) {
+				uint32_t v = (uint32_t)spi[0] << 24 | (uint32_t)spi[1] << 16 |
+					     (uint32_t)spi[2] << 8 | spi[3];
+				snprintf(hex, sizeof(hex), "0x%08x", v);
+				for (size_t t = m->n_tek; t-- > 0;)
+					if (m->teks[t].sa.spi == v)
+						tek_remove(m, t, "deleted");
+			} else {
+				for (size_t k = 0; k < 16; k++)
+					snprintf(hex + 2 * k, 3, "%02x", spi[k]);
+				struct gm_kek *kek = m->prev_kek.valid && !memcmp(m->prev_kek.k.spi, spi, 16)
+							     ? &m->prev_kek
+							     : m->kek.valid && !memcmp(m->kek.k.spi, spi, 16) ? &m->kek
+													: NULL;
+				if (kek) {
+					log_info("gm", "%s: KEK %s deleted by the key server", local_str(m, a, sizeof(a)),
+						 hex);
+					kek_drop(m, kek);
+				}
+			}
+			cJSON_AddItemToArray(spis, cJSON_CreateString(hex));
+		}
+	}
+	key_timer_arm(m);
+	return spis;
+}
+
 static void on_push(struct gm *m, const uint8_t *msg, size_t len, const struct sockaddr_in *from,
 		    int mcast)
 {
@@ -924,7 +1007,7 @@ static void on_push(struct gm *m, const uint8_t *msg, size_t len, const struct s
 	/* Taken before applying: a new KEK moves the one it came under. */
 	uint8_t spi[16];
 	memcpy(spi, k->k.spi, 16);
-	int ack = p.sa.has_kek ? p.sa.kek.ack_requested : k->ack_requested;
+	int ack = p.has_sa && p.sa.has_kek ? p.sa.kek.ack_requested : k->ack_requested;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "seq", p.seq);
 	if (p.seq == m->seq) {
@@ -934,18 +1017,21 @@ static void on_push(struct gm *m, const uint8_t *msg, size_t len, const struct s
 	} else {
 		m->seq = p.seq;
 		m->st.pushes++;
+		const char *kind = p.has_kd ? "rekey" : p.has_sa ? "heartbeat" : "delete";
 		if (p.has_kd)
 			m->st.rekeys++;
-		else
+		else if (p.has_sa)
 			m->st.heartbeats++;
-		cJSON_AddStringToObject(o, "kind", p.has_kd ? "rekey" : "heartbeat");
+		cJSON_AddStringToObject(o, "kind", kind);
 		cJSON_AddBoolToObject(o, "multicast", mcast);
+		if (p.n_del)
+			cJSON_AddItemToObject(o, "deleted", apply_deletes(m, &p));
 		emit(m, "push_received", o);
-		if (p.sa.has_kek) {
+		if (p.has_sa && p.sa.has_kek) {
 			rekey_kek(m, &p);
 			mcast_follow(m); /* the SA KEK may move the group */
 		}
-		if (p.has_kd)
+		if (p.has_sa && p.has_kd)
 			apply_rekey(m, &p);
 		m->last_valid_us = loop_now_us();
 		if (m->registered)
@@ -1005,7 +1091,7 @@ static void apply_registration(struct gm *m, struct gdoi_kd *kd, uint32_t seq)
 	kek_drop(m, &m->prev_kek);
 	kek_drop(m, &m->kek);
 	const char *why = NULL;
-	if (m->policy.has_kek && kek_from(m, &m->policy.kek, kd, &m->kek, &why) < 0)
+	if (m->policy.has_kek && kek_from(m, &m->policy.kek, m->policy.profile, kd, &m->kek, &why) < 0)
 		log_warn("gm", "%s: the group's KEK cannot be used (%s): pushes will be ignored",
 			 local_str(m, a, sizeof(a)), why);
 	install_teks(m, &m->policy, kd, first ? 0 : atd_us(&m->policy, NULL));
@@ -1126,6 +1212,10 @@ static int exchange_start(struct gm *m)
 	loop_timer_cancel(&m->timer);
 	ike_sa_free(&m->ike);
 	ike_sa_init(&m->ike, 1, (struct sockaddr *)&m->cfg.server, sizeof(m->cfg.server));
+	if (m->cfg.p1_doi && ike_set_p1_doi(&m->ike, m->cfg.p1_doi) < 0) {
+		failf(m, "phase 1 DOI %u is not supported (1: IPsec, 2: GDOI)", m->cfg.p1_doi);
+		return -1;
+	}
 	memset(&m->new_policy, 0, sizeof(m->new_policy));
 	m->error[0] = '\0';
 	struct gdoi_id *id = &m->id;

@@ -25,7 +25,8 @@ struct gm;
  * cJSON_DetachItemFromObject to keep them). The callback must not free
  * the member.
  *
- *   push_received      seq, kind ("rekey" | "heartbeat"), multicast
+ *   push_received      seq, kind ("rekey" | "heartbeat" | "delete"), multicast,
+ *                      deleted (SPIs a DELETE payload named, when any)
  *   push_rejected      reason ("replay" | "bad_signature" | "malformed" |
  *                      "unknown_kek"), multicast; with a replay also seq
  *                      and last_seq
@@ -39,7 +40,8 @@ struct gm;
  *                      lifetime
  *   tek_activated      spi, state, source, destination
  *   tek_removed        spi, state (the state it had), source, destination,
- *                      reason ("expired" | "superseded")
+ *                      reason ("expired" | "superseded" | "deleted": a
+ *                      push's DELETE payload named it)
  *   multicast_joined   group, port, interface
  *   multicast_failed   group, port, interface, error
  *   heartbeat_lost     seconds (since registration or the last valid
@@ -48,14 +50,23 @@ struct gm;
  *   reregistration_failed  error, retry_in_s */
 typedef void (*gm_event_fn)(struct gm *m, const char *event, cJSON *detail, void *arg);
 
+/* Which wire layouts the member reads (gdoi.h enum gdoi_profile). AUTO
+ * tells them apart by the payloads' lengths (doc/interop.md). */
+enum gm_profile { GM_PROFILE_AUTO = 0, GM_PROFILE_RFC6407, GM_PROFILE_GDOID };
+
 struct gm_config {
 	struct sockaddr_in server;
+	int profile;                    /* enum gm_profile */
 	struct sockaddr_in local;       /* address and port to bind (port 0: any) */
 	uint32_t group_id;
 	const char *psk;
 	const char *identity;           /* NULL: ID_IPV4_ADDR of the local address */
 	struct ike_proposal props[IKE_MAX_PROPOSALS];
 	size_t n_props;
+	/* DOI of the phase 1 SA offered (ike_set_p1_doi()): 0 or GDOI_DOI
+	 * (2, situation 0: the default, and all gdoid accepts) or
+	 * ISAKMP_DOI_IPSEC (1, SIT_IDENTITY_ONLY, as TrustCore sends). */
+	uint32_t p1_doi;
 	unsigned timeout_ms;            /* per try (default 2000) */
 	unsigned retries;               /* tries per message (default 5) */
 	/* Heartbeat watch: when no push with a new SEQ has come for

@@ -56,6 +56,10 @@ void ike_sa_init(struct ike_sa *sa, int initiator, const struct sockaddr *peer, 
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->initiator = initiator;
+	if (initiator)
+		ike_set_p1_doi(sa, GDOI_DOI);
+	else
+		sa->doi = ISAKMP_DOI_IPSEC; /* for notifies until message 1 names one */
 	if (peer && len <= sizeof(sa->peer))
 		memcpy(&sa->peer, peer, len);
 }
@@ -129,13 +133,50 @@ static int supported(const struct gdoi_p1_transform *t)
 	       crypto_dh_pub_len(t->group);
 }
 
-static void put_sa(struct gdoi_buf *out, const struct ike_proposal *props, size_t n)
+int ike_set_p1_doi(struct ike_sa *sa, uint32_t doi)
 {
-	struct gdoi_p1_sa sa = { .doi = ISAKMP_DOI_IPSEC, .situation = ISAKMP_SIT_IDENTITY_ONLY,
-				 .proposal = 1, .n = n };
+	if (doi != GDOI_DOI && doi != ISAKMP_DOI_IPSEC)
+		return -1;
+	sa->doi = doi;
+	sa->situation = doi == GDOI_DOI ? 0 : ISAKMP_SIT_IDENTITY_ONLY;
+	return 0;
+}
+
+static void put_sa(const struct ike_sa *ike, struct gdoi_buf *out, const struct ike_proposal *props,
+		   size_t n)
+{
+	struct gdoi_p1_sa sa = { .doi = ike->doi, .situation = ike->situation, .proposal = 1, .n = n };
 	for (size_t i = 0; i < n; i++)
 		to_transform(&props[i], (uint8_t)(i + 1), &sa.t[i]);
 	gdoi_put_p1_sa(out, &sa);
+}
+
+/* The responder's pick while the offer is walked: the first transform,
+ * in the initiator's order, that is supported and allowed. */
+struct choice {
+	const struct ike_proposal *allowed;
+	size_t n_allowed;
+	size_t n_seen, n_props;
+	const struct ike_proposal *which;   /* NULL: none yet */
+	struct gdoi_p1_prop p;
+	struct gdoi_p1_transform t;
+};
+
+static void consider(void *arg, const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	struct choice *ch = arg;
+	ch->n_seen++;
+	ch->n_props = p->index + 1;
+	if (ch->which || !supported(t))
+		return;
+	for (size_t j = 0; j < ch->n_allowed; j++) {
+		if (same_suite(t, &ch->allowed[j])) {
+			ch->which = &ch->allowed[j];
+			ch->p = *p;
+			ch->t = *t;
+			return;
+		}
+	}
 }
 
 /* The body of the last payload added to b (the SA just written). */
@@ -293,7 +334,7 @@ int ike_initiator_start(struct ike_sa *sa, const struct ike_proposal *props, siz
 	sa->id_local = *id;
 	put_hdr(sa, out, ISAKMP_EXCH_MAIN, 0, 0);
 	size_t start = out->len;
-	put_sa(out, props, n);
+	put_sa(sa, out, props, n);
 	save_last_body(out, start, &sa->sai_b, &sa->sai_b_len);
 	gdoi_finish(out);
 	sa->state = IKE_I_SA_SENT;
@@ -350,39 +391,72 @@ static int shared(struct ike_sa *sa)
 	return 0;
 }
 
-/* Responder, message 1: choose the first offered transform we allow. */
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Message 1's DOI and situation, in the order of RFC 2408 5.4: the DOI
+ * first (the layout of the situation depends on it), then the situation.
+ * The IPsec DOI's secrecy and integrity situations (RFC 2407 4.2) carry
+ * labelled domains that nothing here would honour. */
+static int take_doi(struct ike_sa *sa, const uint8_t *body)
+{
+	uint32_t doi = be32(body), sit = be32(body + 4);
+	if (doi != ISAKMP_DOI_IPSEC && doi != GDOI_DOI)
+		return fail(sa, ISAKMP_N_DOI_NOT_SUPPORTED,
+			    "phase 1 SA with DOI %u (supported: 1 IPsec, 2 GDOI)", doi);
+	sa->doi = doi;
+	uint32_t want = doi == GDOI_DOI ? 0 : ISAKMP_SIT_IDENTITY_ONLY;
+	if (sit != want)
+		return fail(sa, ISAKMP_N_SITUATION_NOT_SUPPORTED,
+			    "phase 1 SA with DOI %u and situation %#x (supported: %#x)", doi, sit, want);
+	sa->situation = sit;
+	return 0;
+}
+
+/* Responder, message 1: choose the first offered transform we allow and
+ * answer with it alone, in its own proposal (RFC 2409 5). An SA that
+ * cannot be read gets PAYLOAD-MALFORMED: of the types of RFC 2408 3.14.1
+ * it is the one for a payload whose contents are inconsistent (lengths,
+ * counts, chains); INVALID-PAYLOAD-TYPE is for a Next Payload value that
+ * is unknown or not allowed (5.2), which is not the fault here. An SA
+ * that is well formed but offers nothing we allow gets
+ * NO-PROPOSAL-CHOSEN, so the peer can tell "fix your parser" from "fix
+ * your configuration". */
 static int r_msg1(struct ike_sa *sa, const struct isakmp_hdr *h, const struct gdoi_chain *c,
 		  const struct ike_proposal *allowed, size_t n_allowed, struct gdoi_buf *out)
 {
 	const struct gdoi_payload *sap = gdoi_chain_find(c, ISAKMP_NP_SA);
-	struct gdoi_p1_sa offer;
-	if (!sap || gdoi_p1_sa_parse(sap->body, sap->len, &offer) < 0)
-		return fail(sa, ISAKMP_N_INVALID_PAYLOAD_TYPE, "message 1 without a valid SA payload");
 	memcpy(sa->icky, h->icookie, 8);
-	for (size_t i = 0; i < offer.n; i++) {
-		if (!supported(&offer.t[i]))
-			continue;
-		for (size_t j = 0; j < n_allowed; j++) {
-			if (!same_suite(&offer.t[i], &allowed[j]))
-				continue;
-			sa->prop = allowed[j];
-			sa->prop.life_seconds = offer.t[i].life_seconds;
-			sa->sai_b_len = sap->len;
-			sa->sai_b = xmalloc(sap->len);
-			memcpy(sa->sai_b, sap->body, sap->len);
-			crypto_random(sa->rcky, 8);
-			put_hdr(sa, out, ISAKMP_EXCH_MAIN, 0, 0);
-			struct gdoi_p1_sa reply = { .doi = offer.doi, .situation = offer.situation,
-						    .proposal = offer.proposal, .n = 1 };
-			reply.t[0] = offer.t[i];
-			gdoi_put_p1_sa(out, &reply);
-			gdoi_finish(out);
-			sa->state = IKE_R_SA_SENT;
-			return 1;
-		}
-	}
-	return fail(sa, ISAKMP_N_NO_PROPOSAL_CHOSEN, "none of the %zu offered transforms is allowed",
-		    offer.n);
+	if (!sap)
+		return fail(sa, ISAKMP_N_PAYLOAD_MALFORMED, "message 1 without an SA payload");
+	if (sap->len < 8)
+		return fail(sa, ISAKMP_N_PAYLOAD_MALFORMED, "message 1 with an SA payload of %zu bytes",
+			    sap->len);
+	if (take_doi(sa, sap->body) < 0)
+		return -1;
+	struct choice ch = { .allowed = allowed, .n_allowed = n_allowed };
+	if (gdoi_p1_sa_walk(sap->body, sap->len, NULL, NULL, consider, &ch) < 0)
+		return fail(sa, ISAKMP_N_PAYLOAD_MALFORMED,
+			    "malformed SA payload in message 1 (%zu transforms in %zu proposals read; "
+			    "at most %d proposals, %d transforms)",
+			    ch.n_seen, ch.n_props, GDOI_P1_MAX_PROPOSALS, GDOI_P1_MAX_OFFER);
+	if (!ch.which)
+		return fail(sa, ISAKMP_N_NO_PROPOSAL_CHOSEN,
+			    "none of the %zu transforms in %zu proposals offered is allowed", ch.n_seen,
+			    ch.n_props);
+	sa->prop = *ch.which;
+	sa->prop.life_seconds = ch.t.life_seconds;
+	sa->sai_b_len = sap->len;
+	sa->sai_b = xmalloc(sap->len);
+	memcpy(sa->sai_b, sap->body, sap->len);
+	crypto_random(sa->rcky, 8);
+	put_hdr(sa, out, ISAKMP_EXCH_MAIN, 0, 0);
+	gdoi_put_p1_choice(out, sa->doi, sa->situation, &ch.p, &ch.t);
+	gdoi_finish(out);
+	sa->state = IKE_R_SA_SENT;
+	return 1;
 }
 
 /* Decrypts message 5 or 6 with iv and checks its ID and HASH_I/HASH_R;
@@ -476,6 +550,9 @@ static int i_msg2(struct ike_sa *sa, const struct gdoi_chain *c, struct gdoi_buf
 	struct gdoi_p1_sa reply;
 	if (!sap || gdoi_p1_sa_parse(sap->body, sap->len, &reply) < 0 || reply.n != 1)
 		return fail(sa, 0, "message 2 without exactly one transform");
+	if (reply.doi != sa->doi || reply.situation != sa->situation)
+		return fail(sa, 0, "the server answered with DOI %u situation %#x (offered %u, %#x)",
+			    reply.doi, reply.situation, sa->doi, sa->situation);
 	for (size_t i = 0; i < sa->n_offer; i++) {
 		if (same_suite(&reply.t[0], &sa->offer[i])) {
 			sa->prop = sa->offer[i];

@@ -48,6 +48,11 @@ struct ike_sa {
 	enum ike_state state;
 	uint8_t icky[8], rcky[8];
 	struct sockaddr_storage peer;
+	/* Phase 1 SA DOI and situation. Initiator: what it offers (GDOI_DOI
+	 * and 0 after ike_sa_init(); see ike_set_p1_doi()). Responder: the
+	 * peer's once message 1 has named a supported one, ISAKMP_DOI_IPSEC
+	 * before. Phase 1 notifies are sent with this DOI. */
+	uint32_t doi, situation;
 	struct ike_proposal prop;           /* chosen */
 	struct ike_proposal offer[IKE_MAX_PROPOSALS]; /* initiator: what it offered */
 	size_t n_offer;
@@ -80,6 +85,13 @@ struct ike_sa {
 void ike_sa_init(struct ike_sa *sa, int initiator, const struct sockaddr *peer, socklen_t len);
 void ike_sa_free(struct ike_sa *sa);
 
+/* Initiator: the DOI of the phase 1 SA it offers, with its situation:
+ * GDOI_DOI with 0 (the default; gdoid accepts nothing else) or
+ * ISAKMP_DOI_IPSEC with SIT_IDENTITY_ONLY (RFC 2407 4.2, as TrustCore
+ * sends). 0 when set, -1 (nothing changed) for another DOI. Between
+ * ike_sa_init() and ike_initiator_start(). */
+int ike_set_p1_doi(struct ike_sa *sa, uint32_t doi);
+
 /* Initiator: message 1 into out. id is what message 5 carries. */
 int ike_initiator_start(struct ike_sa *sa, const struct ike_proposal *props, size_t n,
 			const char *psk, const struct gdoi_id *id, struct gdoi_buf *out);
@@ -89,7 +101,10 @@ int ike_initiator_start(struct ike_sa *sa, const struct ike_proposal *props, siz
  * the datagram is refused (sa->error says why). The exchange has failed
  * only if sa->state is then IKE_FAILED (sa->notify may name a notify to
  * send); otherwise the datagram was ignored and the SA is unchanged.
- * The responder's first call is with message 1 (rcky all zero). A
+ * The responder's first call is with message 1 (rcky all zero): it
+ * takes DOI 1 (SIT_IDENTITY_ONLY) or 2 (situation 0), any number of
+ * proposals up to GDOI_P1_MAX_PROPOSALS and GDOI_P1_MAX_OFFER transforms,
+ * and answers with the first allowed transform in the peer's order. A
  * datagram equal to the last one received gets the last reply again. */
 int ike_input(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_proposal *allowed,
 	      size_t n_allowed, ike_psk_fn psk_fn, void *psk_arg, struct gdoi_buf *out);

@@ -42,7 +42,7 @@ is "$(f isakmp.exchangetype)" "2 2 32 32 32 32 " \
 	"plaintext pcap: Main Mode 5-6 and the four GROUPKEY-PULL messages"
 like "$(f isakmp.sak.spi)" "^[0-9a-f]{32} $" "plaintext: SA KEK decoded (its 16-byte SPI)"
 like "$(f isakmp.sat.spi)" "^[0-9a-f]{8} $" "plaintext: SA TEK decoded (its SPI)"
-like "$(f isakmp.kd.payload.type)" "^1,2 $" "plaintext: KD decoded (a TEK and a KEK key packet)"
+like "$(f isakmp.kd.payload.type)" "^2,1 $" "plaintext: KD decoded (the KEK key packet first, then the TEK)"
 is "$(f isakmp.seq.seq)" "0 " "plaintext: SEQ decoded"
 
 # A rekey and its acknowledgement.

@@ -1079,6 +1079,64 @@ static void test_duplicate_names(void **state)
 	"\"sig_hash_algorithm\": \"sha-256\""
 #define MATCH "\"match\": { \"source\": \"10.0.0.0/8\", \"destination\": \"10.0.0.0/8\" }"
 
+/* What gdoid cannot read is refused under wire_profile gdoid, each where
+ * it is written; a group it can read loads with its settings. */
+static void test_gdoid_profile(void **state)
+{
+	(void)state;
+	struct doc d;
+	char *p = put_conf(&d,
+		"{ \"group_vpn_server\": { \"groups\": [{ \"name\": \"g1\", \"group_id\": 1,\n"
+		"    \"wire_profile\": \"gdoid\",\n"
+		"    \"server_member_communication\": { \"communication_type\": `\"unicast\",\n"
+		"      \"encryption_algorithm\": `\"aes-256-cbc\", \"sig_hash_algorithm\": \"sha1\" },\n"
+		"    \"ipsec_sa\": [ { \"name\": \"a\", \"match\": { \"source\": `\"2001:db8::/32\",\n"
+		"      \"destination\": `\"239.1.1.0/24\" } } ] }] } }\n");
+	LOAD_FAIL(p, &d,
+		  "group_vpn_server.groups[0].server_member_communication.communication_type: wire_profile gdoid: "
+		  "gdoid members take rekeys by multicast only and send no ACKs; use multicast",
+		  "group_vpn_server.groups[0].server_member_communication.encryption_algorithm: wire_profile gdoid: "
+		  "gdoid takes AES KEKs of 128 bits only; use aes-128-cbc or 3des-cbc",
+		  "group_vpn_server.groups[0].ipsec_sa[0].match.source: wire_profile gdoid: gdoid reads IPv4 TEK "
+		  "sources only",
+		  "group_vpn_server.groups[0].ipsec_sa[0].match.destination: wire_profile gdoid: gdoid reads a TEK "
+		  "destination as one IPv4 address (a.b.c.d or a.b.c.d/32)");
+
+	p = put_conf(&d,
+		"{ \"group_vpn_server\": { \"groups\": [{ \"name\": \"g1\", \"group_id\": 1,\n"
+		"    \"wire_profile\": `\"cisco\", \"key_id_byte_order\": `\"middle\",\n"
+		"    \"pull_ids\": [ \"10.1.1.1\", `\"10.1.1.9-10.1.1.1\", `\"a b\" ] }] } }\n");
+	LOAD_FAIL(p, &d,
+		  "group_vpn_server.groups[0].wire_profile: \"cisco\" is not one of: rfc6407, gdoid",
+		  "group_vpn_server.groups[0].key_id_byte_order: \"middle\" is not one of: big-endian, little-endian",
+		  "group_vpn_server.groups[0].pull_ids[1]: \"10.1.1.9-10.1.1.1\" is not an IPv4 address, prefix "
+		  "(10.0.0.0/24), range (10.0.0.1-10.0.0.9) or name (group@example.net)",
+		  "group_vpn_server.groups[0].pull_ids[2]: \"a b\" is not an IPv4 address, prefix (10.0.0.0/24), "
+		  "range (10.0.0.1-10.0.0.9) or name (group@example.net)");
+
+	p = put_conf(&d,
+		"{ \"group_vpn_server\": { \"groups\": [{ \"name\": \"g1\", \"group_id\": 1,\n"
+		"    \"wire_profile\": \"gdoid\", \"key_id_byte_order\": \"little-endian\",\n"
+		"    \"pull_ids\": [ \"239.1.1.1\", \"10.0.0.0/8\", \"10.1.1.1-10.1.1.9\", \"grp@example.net\" ],\n"
+		"    \"server_member_communication\": { \"communication_type\": \"multicast\",\n"
+		"      \"multicast_group\": \"239.77.1.1\",\n"
+		"      \"encryption_algorithm\": \"aes-128-cbc\", \"sig_hash_algorithm\": \"sha1\" },\n"
+		"    \"ipsec_sa\": [ { \"name\": \"a\", \"match\": { \"source\": \"10.77.0.0/24\",\n"
+		"      \"destination\": \"239.1.1.1/32\" } } ] }] } }\n");
+	struct cfg *c = load_ok(p);
+	const struct cfg_group *g = &c->gks->groups[0];
+	assert_int_equal(g->wire_profile, CFG_WIRE_GDOID);
+	assert_int_equal(g->key_id_byte_order, CFG_LITTLE_ENDIAN);
+	assert_int_equal(g->n_pull_ids, 4);
+	assert_str(g->pull_ids[3], "grp@example.net");
+
+	p = put_conf(&d, "{ \"group_vpn_server\": { \"groups\": [{ \"name\": \"g1\", \"group_id\": 1 }] } }\n");
+	c = load_ok(p);
+	assert_int_equal(c->gks->groups[0].wire_profile, CFG_WIRE_RFC6407);
+	assert_int_equal(c->gks->groups[0].key_id_byte_order, CFG_BIG_ENDIAN);
+	assert_int_equal(c->gks->groups[0].n_pull_ids, 0);
+}
+
 static void test_multicast_needs_group(void **state)
 {
 	(void)state;
@@ -1830,6 +1888,7 @@ int main(void)
 		T_(test_duplicate_group_id_and_name),
 		T_(test_duplicate_names),
 		T_(test_multicast_needs_group),
+		T_(test_gdoid_profile),
 		T_(test_lifetime_vs_activation_delay),
 		T_(test_push_defaults),
 		T_(test_push_ranges),

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gdoi.h"
+#include "util.h"
 
 /* ---- sample data ---------------------------------------------------------- */
 
@@ -384,6 +385,80 @@ static void test_gdoi_sa_tek_only(void **state)
 	assert_int_equal(body[9], GDOI_NP_SAT);
 	assert_int_equal(gdoi_sa_parse(body, len, &out), 0);
 	assert_sa_eq(&in, &out);
+	gdoi_buf_free(&b);
+}
+
+/* gdoid's layouts: six octets after the SA KEK's SPI, one-octet SA TEK
+ * identification lengths; read back as gdoid's, and told apart from
+ * RFC 6407's by the automatic parse. */
+static void test_gdoi_sa_gdoid_profile(void **state)
+{
+	struct gdoi_buf b;
+	struct gdoi_sa in, out;
+	const uint8_t *body;
+	size_t len;
+
+	(void)state;
+	for (int profile = GDOI_PROFILE_RFC6407; profile <= GDOI_PROFILE_GDOID; profile++) {
+		sample_sa(&in);
+		in.profile = profile;
+		in.tek[0].dst = (struct gdoi_ident){ ISAKMP_ID_IPV4_ADDR, 0, { 239, 1, 1, 1 }, 4 };
+		in.tek[1].dst = (struct gdoi_ident){ ISAKMP_ID_IPV4_ADDR, 53, { 239, 1, 1, 2 }, 4 };
+		gdoi_buf_init(&b);
+		gdoi_put_sa(&b, &in);
+		body = body_of(&b, &len);
+		/* SA KEK: after SA header (12), its generic header (4), protocol,
+		 * two identifications of 4 + 4 octets, the SPI: 4 or 6 zero octets,
+		 * then the first attribute (AF set). */
+		size_t at = 12 + 4 + 1 + 8 + 8 + 16;
+		size_t res = profile == GDOI_PROFILE_GDOID ? 6 : 4;
+		for (size_t i = 0; i < res; i++)
+			assert_int_equal(body[at + i], 0);
+		assert_int_equal(body[at + res] & 0x80, 0x80);
+		assert_int_equal(gdoi_sa_parse_profile(body, len, profile, &out), 0);
+		assert_int_equal(out.profile, profile);
+		assert_sa_eq(&in, &out);
+		assert_int_equal(gdoi_sa_parse_profile(body, len, -1, &out), 0);
+		assert_int_equal(out.profile, profile);
+		assert_sa_eq(&in, &out);
+		/* The other profile's parse fails. */
+		assert_int_equal(gdoi_sa_parse_profile(body, len, !profile, &out), -1);
+		gdoi_buf_free(&b);
+	}
+}
+
+static void test_delete_roundtrip(void **state)
+{
+	struct gdoi_buf b;
+	struct gdoi_delete in = { .doi = GDOI_DOI, .proto = GDOI_PROTO_IPSEC_ESP, .spi_size = 4, .n = 3,
+				  .spi = { { 1, 2, 3, 4 }, { 5, 6, 7, 8 }, { 9, 10, 11, 12 } } }, out;
+	const uint8_t *body;
+	size_t len;
+
+	(void)state;
+	gdoi_buf_init(&b);
+	gdoi_put_delete(&b, &in);
+	body = body_of(&b, &len);
+	assert_int_equal(len, 8 + 3 * 4);
+	assert_int_equal(gdoi_delete_parse(body, len, &out), 0);
+	assert_int_equal(out.doi, GDOI_DOI);
+	assert_int_equal(out.proto, GDOI_PROTO_IPSEC_ESP);
+	assert_int_equal(out.n, 3);
+	assert_memory_equal(out.spi[2], in.spi[2], 4);
+	/* Every truncation, a count that lies, SPI sizes other than 4 and 16. */
+	for (size_t n = 0; n < len; n++)
+		assert_int_equal(gdoi_delete_parse(body, n, &out), -1);
+	uint8_t bad[64];
+	memcpy(bad, body, len);
+	bad[7] = 4;
+	assert_int_equal(gdoi_delete_parse(bad, len, &out), -1);
+	bad[7] = 0;
+	assert_int_equal(gdoi_delete_parse(bad, 8, &out), -1);
+	memcpy(bad, body, len);
+	bad[5] = 3;
+	assert_int_equal(gdoi_delete_parse(bad, len, &out), -1);
+	uint8_t many[8 + 17 * 4] = { 0, 0, 0, 2, 1, 4, 0, 17 };
+	assert_int_equal(gdoi_delete_parse(many, sizeof(many), &out), -1);
 	gdoi_buf_free(&b);
 }
 
@@ -962,6 +1037,239 @@ static void test_p1_unused_attr(void **state)
 	gdoi_buf_free(&b);
 }
 
+/* ---- phase 1 offers of several proposals ------------------------------------------ */
+
+/* An SA body of n_prop proposals (numbered 1..) of n_t transforms each;
+ * the k-th transform overall (from 0) has a life of 1000 + k seconds, so
+ * a walk's order can be checked. */
+static void build_offer(struct gdoi_buf *b, size_t n_prop, size_t n_t)
+{
+	size_t k = 0, sa;
+
+	gdoi_buf_init(b);
+	sa = gdoi_begin(b, ISAKMP_NP_SA);
+	gdoi_put_u32(b, ISAKMP_DOI_IPSEC);
+	gdoi_put_u32(b, ISAKMP_SIT_IDENTITY_ONLY);
+	b->np_at = SIZE_MAX;
+	for (size_t i = 0; i < n_prop; i++) {
+		size_t prop = gdoi_begin(b, ISAKMP_NP_P);
+
+		gdoi_put_u8(b, (uint8_t)(i + 1));
+		gdoi_put_u8(b, ISAKMP_PROTO_ISAKMP);
+		gdoi_put_u8(b, 0);
+		gdoi_put_u8(b, (uint8_t)n_t);
+		b->np_at = SIZE_MAX;
+		for (size_t j = 0; j < n_t; j++, k++) {
+			size_t t = gdoi_begin(b, ISAKMP_NP_T);
+
+			gdoi_put_u32(b, (uint32_t)(j + 1) << 24 | ISAKMP_KEY_IKE << 16);
+			gdoi_put_attr(b, OAKLEY_ENCRYPTION, 7);
+			gdoi_put_attr(b, OAKLEY_HASH, 4);
+			gdoi_put_attr(b, OAKLEY_LIFE_TYPE, OAKLEY_LIFE_SECONDS);
+			gdoi_put_attr(b, OAKLEY_LIFE_DURATION, (uint32_t)(1000 + k));
+			gdoi_end(b, t);
+		}
+		gdoi_end(b, prop);
+		b->np_at = prop;
+	}
+	gdoi_end(b, sa);
+}
+
+struct walk_log {
+	size_t n;
+	size_t last_index;
+	int bad;
+};
+
+static void walk_check(void *arg, const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	struct walk_log *w = arg;
+
+	if (t->life_seconds != 1000 + w->n || p->num != p->index + 1 || p->index < w->last_index ||
+	    t->raw_len < 8 || t->raw[0] > ISAKMP_NP_T || p->proto != ISAKMP_PROTO_ISAKMP)
+		w->bad = 1;
+	w->last_index = p->index;
+	w->n++;
+}
+
+static int walk(const struct gdoi_buf *b, size_t *n)
+{
+	struct walk_log w = { 0 };
+	uint32_t doi = 0, sit = 0;
+	int rc = gdoi_p1_sa_walk(b->data + 4, b->len - 4, &doi, &sit, walk_check, &w);
+
+	assert_false(w.bad);
+	if (rc == 0) {
+		assert_int_equal(doi, ISAKMP_DOI_IPSEC);
+		assert_int_equal(sit, ISAKMP_SIT_IDENTITY_ONLY);
+	}
+	*n = w.n;
+	return rc;
+}
+
+/* TrustCore's shape: 4 proposals, 65 transforms each, all visited in
+ * order; the one-proposal parser (for answers) refuses it. */
+static void test_p1_walk_proposals(void **state)
+{
+	struct gdoi_buf b;
+	struct gdoi_p1_sa sa;
+	size_t n;
+
+	(void)state;
+	build_offer(&b, 4, 65);
+	assert_int_equal(walk(&b, &n), 0);
+	assert_int_equal(n, 260);
+	assert_int_equal(gdoi_p1_sa_parse(b.data + 4, b.len - 4, &sa), -1);
+	gdoi_buf_free(&b);
+	build_offer(&b, 1, GDOI_MAX_TRANSFORMS + 1);
+	assert_int_equal(walk(&b, &n), 0);
+	assert_int_equal(gdoi_p1_sa_parse(b.data + 4, b.len - 4, &sa), -1);
+	gdoi_buf_free(&b);
+	build_offer(&b, 1, GDOI_MAX_TRANSFORMS);
+	assert_int_equal(gdoi_p1_sa_parse(b.data + 4, b.len - 4, &sa), 0);
+	assert_int_equal(sa.n, GDOI_MAX_TRANSFORMS);
+	assert_int_equal(sa.t[GDOI_MAX_TRANSFORMS - 1].life_seconds, 1000 + GDOI_MAX_TRANSFORMS - 1);
+	gdoi_buf_free(&b);
+}
+
+static void test_p1_walk_bounds(void **state)
+{
+	static const struct { size_t n_prop, n_t; int rc; } cases[] = {
+		{ GDOI_P1_MAX_PROPOSALS, 1, 0 },
+		{ GDOI_P1_MAX_PROPOSALS + 1, 1, -1 },
+		{ 2, 255, 0 },
+		{ 3, 170, 0 },                  /* 510 */
+		{ 4, 128, 0 },                  /* 512 */
+		{ 3, 171, -1 },                 /* 513 */
+		{ 16, 33, -1 },                 /* 528 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct gdoi_buf b;
+		size_t n;
+
+		build_offer(&b, cases[i].n_prop, cases[i].n_t);
+		assert_int_equal(walk(&b, &n), cases[i].rc);
+		if (cases[i].rc == 0)
+			assert_int_equal(n, cases[i].n_prop * cases[i].n_t);
+		else
+			assert_true(n <= GDOI_P1_MAX_OFFER);
+		gdoi_buf_free(&b);
+	}
+}
+
+/* Offsets in a build_offer(2, 3) body: proposal 1 at 8, its transforms
+ * 12 bytes + 4 attributes (4 bytes each) = 24 bytes. */
+#define OFFER_P1 8
+#define OFFER_T_LEN 24
+#define OFFER_P2 (OFFER_P1 + 8 + 3 * OFFER_T_LEN)
+
+static void test_p1_walk_lies(void **state)
+{
+	struct gdoi_buf b;
+	uint8_t *body;
+	size_t len, n;
+
+	(void)state;
+	build_offer(&b, 2, 3);
+	body = b.data + 4;
+	len = b.len - 4;
+	assert_int_equal(walk(&b, &n), 0);
+	assert_int_equal(body[OFFER_P1], ISAKMP_NP_P);
+	assert_int_equal(body[OFFER_P2], ISAKMP_NP_NONE);
+	assert_int_equal(len, OFFER_P2 + 8 + 3 * OFFER_T_LEN);
+
+	static const struct { size_t at; uint8_t v; } lies[] = {
+		{ OFFER_P1 + 7, 4 },            /* 4 transforms announced, 3 there */
+		{ OFFER_P1 + 7, 2 },            /* 2 announced, a third follows */
+		{ OFFER_P1 + 7, 0 },
+		{ OFFER_P1 + 5, 2 },            /* not PROTO_ISAKMP */
+		{ OFFER_P1 + 6, 200 },          /* an SPI longer than the proposal */
+		{ OFFER_P1, ISAKMP_NP_NONE },   /* the second proposal is left over */
+		{ OFFER_P1, ISAKMP_NP_T },      /* a proposal that says a T follows */
+		{ OFFER_P2, ISAKMP_NP_P },      /* a third proposal that is not there */
+		{ OFFER_P1 + 3, 8 },            /* proposal length shorter than its transforms */
+		{ OFFER_P1 + 2, 1 },            /* proposal length past the SA */
+		{ OFFER_P1 + 8 + 3, 3 },        /* transform length below its header */
+		{ OFFER_P1 + 8 + 2, 1 },        /* transform length past the proposal */
+		{ OFFER_P1 + 8 + 5, 2 },        /* transform id not KEY_IKE */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(lies); i++) {
+		uint8_t keep = body[lies[i].at];
+
+		body[lies[i].at] = lies[i].v;
+		if (walk(&b, &n) != -1)
+			fail_msg("lie %zu (offset %zu = %u) accepted", i, lies[i].at, lies[i].v);
+		body[lies[i].at] = keep;
+	}
+	assert_int_equal(walk(&b, &n), 0);
+	/* every truncation, with the walk reading only what it was given */
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *m = dup_exact(body, cut);
+
+		assert_int_equal(gdoi_p1_sa_walk(m, cut, NULL, NULL, NULL, NULL), -1);
+		free(m);
+	}
+	gdoi_buf_free(&b);
+}
+
+struct pick {
+	size_t want, n;
+	struct gdoi_p1_prop p;
+	struct gdoi_p1_transform t;
+};
+
+static void pick_nth(void *arg, const struct gdoi_p1_prop *p, const struct gdoi_p1_transform *t)
+{
+	struct pick *k = arg;
+
+	if (k->n++ == k->want) {
+		k->p = *p;
+		k->t = *t;
+	}
+}
+
+/* The answer carries the chosen proposal's number and the transform as
+ * received, as the only (last) transform. */
+static void test_p1_choice(void **state)
+{
+	struct gdoi_buf b, out;
+	struct pick k = { .want = 4 * 65 - 1 };
+	struct gdoi_p1_sa sa;
+
+	(void)state;
+	build_offer(&b, 4, 65);
+	assert_int_equal(gdoi_p1_sa_walk(b.data + 4, b.len - 4, NULL, NULL, pick_nth, &k), 0);
+	assert_int_equal(k.p.num, 4);
+	assert_int_equal(k.t.raw[0], ISAKMP_NP_NONE);   /* the last one already */
+	gdoi_buf_init(&out);
+	gdoi_put_p1_choice(&out, GDOI_DOI, 0, &k.p, &k.t);
+	assert_int_equal(gdoi_p1_sa_parse(out.data + 4, out.len - 4, &sa), 0);
+	assert_int_equal(sa.doi, GDOI_DOI);
+	assert_int_equal(sa.situation, 0);
+	assert_int_equal(sa.proposal, 4);
+	assert_int_equal(sa.n, 1);
+	assert_int_equal(sa.t[0].num, 65);
+	assert_int_equal(sa.t[0].life_seconds, 1000 + 4 * 65 - 1);
+	assert_int_equal(sa.t[0].raw_len, k.t.raw_len);
+	assert_memory_equal(sa.t[0].raw, k.t.raw, k.t.raw_len);
+	gdoi_buf_free(&out);
+
+	k = (struct pick){ .want = 70 };               /* proposal 2, transform 6: not the last */
+	assert_int_equal(gdoi_p1_sa_walk(b.data + 4, b.len - 4, NULL, NULL, pick_nth, &k), 0);
+	assert_int_equal(k.t.raw[0], ISAKMP_NP_T);
+	gdoi_buf_init(&out);
+	gdoi_put_p1_choice(&out, ISAKMP_DOI_IPSEC, ISAKMP_SIT_IDENTITY_ONLY, &k.p, &k.t);
+	assert_int_equal(gdoi_p1_sa_parse(out.data + 4, out.len - 4, &sa), 0);
+	assert_int_equal(sa.proposal, 2);
+	assert_int_equal(sa.t[0].num, 6);
+	assert_int_equal(sa.t[0].raw[0], ISAKMP_NP_NONE);
+	assert_memory_equal(sa.t[0].raw + 1, k.t.raw + 1, k.t.raw_len - 1);
+	gdoi_buf_free(&out);
+	gdoi_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +1280,8 @@ int main(void)
 		cmocka_unit_test(test_notify_roundtrip),
 		cmocka_unit_test(test_gdoi_sa_roundtrip),
 		cmocka_unit_test(test_gdoi_sa_tek_only),
+		cmocka_unit_test(test_gdoi_sa_gdoid_profile),
+		cmocka_unit_test(test_delete_roundtrip),
 		cmocka_unit_test(test_gap_roundtrip),
 		cmocka_unit_test(test_kd_roundtrip),
 		cmocka_unit_test(test_seq_roundtrip),
@@ -991,6 +1301,10 @@ int main(void)
 		cmocka_unit_test(test_hdr_rejects),
 		cmocka_unit_test(test_p1_rejects),
 		cmocka_unit_test(test_p1_unused_attr),
+		cmocka_unit_test(test_p1_walk_proposals),
+		cmocka_unit_test(test_p1_walk_bounds),
+		cmocka_unit_test(test_p1_walk_lies),
+		cmocka_unit_test(test_p1_choice),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

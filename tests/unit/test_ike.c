@@ -227,8 +227,7 @@ static void craft_msg2(const struct mm *x, const struct gdoi_p1_transform *t, si
 		       struct gdoi_buf *b)
 {
 	static const uint8_t rcky[8] = { 0x52, 0x52, 0x52, 0x52, 0x52, 0x52, 0x52, 0x52 };
-	struct gdoi_p1_sa sa = { .doi = ISAKMP_DOI_IPSEC, .situation = ISAKMP_SIT_IDENTITY_ONLY,
-				 .proposal = 1, .n = n };
+	struct gdoi_p1_sa sa = { .doi = x->i.doi, .situation = x->i.situation, .proposal = 1, .n = n };
 	if (n)
 		memcpy(sa.t, t, n * sizeof(*t));
 	gdoi_buf_init(b);
@@ -1442,6 +1441,316 @@ static void test_start_rejects(void **state)
 	expect_choice(many, IKE_MAX_PROPOSALS, many, IKE_MAX_PROPOSALS, 1);
 }
 
+/* ---- DOIs and offers as other members send them ------------------------------------------ */
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Message 1 and 2 carry the DOI and situation the initiator chose. */
+static void expect_doi(uint32_t doi, uint32_t sit)
+{
+	struct mm x;
+	mm_init(&x, psk_right, 1);
+	if (doi)
+		assert_int_equal(ike_set_p1_doi(&x.i, doi), 0);
+	mm_full(&x, &FAST, 1, &FAST, 1, PSK);
+	for (int k = 1; k <= 2; k++) {
+		struct gdoi_payload p = payload_of(&x.m[k], ISAKMP_NP_SA);
+		assert_int_equal(be32_at(p.body), doi ? doi : GDOI_DOI);
+		assert_int_equal(be32_at(p.body + 4), sit);
+	}
+	assert_int_equal(x.r.doi, doi ? doi : GDOI_DOI);
+	assert_int_equal(x.r.situation, sit);
+	check_agree(&x, &FAST, PSK);
+	mm_free(&x);
+}
+
+static void test_doi_accepted(void **state)
+{
+	struct ike_sa sa;
+	(void)state;
+	expect_doi(0, 0);                                       /* the default: GDOI */
+	expect_doi(GDOI_DOI, 0);
+	expect_doi(ISAKMP_DOI_IPSEC, ISAKMP_SIT_IDENTITY_ONLY);
+	ike_sa_init(&sa, 1, NULL, 0);
+	assert_int_equal(ike_set_p1_doi(&sa, 3), -1);
+	assert_int_equal(ike_set_p1_doi(&sa, 0), -1);
+	assert_int_equal(sa.doi, GDOI_DOI);
+	assert_int_equal(sa.situation, 0);
+	ike_sa_free(&sa);
+	ike_sa_init(&sa, 0, NULL, 0);
+	assert_int_equal(sa.doi, ISAKMP_DOI_IPSEC);             /* a responder's notifies */
+	ike_sa_free(&sa);
+}
+
+/* One transform of a crafted offer; attributes the responder does not
+ * use (a lifetime in kilobytes) must come back in the answer all the same. */
+static void put_transform(struct gdoi_buf *b, uint8_t num, const struct ike_proposal *p, int auth)
+{
+	size_t at = gdoi_begin(b, ISAKMP_NP_T);
+	gdoi_put_u8(b, num);
+	gdoi_put_u8(b, ISAKMP_KEY_IKE);
+	gdoi_put_u16(b, 0);
+	gdoi_put_attr(b, OAKLEY_ENCRYPTION, (uint32_t)p->cipher);
+	if (p->key_bits)
+		gdoi_put_attr(b, OAKLEY_KEY_LENGTH, p->key_bits);
+	gdoi_put_attr(b, OAKLEY_HASH, (uint32_t)p->hash);
+	gdoi_put_attr(b, OAKLEY_AUTH, (uint32_t)auth);
+	gdoi_put_attr(b, OAKLEY_GROUP, (uint32_t)p->group);
+	gdoi_put_attr(b, OAKLEY_LIFE_TYPE, 2);                  /* kilobytes */
+	gdoi_put_attr(b, OAKLEY_LIFE_DURATION, 100000);
+	gdoi_put_attr(b, OAKLEY_LIFE_TYPE, OAKLEY_LIFE_SECONDS);
+	gdoi_put_attr(b, OAKLEY_LIFE_DURATION, p->life_seconds);
+	gdoi_end(b, at);
+}
+
+/* Transform k of n in a crafted offer: something the responder (allowing
+ * FAST only) refuses for one reason or another, except the last one
+ * when last_ok. */
+static void offer_transform(struct gdoi_buf *b, size_t k, size_t n, int last_ok, uint8_t num)
+{
+	struct ike_proposal p = FAST;
+	int auth = OAKLEY_AUTH_PSK;
+	p.life_seconds = (uint32_t)(86400 + k);
+	if (k + 1 < n || !last_ok) {
+		switch (k % 5) {
+		case 0: p.cipher = CRYPTO_CIPHER_3DES; p.key_bits = 0; break;
+		case 1: p.hash = CRYPTO_HASH_SHA1; break;
+		case 2: auth = OAKLEY_AUTH_RSA_SIG; break;      /* FAST, but signatures */
+		case 3: p.group = CRYPTO_DH_MODP2048; break;
+		default: p.group = 99; break;                   /* unknown to us */
+		}
+	}
+	put_transform(b, num, &p, auth);
+}
+
+/* A message 1 with icky: an SA (doi, sit) of n_prop proposals numbered
+ * first_num.. with n_t transforms each. */
+static void craft_offer(const uint8_t icky[8], uint32_t doi, uint32_t sit, size_t n_prop,
+			size_t n_t, int last_ok, struct gdoi_buf *b)
+{
+	static const uint8_t zero[8];
+	gdoi_buf_init(b);
+	put_main_hdr(b, icky, zero, 0);
+	size_t sa = gdoi_begin(b, ISAKMP_NP_SA);
+	gdoi_put_u32(b, doi);
+	gdoi_put_u32(b, sit);
+	b->np_at = SIZE_MAX;
+	for (size_t i = 0, k = 0; i < n_prop; i++) {
+		size_t prop = gdoi_begin(b, ISAKMP_NP_P);
+		gdoi_put_u8(b, (uint8_t)(10 + i));
+		gdoi_put_u8(b, ISAKMP_PROTO_ISAKMP);
+		gdoi_put_u8(b, 0);
+		gdoi_put_u8(b, (uint8_t)n_t);
+		b->np_at = SIZE_MAX;
+		for (size_t j = 0; j < n_t; j++, k++)
+			offer_transform(b, k, n_prop * n_t, last_ok, (uint8_t)(j + 1));
+		gdoi_end(b, prop);
+		b->np_at = prop;
+	}
+	gdoi_end(b, sa);
+	b->np_at = sa;
+	gdoi_finish(b);
+}
+
+/* A fresh responder (allowing FAST) fed msg as message 1. */
+static int offer_to_responder(struct mm *x, const struct gdoi_buf *msg)
+{
+	mm_init(x, psk_right, 1);
+	x->allowed = &FAST;
+	x->n_allowed = 1;
+	return mm_deliver(x, 1, msg->data, msg->len, &x->m[2]);
+}
+
+static void expect_refused(const struct gdoi_buf *msg, int notify, uint32_t notify_doi)
+{
+	struct mm x;
+	assert_failed(&x.r, offer_to_responder(&x, msg));
+	assert_int_equal(x.r.notify, notify);
+	assert_int_equal(x.r.doi, notify_doi);
+	assert_int_equal(x.m[2].len, 0);
+	mm_free(&x);
+}
+
+static void test_doi_refused(void **state)
+{
+	static const uint8_t icky[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const struct { uint32_t doi, sit; int notify; uint32_t notify_doi; } cases[] = {
+		{ 3, 0, ISAKMP_N_DOI_NOT_SUPPORTED, ISAKMP_DOI_IPSEC },
+		{ 0, 0, ISAKMP_N_DOI_NOT_SUPPORTED, ISAKMP_DOI_IPSEC },
+		{ 0xffffffff, 1, ISAKMP_N_DOI_NOT_SUPPORTED, ISAKMP_DOI_IPSEC },
+		{ ISAKMP_DOI_IPSEC, 0, ISAKMP_N_SITUATION_NOT_SUPPORTED, ISAKMP_DOI_IPSEC },
+		{ ISAKMP_DOI_IPSEC, 3, ISAKMP_N_SITUATION_NOT_SUPPORTED, ISAKMP_DOI_IPSEC },
+		{ GDOI_DOI, 1, ISAKMP_N_SITUATION_NOT_SUPPORTED, GDOI_DOI },
+	};
+	struct gdoi_buf b;
+	struct mm x;
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		craft_offer(icky, cases[i].doi, cases[i].sit, 1, 1, 1, &b);
+		expect_refused(&b, cases[i].notify, cases[i].notify_doi);
+		gdoi_buf_free(&b);
+	}
+	/* the same offer with a supported DOI is taken */
+	craft_offer(icky, GDOI_DOI, 0, 1, 1, 1, &b);
+	assert_int_equal(offer_to_responder(&x, &b), 1);
+	assert_int_equal(x.r.doi, GDOI_DOI);
+	assert_memory_equal(x.r.icky, icky, 8);
+	mm_free(&x);
+	gdoi_buf_free(&b);
+}
+
+/* TrustCore's shape: 4 proposals, 65 transforms each, only the last one
+ * allowed. The answer is that proposal's number and that transform as
+ * received; the exchange then completes with HASH_I/HASH_R over the
+ * whole offer. */
+static void test_many_proposals(void **state)
+{
+	struct mm x;
+	struct gdoi_buf b;
+	struct gdoi_p1_sa sa;
+	(void)state;
+	for (int doi = ISAKMP_DOI_IPSEC; doi <= GDOI_DOI; doi++) {
+		uint32_t sit = doi == GDOI_DOI ? 0 : ISAKMP_SIT_IDENTITY_ONLY;
+		mm_init(&x, psk_right, 1);
+		assert_int_equal(ike_set_p1_doi(&x.i, (uint32_t)doi), 0);
+		mm_start(&x, &FAST, 1, &FAST, 1, PSK);
+		/* the initiator "sent" the crafted offer instead of its own */
+		craft_offer(x.i.icky, (uint32_t)doi, sit, 4, 65, 1, &b);
+		struct gdoi_payload offered = payload_of(&b, ISAKMP_NP_SA);
+		free(x.i.sai_b);
+		x.i.sai_b_len = offered.len;
+		x.i.sai_b = malloc(offered.len);
+		memcpy(x.i.sai_b, offered.body, offered.len);
+		gdoi_buf_free(&x.m[1]);
+		gdoi_put_bytes(&x.m[1], b.data, b.len);
+		gdoi_buf_free(&b);
+
+		assert_int_equal(mm_feed(&x, 1), 1);
+		struct gdoi_payload p = payload_of(&x.m[2], ISAKMP_NP_SA);
+		assert_int_equal(gdoi_p1_sa_parse(p.body, p.len, &sa), 0);
+		assert_int_equal(sa.doi, doi);
+		assert_int_equal(sa.situation, sit);
+		assert_int_equal(sa.proposal, 13);
+		assert_int_equal(sa.n, 1);
+		assert_int_equal(sa.t[0].num, 65);
+		assert_int_equal(sa.t[0].life_seconds, 86400 + 259);
+		/* the last transform offered, byte for byte */
+		assert_int_equal(sa.t[0].raw_len, p.len - 8 - 8);
+		assert_memory_equal(sa.t[0].raw, x.i.sai_b + x.i.sai_b_len - sa.t[0].raw_len,
+				    sa.t[0].raw_len);
+		assert_int_equal(x.r.prop.life_seconds, 86400 + 259);
+		for (int k = 2; k <= 6; k++)
+			if (mm_feed(&x, k) != (k == 6 ? 0 : 1))
+				fail_msg("message %d refused: %s", k, (k % 2 ? &x.r : &x.i)->error);
+		assert_int_equal(x.i.state, IKE_ESTABLISHED);
+		assert_int_equal(x.r.state, IKE_ESTABLISHED);
+		struct ike_proposal chosen = FAST;
+		chosen.life_seconds = 86400 + 259;
+		check_agree(&x, &chosen, PSK);
+		mm_free(&x);
+	}
+}
+
+static void test_many_proposals_none_allowed(void **state)
+{
+	static const uint8_t icky[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	struct gdoi_buf b;
+	struct mm x;
+	(void)state;
+	craft_offer(icky, ISAKMP_DOI_IPSEC, ISAKMP_SIT_IDENTITY_ONLY, 4, 65, 0, &b);
+	expect_refused(&b, ISAKMP_N_NO_PROPOSAL_CHOSEN, ISAKMP_DOI_IPSEC);
+	assert_failed(&x.r, offer_to_responder(&x, &b));
+	assert_non_null(strstr(x.r.error, "260 transforms in 4 proposals"));
+	mm_free(&x);
+	gdoi_buf_free(&b);
+	/* the limits: 64 proposals, 512 transforms in all */
+	craft_offer(icky, GDOI_DOI, 0, 64, 8, 1, &b);
+	assert_int_equal(offer_to_responder(&x, &b), 1);
+	mm_free(&x);
+	gdoi_buf_free(&b);
+	craft_offer(icky, GDOI_DOI, 0, 65, 1, 1, &b);
+	expect_refused(&b, ISAKMP_N_PAYLOAD_MALFORMED, GDOI_DOI);
+	gdoi_buf_free(&b);
+	craft_offer(icky, GDOI_DOI, 0, 3, 171, 1, &b);
+	expect_refused(&b, ISAKMP_N_PAYLOAD_MALFORMED, GDOI_DOI);
+	gdoi_buf_free(&b);
+}
+
+/* Sets the SA payload's and the message's length fields after the SA
+ * body was cut to body_len bytes. */
+static void cut_sa(struct gdoi_buf *b, size_t body_len)
+{
+	b->len = ISAKMP_HDR_LEN + 4 + body_len;
+	b->data[ISAKMP_HDR_LEN + 2] = (uint8_t)((body_len + 4) >> 8);
+	b->data[ISAKMP_HDR_LEN + 3] = (uint8_t)(body_len + 4);
+	gdoi_finish(b);
+}
+
+/* Offers whose lengths and counts lie, and every truncation of the SA
+ * body: refused with PAYLOAD-MALFORMED, nothing read out of bounds. */
+static void test_offer_lies(void **state)
+{
+	static const uint8_t icky[8] = { 7, 7, 7, 7, 7, 7, 7, 7 };
+	const size_t sa_at = ISAKMP_HDR_LEN, p1 = sa_at + 4 + 8;
+	struct gdoi_buf b;
+	(void)state;
+	craft_offer(icky, ISAKMP_DOI_IPSEC, ISAKMP_SIT_IDENTITY_ONLY, 4, 65, 1, &b);
+	size_t full = b.len - sa_at - 4;
+	static const struct { size_t at; uint8_t v; } lies[] = {
+		{ 7, 66 },      /* 66 transforms announced in proposal 1, 65 there */
+		{ 7, 64 },      /* 64: a 65th follows */
+		{ 7, 0 },
+		{ 7, 255 },
+		{ 5, 3 },       /* not PROTO_ISAKMP */
+		{ 6, 4 },       /* an SPI that eats the first transform's header */
+		{ 0, 0 },       /* proposals 2..4 left over */
+		{ 0, ISAKMP_NP_T },
+		{ 2, 0xff },    /* proposal length past the SA */
+		{ 3, 4 },       /* proposal length shorter than its header */
+		{ 8 + 2, 0xff },/* transform length past the proposal */
+		{ 8 + 5, 2 },   /* transform id not KEY_IKE */
+	};
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		uint8_t keep = b.data[p1 + lies[i].at];
+		b.data[p1 + lies[i].at] = lies[i].v;
+		expect_refused(&b, ISAKMP_N_PAYLOAD_MALFORMED, ISAKMP_DOI_IPSEC);
+		b.data[p1 + lies[i].at] = keep;
+	}
+	/* the message without an SA at all */
+	struct gdoi_buf none;
+	gdoi_buf_init(&none);
+	put_main_hdr(&none, icky, (const uint8_t[8]){ 0 }, 0);
+	gdoi_put_payload(&none, ISAKMP_NP_VID, "vid", 3);
+	gdoi_finish(&none);
+	expect_refused(&none, ISAKMP_N_PAYLOAD_MALFORMED, ISAKMP_DOI_IPSEC);
+	gdoi_buf_free(&none);
+	/* every cut; each responder reads only the bytes it was given */
+	uint8_t *copy = malloc(b.len);
+	memcpy(copy, b.data, b.len);
+	for (size_t cut = 0; cut < full; cut++) {
+		struct gdoi_buf m;
+		gdoi_buf_init(&m);
+		gdoi_put_bytes(&m, copy, ISAKMP_HDR_LEN + 4 + cut);
+		cut_sa(&m, cut);
+		struct gdoi_buf exact;
+		gdoi_buf_init(&exact);
+		gdoi_put_bytes(&exact, m.data, m.len);
+		gdoi_buf_free(&m);
+		struct mm x;
+		int rc = offer_to_responder(&x, &exact);
+		if (rc != -1 || x.r.notify != ISAKMP_N_PAYLOAD_MALFORMED)
+			fail_msg("SA body cut to %zu of %zu bytes: rc %d notify %d", cut, full, rc,
+				 x.r.notify);
+		mm_free(&x);
+		gdoi_buf_free(&exact);
+	}
+	free(copy);
+	gdoi_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1467,6 +1776,11 @@ int main(void)
 		cmocka_unit_test(test_plain_hook),
 		cmocka_unit_test(test_free_every_state),
 		cmocka_unit_test(test_start_rejects),
+		cmocka_unit_test(test_doi_accepted),
+		cmocka_unit_test(test_doi_refused),
+		cmocka_unit_test(test_many_proposals),
+		cmocka_unit_test(test_many_proposals_none_allowed),
+		cmocka_unit_test(test_offer_lies),
 	};
 	/* failures are expected here by the dozen: keep crypto's log quiet */
 	log_stderr(0);

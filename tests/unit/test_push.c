@@ -399,6 +399,208 @@ static void test_push_roundtrip(void **state)
 			roundtrip_one(&ciphers[c], &hashes[h], seqs[(c + h) % ARRAY_SIZE(seqs)]);
 }
 
+/* gdoid's layout (gdoi_push.h): static IV from the KEK, no IV in the
+ * message, SIG a bare-hash PKCS#1 signature with HDR's length before
+ * padding; the SA in gdoid's layouts. Checked with EVP and raw RSA, not
+ * with the module. */
+static void gdoid_sample(struct gdoi_kek *kek, struct gdoi_sa *sa, const struct cipher_case *c)
+{
+	make_kek(kek, c);
+	kek->profile = GDOI_PROFILE_GDOID;
+	fill(kek->iv, sizeof(kek->iv), 0x3c);
+	sample_sa(sa, kek, 0);
+	sa->profile = GDOI_PROFILE_GDOID;
+	for (size_t i = 0; i < sa->n_tek; i++)
+		sa->tek[i].dst = (struct gdoi_ident){ ISAKMP_ID_IPV4_ADDR, 0, { 239, 1, 1, (uint8_t)i }, 4 };
+}
+
+static void test_push_gdoid_wire(void **state)
+{
+	static const int cs[] = { C_3DES, C_AES128 };
+	(void)state;
+	for (size_t ci = 0; ci < ARRAY_SIZE(cs); ci++) {
+		const struct cipher_case *c = &ciphers[cs[ci]];
+		struct gdoi_kek kek;
+		struct gdoi_sa sa;
+		struct gdoi_kd kd;
+		struct gdoi_buf b;
+		struct gdoi_push out;
+
+		gdoid_sample(&kek, &sa, c);
+		sample_kd(&kd, &kek);
+		build_push(&b, &kek, 9, &sa, &kd, CRYPTO_HASH_SHA1);
+		assert_int_equal((b.len - ISAKMP_HDR_LEN) % c->block, 0);
+		assert_int_equal(be32(b.data + 24), b.len);
+
+		/* Decrypt with the static IV: the payloads start right after HDR. */
+		EVP_CIPHER *evp = EVP_CIPHER_fetch(NULL, c->evp, NULL);
+		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+		uint8_t *plain = malloc(b.len);
+		int n = 0, fin = 0;
+		assert_non_null(plain);
+		memcpy(plain, b.data, ISAKMP_HDR_LEN);
+		assert_int_equal(EVP_DecryptInit_ex2(ctx, evp, kek.key, kek.iv, NULL), 1);
+		assert_int_equal(EVP_CIPHER_CTX_set_padding(ctx, 0), 1);
+		assert_int_equal(EVP_DecryptUpdate(ctx, plain + ISAKMP_HDR_LEN, &n, b.data + ISAKMP_HDR_LEN,
+						   (int)(b.len - ISAKMP_HDR_LEN)), 1);
+		assert_int_equal(EVP_DecryptFinal_ex(ctx, plain + ISAKMP_HDR_LEN + n, &fin), 1);
+		EVP_CIPHER_CTX_free(ctx);
+		EVP_CIPHER_free(evp);
+		struct ref_payload pl[8];
+		size_t end, k = ref_chain(b.data[16], plain + ISAKMP_HDR_LEN, b.len - ISAKMP_HDR_LEN, pl, 8, &end);
+		assert_int_equal(k, 4);
+		assert_int_equal(pl[0].type, GDOI_NP_SEQ);
+		assert_int_equal(pl[3].type, ISAKMP_NP_SIG);
+
+		/* SIG: PKCS#1 type 1 around SHA-1("rekey" | HDR | payloads), HDR's
+		 * length the unpadded one, no DigestInfo. */
+		size_t unpadded = ISAKMP_HDR_LEN + end;
+		size_t in_len = 5 + ISAKMP_HDR_LEN + pl[3].off;
+		uint8_t *in = malloc(in_len), md[20], rec[512];
+		assert_non_null(in);
+		memcpy(in, "rekey", 5);
+		memcpy(in + 5, plain, ISAKMP_HDR_LEN + pl[3].off);
+		set_be32(in + 5 + 24, (uint32_t)unpadded);
+		assert_non_null(EVP_Q_digest(NULL, "SHA1", NULL, in, in_len, md, NULL));
+		const uint8_t *p = ks_der;
+		EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)ks_der_len);
+		EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(pk, NULL);
+		size_t rec_len = sizeof(rec);
+		assert_int_equal(EVP_PKEY_verify_recover_init(pctx), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), 1);
+		assert_int_equal(EVP_PKEY_verify_recover(pctx, rec, &rec_len,
+							 plain + ISAKMP_HDR_LEN + pl[3].off + 4, pl[3].len - 4), 1);
+		assert_int_equal(rec_len, 20);
+		assert_memory_equal(rec, md, 20);
+		EVP_PKEY_CTX_free(pctx);
+		EVP_PKEY_free(pk);
+		free(in);
+		free(plain);
+
+		/* The module opens it, with gdoid's SA layouts. */
+		assert_int_equal(open_copy(b.data, b.len, &kek, rsa_ks, CRYPTO_HASH_SHA1, &out), GDOI_PUSH_OK);
+		assert_int_equal(out.sa.profile, GDOI_PROFILE_GDOID);
+		assert_sa_eq(&sa, &out.sa);
+		assert_kd_eq(&kd, &out.kd);
+		gdoi_kd_wipe(&out.kd);
+		/* Another IV, or the RFC 6407 sealing, does not open it. */
+		struct gdoi_kek other = kek;
+		other.iv[0] ^= 1;
+		assert_int_not_equal(open_copy(b.data, b.len, &other, rsa_ks, CRYPTO_HASH_SHA1, &out), GDOI_PUSH_OK);
+		other = kek;
+		other.profile = GDOI_PROFILE_RFC6407;
+		assert_int_not_equal(open_copy(b.data, b.len, &other, rsa_ks, CRYPTO_HASH_SHA1, &out), GDOI_PUSH_OK);
+		gdoi_buf_free(&b);
+	}
+}
+
+/* gdoid signs over HDR with the length before padding; the member also
+ * takes the length on the wire there. */
+static void test_push_gdoid_padded_length(void **state)
+{
+	struct gdoi_kek kek;
+	struct gdoi_sa sa;
+	struct gdoi_buf b;
+	struct gdoi_push out;
+
+	(void)state;
+	gdoid_sample(&kek, &sa, &ciphers[C_3DES]);
+	/* Sealed by hand: the signature over HDR as it will be on the wire. */
+	for (int tries = 0; tries < 8; tries++) {
+		build_plain(&b, &kek, 10, &sa, NULL);
+		size_t sig_len = crypto_rsa_size(rsa_ks);
+		size_t plain = b.len - ISAKMP_HDR_LEN + 4 + sig_len;
+		size_t pad = (8 - plain % 8) % 8;
+		if (!pad) {     /* make the padding non-zero: one more TEK */
+			gdoi_buf_free(&b);
+			sa.tek[0].ip_proto = (uint8_t)(sa.tek[0].ip_proto + 1);
+			sa.n_tek = sa.n_tek == 2 ? 1 : 2;
+			continue;
+		}
+		size_t total = ISAKMP_HDR_LEN + plain + pad;
+		b.data[19] |= ISAKMP_FLAG_ENC;
+		set_be32(b.data + 24, (uint32_t)total);
+		size_t at = gdoi_begin(&b, ISAKMP_NP_SIG);
+		uint8_t *in = malloc(5 + at), sig[512];
+		size_t got = sizeof(sig);
+		memcpy(in, "rekey", 5);
+		memcpy(in + 5, b.data, at);
+		assert_int_equal(crypto_rsa_sign_bare(rsa_ks, CRYPTO_HASH_SHA1, in, 5 + at, sig, &got), 0);
+		free(in);
+		gdoi_put_bytes(&b, sig, got);
+		gdoi_end(&b, at);
+		for (size_t i = 0; i < pad; i++)
+			gdoi_put_u8(&b, 0);
+		uint8_t iv[16];
+		memcpy(iv, kek.iv, 8);
+		assert_int_equal(crypto_cbc_encrypt(kek.cipher, kek.key, kek.key_len, iv, b.data + ISAKMP_HDR_LEN,
+						    b.len - ISAKMP_HDR_LEN), 0);
+		assert_int_equal(open_copy(b.data, b.len, &kek, rsa_ks, CRYPTO_HASH_SHA1, &out), GDOI_PUSH_OK);
+		assert_int_equal(out.seq, 10);
+		gdoi_buf_free(&b);
+		return;
+	}
+	fail_msg("no layout with padding found");
+}
+
+/* HDR*, SEQ, D, SIG: a delete without SA; and D with SA and KD. */
+static void test_push_delete(void **state)
+{
+	struct gdoi_kek kek;
+	struct gdoi_sa sa;
+	struct gdoi_kd kd;
+	struct gdoi_buf b;
+	struct gdoi_push out;
+	struct gdoi_delete d = { .doi = GDOI_DOI, .proto = GDOI_PROTO_IPSEC_ESP, .spi_size = 4, .n = 2,
+				 .spi = { { 1, 2, 3, 4 }, { 0xc0, 0xde, 0, 0 } } };
+	struct gdoi_delete dk = { .doi = 0, .proto = 1, .spi_size = 16, .n = 1 };
+
+	(void)state;
+	fill(dk.spi[0], 16, 0x77);
+	for (int profile = 0; profile < 2; profile++) {
+		make_kek(&kek, &ciphers[C_AES128]);
+		kek.profile = profile;
+		fill(kek.iv, sizeof(kek.iv), 9);
+		gdoi_buf_init(&b);
+		gdoi_push_hdr(&b, &kek);
+		gdoi_put_seq(&b, 5);
+		gdoi_put_delete(&b, &d);
+		assert_int_equal(gdoi_push_seal(&b, &kek, rsa_ks, CRYPTO_HASH_SHA256), 0);
+		assert_int_equal(open_copy(b.data, b.len, &kek, rsa_ks, CRYPTO_HASH_SHA256, &out), GDOI_PUSH_OK);
+		assert_int_equal(out.seq, 5);
+		assert_int_equal(out.has_sa, 0);
+		assert_int_equal(out.has_kd, 0);
+		assert_int_equal(out.n_del, 1);
+		assert_int_equal(out.del[0].doi, GDOI_DOI);
+		assert_int_equal(out.del[0].proto, GDOI_PROTO_IPSEC_ESP);
+		assert_int_equal(out.del[0].spi_size, 4);
+		assert_int_equal(out.del[0].n, 2);
+		assert_memory_equal(out.del[0].spi[1], d.spi[1], 4);
+		gdoi_buf_free(&b);
+
+		sample_sa(&sa, &kek, 0);
+		sa.profile = profile;
+		sample_kd(&kd, &kek);
+		gdoi_buf_init(&b);
+		gdoi_push_hdr(&b, &kek);
+		gdoi_put_seq(&b, 6);
+		gdoi_put_delete(&b, &d);
+		gdoi_put_delete(&b, &dk);
+		gdoi_put_sa(&b, &sa);
+		gdoi_put_kd(&b, &kd);
+		assert_int_equal(gdoi_push_seal(&b, &kek, rsa_ks, CRYPTO_HASH_SHA256), 0);
+		assert_int_equal(open_copy(b.data, b.len, &kek, rsa_ks, CRYPTO_HASH_SHA256, &out), GDOI_PUSH_OK);
+		assert_int_equal(out.n_del, 2);
+		assert_int_equal(out.del[1].spi_size, 16);
+		assert_memory_equal(out.del[1].spi[0], dk.spi[0], 16);
+		assert_int_equal(out.has_sa, 1);
+		assert_int_equal(out.has_kd, 1);
+		assert_sa_eq(&sa, &out.sa);
+		gdoi_kd_wipe(&out.kd);
+		gdoi_buf_free(&b);
+	}
+}
+
 static void test_push_heartbeat(void **state)
 {
 	(void)state;
@@ -716,7 +918,7 @@ static void test_push_truncated(void **state)
 
 /* Misordered pushes, built by hand and sealed with the server's key, so
  * the signature is good and only the order is wrong. */
-enum { P_SEQ, P_SA, P_KD, P_VID, P_SIG, P_BADSEQ, P_BADSA, P_BADKD, P_END };
+enum { P_SEQ, P_SA, P_KD, P_VID, P_SIG, P_BADSEQ, P_BADSA, P_BADKD, P_D, P_BADD, P_END };
 
 static void build_order(struct gdoi_buf *b, const struct gdoi_kek *kek, const int *order)
 {
@@ -738,6 +940,18 @@ static void build_order(struct gdoi_buf *b, const struct gdoi_kek *kek, const in
 		case P_SIG: gdoi_put_payload(b, ISAKMP_NP_SIG, junk, sizeof(junk)); break;
 		case P_BADSEQ: gdoi_put_payload(b, GDOI_NP_SEQ, junk, 3); break;
 		case P_BADSA: gdoi_put_payload(b, ISAKMP_NP_SA, junk, 40); break;
+		case P_D: {
+			struct gdoi_delete d = { .doi = GDOI_DOI, .proto = GDOI_PROTO_IPSEC_ESP,
+						 .spi_size = 4, .n = 1, .spi = { { 0xc0, 0xde, 0, 1 } } };
+			gdoi_put_delete(b, &d);
+			break;
+		}
+		case P_BADD: {
+			/* A 3-octet SPI size. */
+			static const uint8_t bad[] = { 0, 0, 0, 2, 1, 3, 0, 1, 1, 2, 3 };
+			gdoi_put_payload(b, ISAKMP_NP_D, bad, sizeof(bad));
+			break;
+		}
 		case P_BADKD: {
 			/* Announces two key packets, carries none. */
 			static const uint8_t lie[] = { 0, 2, 0, 0 };
@@ -751,11 +965,14 @@ static void build_order(struct gdoi_buf *b, const struct gdoi_kek *kek, const in
 
 static void test_push_bad_order(void **state)
 {
-	static const int good[][5] = {
+	static const int good[][6] = {
 		{ P_SEQ, P_SA, P_END },
 		{ P_SEQ, P_SA, P_KD, P_END },
+		{ P_SEQ, P_D, P_END },                  /* gdoid's TEK delete */
+		{ P_SEQ, P_D, P_SA, P_KD, P_END },
+		{ P_SEQ, P_D, P_D, P_SA, P_END },
 	};
-	static const int bad[][6] = {
+	static const int bad[][7] = {
 		{ P_SA, P_SEQ, P_KD, P_END },           /* SA before SEQ */
 		{ P_SA, P_SEQ, P_END },
 		{ P_SEQ, P_SEQ, P_SA, P_END },          /* two SEQ */
@@ -772,6 +989,11 @@ static void test_push_bad_order(void **state)
 		{ P_BADSEQ, P_SA, P_END },              /* the right order, bad bodies */
 		{ P_SEQ, P_BADSA, P_END },
 		{ P_SEQ, P_SA, P_BADKD, P_END },
+		{ P_SEQ, P_SA, P_D, P_END },            /* D after SA */
+		{ P_D, P_SEQ, P_SA, P_END },            /* D before SEQ */
+		{ P_SEQ, P_D, P_KD, P_END },            /* KD without SA */
+		{ P_SEQ, P_BADD, P_END },               /* a D that does not parse */
+		{ P_SEQ, P_D, P_D, P_D, P_D, P_D, P_END }, /* more D than GDOI_PUSH_MAX_DEL */
 	};
 	struct gdoi_kek kek;
 	struct gdoi_buf b;
@@ -1282,6 +1504,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_push_roundtrip),
 		cmocka_unit_test(test_push_heartbeat),
+		cmocka_unit_test(test_push_gdoid_wire),
+		cmocka_unit_test(test_push_gdoid_padded_length),
+		cmocka_unit_test(test_push_delete),
 		cmocka_unit_test(test_push_wire),
 		cmocka_unit_test(test_push_signature_independent),
 		cmocka_unit_test(test_push_wrong_kek),
