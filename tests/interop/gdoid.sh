@@ -58,7 +58,7 @@ iop_cleanup() {
 	ip netns del "$GM" 2>/dev/null
 }
 trap iop_cleanup EXIT
-plan 24
+plan 26
 
 # ---- helpers -------------------------------------------------------------------
 # check DESC FUNC [ARGS...]: one TAP line for FUNC's status; FUNC's output
@@ -106,21 +106,23 @@ gd_conf() {
 # message or a part of it was refused.
 GD_ERR='Abort|[Ff]ail|does not match|out of range|[Mm]issing|[Ii]nvalid|[Uu]nsupported|[Uu]nknown|not valid|[Ee]rror|could not|[Ww]rong|[Mm]alformed|[Tt]oo (short|long|big)|[Mm]ismatch'
 gd_errors() { grep -E "^[0-9.]+ Default .*($GD_ERR)" "$@" | grep -v 'udp_make: bind\|udp_init: could not allocate default'; }
-# gm_pushes LOG: one line per push the gdoid member received:
-# SEQ VERDICT SEALING-KEK SA-KEK DELETED TEK-SPIS ERRORS (tab separated), from
-# "GOT A REKEY MESSAGE" to "DONE WITH REKEY" (unrelated lines follow it).
+# gm_pushes LOG: one line per push the gdoid member received, tab separated:
+# SEQ VERDICT SEALING-KEK SA-KEK DELETED TEK-SPIS ERRORS NOT-FOUND D-PAYLOADS,
+# from "GOT A REKEY MESSAGE" to "DONE WITH REKEY" (unrelated lines follow it).
 gm_pushes() {
 	awk -v ERR="$GD_ERR" '
 	function pad(x, n) { sub(/^0x/, "", x); while (length(x) < n) x = "0" x; return x }
-	function flush() { if (n) printf "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", seq, (done && err == "" ? "accepted" : "refused"), ic rc, nk, nd, teks, err; n = 0 }
-	/rekey_udp_handle_message: GOT A REKEY MESSAGE/ { flush(); n = 1; seq = "?"; done = 0; err = ic = rc = nk = teks = ""; nd = 0; next }
+	function flush() { if (n) printf "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", seq, (done && err == "" ? "accepted" : "refused"), ic rc, nk, nd, teks, err, nf, dp; n = 0 }
+	/rekey_udp_handle_message: GOT A REKEY MESSAGE/ { flush(); n = 1; seq = "?"; done = 0; err = ic = rc = nk = teks = nf = ""; nd = dp = 0; next }
 	!n { next }
 	/ Mesg 70 ICOOKIE: / && ic == "" { ic = pad($NF, 16) }
 	/ Mesg 70 RCOOKIE: / && rc == "" { rc = pad($NF, 16) }
 	/ Default GOT SEQ # of: [0-9]+ \(PUSH\)/ { seq = $(NF - 1) }
 	/ Default group_handle_incoming_kek: Got New KEK SPI: / { nk = pad($(NF - 1), 16) pad($NF, 16) }
 	/ Default  SPI found \(KD\) / { s = $0; sub(/.*\(0x/, "", s); sub(/\).*/, "", s); teks = teks (teks == "" ? "" : ",") pad(s, 8) }
+	/ message_parse_payloads: .* payload DELETE$/ { dp++ }
 	/DELETE made us delete SA/ { nd++ }
+	/could not locate IPsec SA \(SPI / { s = $0; sub(/.*\(SPI /, "", s); sub(/,.*/, "", s); nf = nf (nf == "" ? "" : ",") pad(s, 8) }
 	/DONE WITH REKEY \(RECEIVE\)/ { done = 1; flush() }
 	$2 == "Default" && $0 ~ ERR && $0 !~ /udp_make: bind|default GDOI UDP port/ { e = $0; sub(/^[0-9.]+ Default /, "", e); err = err (err == "" ? "" : " | ") e }
 	END { flush() }' "$1"
@@ -160,11 +162,11 @@ keys_in() {
 	[ -n "$k" ] || { echo "gdoid logged no keys for $lab"; return 1; }
 	[ -n "$plain" ] || { echo "no plaintext message for $lab in $pcap"; return 1; }
 	while read -r _ kind spi pat; do
-		n=$((n + 1))
+		n=$((n + 1)); [ "$spi" = - ] || spi=" $spi"
 		if printf '%s' "$plain" | grep -q "$pat"; then
-			echo "$kind ${spi/-/} equal: gdoid's $(printf '%s' "$pat" | cut -c1-40)... is in the agent's KD"
+			echo "$kind${spi#-}: equal: gdoid's $(printf '%s' "$pat" | cut -c1-48)... is in the agent's KD"
 		else
-			echo "$kind ${spi/-/} DIFFERS: gdoid logged $pat, not in the agent's plaintext"; bad=1
+			echo "$kind${spi#-}: DIFFERS: gdoid logged $pat, not in the agent's plaintext"; bad=1
 		fi
 	done <<<"$k"
 	[ $bad = 0 ] && [ $n -gt 0 ]
@@ -276,12 +278,58 @@ check "A: the TEK SPIs are equal on both sides" a_spis
 check "A: the TEK keys and the KEK (IV||key) gdoid received are the agent's (debug_pcap KD)" \
 	eval 'req A_REG "the registration" && keys_in "$T/plain.pcap" pull'
 
+# gdoid reads the TEK selectors with a byte order of its own: its key
+# server writes them swapped on a little-endian host and its member reads
+# them back the same way (gdoid <-> gdoid logs "gdoi_ipsec_deliver_keys: src
+# a4d0002 ffffffff dst ef010101 ffffffff" for 10.77.0.2 -> 239.1.1.1).
+a_selectors() {
+	req A_REG "the registration" || return 1
+	local got
+	got=$(sed -n 's/.* gdoi_ipsec_deliver_keys: src \([0-9a-f]*\) [0-9a-f]* dst \([0-9a-f]*\) .*/\1 -> \2/p' "$GLOG" | sort -u | tr '\n' ',')
+	echo "gdoid (gdoi_ipsec_deliver_keys, ntohl'd): $got"
+	echo "configured: 10.77.0.2 -> 239.1.1.1 and 239.1.1.2, which gdoid logs as a4d0002 -> ef010101, a4d0002 -> ef010102"
+	[ "$got" = "a4d0002 -> ef010101,a4d0002 -> ef010102," ]
+}
+check "A: gdoid installs the TEK selectors the agent configured (10.77.0.2 -> 239.1.1.1/.2)" a_selectors
+
+# A policy removed by a reload: the agent pushes a DELETE for its TEK. Done
+# before any rekey: gdoid's member finds (gdoi_sa_lookup: phase 2 SAs only)
+# the TEKs of its GROUPKEY-PULL but never those of a push ("could not locate
+# IPsec SA"), so only a TEK from the registration can show the deletion.
+a_delete() {
+	req A_REG "the registration" || return 1
+	local audio last p s sent
+	audio=$(sa_json | jq -r '.result.groups[0].teks[] | select(.name == "audio") | .spi[2:]' | sort -u | tr '\n' ' ')
+	echo "audio's TEK(s) before the reload: $audio"
+	last=$(gm_pushes "$GLOG" | awk -F'\t' '$1 ~ /^[0-9]+$/ { s = $1 } END { print s + 0 }')
+	sed -i '/"name": "audio"/d' "$CONF"
+	echo "gvpnctl reload: $(ctl reload)"
+	del() { gm_pushes "$GLOG" | awk -F'\t' -v l="$last" '$1 ~ /^[0-9]+$/ && $1 > l && $9 > 0' | head -1; }
+	wait_for 10 eval '[ -n "$(del)" ]'
+	p=$(del)
+	if [ -z "$p" ]; then
+		echo "no push with a DELETE payload reached gdoid; pushes after SEQ $last:"
+		gm_pushes "$GLOG" | awk -F'\t' -v l="$last" '$1 == "?" || $1 > l' | tail -5
+		return 1
+	fi
+	s=$(printf '%s' "$p" | cut -f1)
+	sent=$(tshark -r "$T/plain.pcap" -d udp.port==848,isakmp -Y "isakmp.seq.seq == $s" -T fields -e isakmp.delete.spi 2>/dev/null | tr ',' ' ')
+	echo "agent's push SEQ $s deletes (debug_pcap): $sent"
+	echo "gdoid: SEQ $s $(printf '%s' "$p" | cut -f2): $(printf '%s' "$p" | cut -f9) DELETE payload(s), $(printf '%s' "$p" | cut -f5) SA(s) deleted; not found: $(printf '%s' "$p" | cut -f8) $(printf '%s' "$p" | cut -f7)"
+	[ -n "$audio" ] && [ "$(printf '%s' "$p" | cut -f2)" = accepted ] && [ "$(printf '%s' "$p" | cut -f5)" -ge 1 ] &&
+		[ -z "$(printf '%s' "$p" | cut -f8)" ]
+}
+check "A: a policy removed by gvpnctl reload reaches gdoid as a DELETE, which removes its TEK" a_delete
+
 # A rekey: new TEKs and a new KEK (gvpnctl rekey rotates every key), pushed
 # under the old KEK.
 A_RK1=0
 a_rekey1() {
 	req A_REG "the registration" || return 1
-	local out; out=$(ctl rekey group 1); echo "gvpnctl rekey group 1: $out"
+	local out before
+	before=$(agent_teks all)
+	out=$(ctl rekey group 1); echo "gvpnctl rekey group 1: $out"
+	NEW1=$(agent_teks all | grep -vxF "$before")
 	S1=$(printf '%s' "$out" | sed -n 's/.*rekey SEQ \([0-9]*\).*/\1/p')
 	[ -n "$S1" ] || return 1
 	wait_for 10 eval '[ -n "$(gm_push "$GLOG" "$S1")" ]'
@@ -295,7 +343,7 @@ check "A: gvpnctl rekey group 1: gdoid decrypts the push, verifies its signature
 a_rekey1_keys() {
 	req A_RK1 "the rekey" || return 1
 	local new theirs s
-	new=$(agent_teks new); theirs=$(gm_push "$GLOG" "$S1" | cut -f6 | tr ',' '\n')
+	new=$NEW1; theirs=$(gm_push "$GLOG" "$S1" | cut -f6 | tr ',' '\n')
 	echo "agent's new TEKs: $(echo $new)"; echo "in gdoid's push SEQ $S1: $(echo $theirs)"
 	[ -n "$new" ] || return 1
 	for s in $new; do printf '%s\n' "$theirs" | grep -qx "$s" || { echo "$s missing at gdoid"; return 1; }; done
@@ -351,31 +399,6 @@ a_heartbeat() {
 }
 check "A: heartbeats (every 2 s) are taken by gdoid without an error line" a_heartbeat
 
-# A policy removed by a reload: the agent pushes a DELETE for its TEKs.
-a_delete() {
-	req A_REG "the registration" || return 1
-	local audio last p s
-	audio=$(sa_json | jq -r '.result.groups[0].teks[] | select(.name == "audio") | .spi[2:]' | sort -u)
-	echo "audio's TEKs: $(echo $audio)"
-	last=$(gm_pushes "$GLOG" | awk -F'\t' '$1 ~ /^[0-9]+$/ { s = $1 } END { print s + 0 }')
-	sed -i '/"name": "audio"/d' "$CONF"
-	echo "gvpnctl reload: $(ctl reload)"
-	del() { gm_pushes "$GLOG" | awk -F'\t' -v l="$last" '$1 ~ /^[0-9]+$/ && $1 > l && $5 > 0' | head -1; }
-	wait_for 10 eval '[ -n "$(del)" ]'
-	p=$(del)
-	if [ -z "$p" ]; then
-		echo "gdoid deleted nothing; pushes after SEQ $last:"
-		gm_pushes "$GLOG" | awk -F'\t' -v l="$last" '$1 == "?" || $1 > l' | tail -5
-		return 1
-	fi
-	s=$(printf '%s' "$p" | cut -f1)
-	echo "gdoid: SEQ $s: $(printf '%s' "$p" | cut -f2), $(printf '%s' "$p" | cut -f5) SA(s) deleted $(printf '%s' "$p" | cut -f7)"
-	echo "agent's plaintext DELETE SPIs: $(tshark -r "$T/plain.pcap" -d udp.port==848,isakmp -Y "isakmp.seq.seq == $s" -T fields -e isakmp.delete.spi 2>/dev/null)"
-	grep -E 'could not locate IPsec SA' "$GLOG" | sed 's/^[0-9.]* //' | tail -3
-	[ -n "$audio" ] && [ "$(printf '%s' "$p" | cut -f2)" = accepted ]
-}
-check "A: a policy removed by gvpnctl reload reaches gdoid as a DELETE" a_delete
-
 [ -n "${GM_A:-}" ] && stop_pid "$GM_A"
 [ $A_AGENT = 1 ] && agent_stop
 [ -f "$GLOG" ] && diag "A: gdoid's errors: $(gd_errors "$GLOG" | sed 's/^[0-9.]* Default //' | sort | uniq -c | head -10 | tr '\n' ';')"
@@ -405,6 +428,8 @@ if [ $B_KS = 1 ]; then
 	tap_track_pid $MEMBER
 fi
 ev() { grep "^{\"event\":\"$1\"" "$MLOG"; }
+# has EVENT KEY VALUE: the member printed EVENT with KEY equal to VALUE.
+has() { ev "$1" | grep -qF "\"$2\":\"$3\""; }
 b_mm() {
 	req B_KS "gdoid's start" || return 1
 	if wait_for 15 grep -q 'exchange_finalize: phase 1 done: initiator id 0a4d0002' "$KLOG"; then
@@ -459,6 +484,17 @@ b_keys() {
 }
 check "B: the TEK and KEK keys gvpn-member received are the ones gdoid sent" b_keys
 
+# gdoid's key server writes the TEK selectors byte-swapped on a little-endian
+# host (its config: 10.77.0.2 -> 239.1.1.1); a member that interoperates
+# with it must read them as gdoid's own member does.
+b_selectors() {
+	req B_REG "the registration" || return 1
+	local got; got=$(ev registered | jq -r '.policy.teks[] | "\(.source) -> \(.destination)"' | tr '\n' ' ')
+	echo "gvpn-member: $got"; echo "gdoid's config: 10.77.0.2 -> 239.1.1.1 (little-endian host: $([ "$LE" = 1 ] && echo yes || echo no))"
+	[ "$got" = "10.77.0.2 -> 239.1.1.1 " ] || [ "$got" = "10.77.0.2/32 -> 239.1.1.1/32 " ]
+}
+check "B: gvpn-member reads gdoid's TEK selectors as configured (10.77.0.2 -> 239.1.1.1)" b_selectors
+
 # gdoid's pushes, from its log: SEQ KIND NEW-TEK-SPIS DELETED-SPIS.
 ks_pushes() {
 	awk -v le="$LE" '
@@ -497,7 +533,8 @@ b_tek() {
 	echo "gvpn-member: $(ev push_received | jq -c "select(.seq == $s)")"
 	ev push_rejected | tail -3
 	echo "gvpn-member: $(ev tek_installed | jq -c "select(.spi == \"0x$spi\") | {spi, state, activate_in_s}")"
-	[ "$(pushed "$s")" = rekey ] && ev tek_installed | jq -e "select(.spi == \"0x$spi\")" >/dev/null
+	echo "(gvpn-member prints no keys for a push, only SPIs: the pushed keys are not compared)"
+	[ "$(pushed "$s")" = rekey ] && has tek_installed spi "0x$spi"
 }
 check "B: gdoid's TEK rekey (REKEY_PERIOD $REKEY_PERIOD s) is applied by gvpn-member: same new SPI" b_tek && B_TEK=1
 b_kek() {
@@ -526,29 +563,31 @@ b_kek() {
 	next=$(ks_pushes | awk -v s="$s" '$1 > s { print $1; exit }')
 	[ -n "$next" ] && wait_for 5 eval '[ -n "$(pushed $next)" ]'
 	echo "next push from gdoid: SEQ ${next:-none}; gvpn-member: $(ev push_received | jq -c "select(.seq == ${next:-0})")"
-	[ -n "$kek" ] && ev kek_replaced | jq -e "select(.new_spi == \"$kek\")" >/dev/null && [ -n "$(pushed "$s")" ] &&
+	[ -n "$kek" ] && has kek_replaced new_spi "$kek" && [ -n "$(pushed "$s")" ] &&
 		[ -n "$next" ] && [ -n "$(pushed "$next")" ]
 }
 check "B: gdoid's KEK rekey (KEK_REKEY_PERIOD $KEK_REKEY_PERIOD s) is applied, and the next push under the new KEK taken" b_kek
-# gdoid sends SEQ, D, SIG for every TEK of the group when it shuts down.
+# gdoid sends SEQ, D, SIG for every TEK it gave out when it shuts down.
 b_delete() {
 	req B_REG "the registration" || return 1
 	stop_pid "$KS_B" TERM
-	local p s dels spi bad=0 n=0
+	local p s dels spi bad=0 n=0 why
 	p=$(ks_pushes | awk '$2 == "delete"' | head -1)
 	[ -n "$p" ] || { echo "gdoid sent no DELETE push"; gd_errors "$KLOG" | tail -3; return 1; }
 	set -- $p; s=$1 dels=$4
 	echo "gdoid (SIGTERM): SEQ $s deletes $dels"
-	wait_for 5 eval '[ -n "$(pushed $s)" ] || ev push_rejected | grep -q "\"seq\":$s"'
+	wait_for 5 eval '[ -n "$(pushed $s)" ] || has push_rejected seq "$s" || ev push_rejected | grep -q "\"seq\":$s[,}]"'
 	echo "gvpn-member: $(ev push_received | jq -c "select(.seq == $s)")"
 	ev push_rejected | tail -3 | grep . && bad=1
 	for spi in ${dels//,/ }; do
-		# only the TEKs the member holds can be removed
-		ev tek_installed | jq -e "select(.spi == \"0x$spi\")" >/dev/null || ev registered | grep -q "\"0x$spi\"" || continue
-		n=$((n + 1))
-		if ev tek_removed | jq -e "select(.spi == \"0x$spi\")" >/dev/null; then
-			echo "0x$spi removed: $(ev tek_removed | jq -c "select(.spi == \"0x$spi\") | .reason")"
-		else echo "0x$spi not removed"; bad=1; fi
+		# TEKs the member holds must go; one superseded or expired before is gone already.
+		has tek_installed spi "0x$spi" || { echo "0x$spi: never installed by gvpn-member"; continue; }
+		why=$(ev tek_removed | grep -F "\"spi\":\"0x$spi\"" | jq -r .reason | head -1)
+		case $why in
+		deleted) n=$((n + 1)); echo "0x$spi: removed (deleted)" ;;
+		"") echo "0x$spi: NOT removed"; bad=1 ;;
+		*) echo "0x$spi: removed before, $why" ;;
+		esac
 	done
 	[ -n "$(pushed "$s")" ] && [ $n -gt 0 ] && [ $bad = 0 ]
 }
