@@ -10,14 +10,18 @@
 # A: gdoid as group member -> gvpn-agent as key server, group 1 with
 #    "wire_profile": "gdoid", multicast server-member communication, 3DES
 #    KEK, heartbeats every 2 s: Main Mode, GROUPKEY-PULL with the same
-#    TEK/KEK keys on both sides, a manual rekey (new TEKs and a new KEK),
-#    the next push sealed with that new KEK, heartbeats, and a policy
-#    removed by a reload reaching gdoid as a DELETE.
+#    TEK/KEK keys on both sides, the TEK selectors gdoid installs, a policy
+#    removed by a reload reaching gdoid as a DELETE, a manual rekey (new TEKs
+#    and a new KEK: gvpnctl rekey rotates every key; a scheduled KEK rekey
+#    would take lifetime_seconds >= 300 less 4 x activation_time_delay), the
+#    next push sealed with that new KEK, and the heartbeats.
 # B: gvpn-member --profile gdoid -> gdoid as key server: Main Mode,
-#    GROUPKEY-PULL with the same keys, gdoid's own TEK rekey (REKEY_PERIOD)
-#    and KEK rekey (KEK_REKEY_PERIOD), and the SEQ, D, SIG push gdoid sends
-#    when it shuts down (SIGTERM: gdoi_rekey_delete_sas() deletes every TEK
-#    of the group; there is no other trigger, not even on the -f FIFO).
+#    GROUPKEY-PULL with the same keys, the selectors, gdoid's own TEK rekey
+#    (REKEY_PERIOD) and KEK rekey (KEK_REKEY_PERIOD; gdoid has no minimum for
+#    either: atoi, defaults 10 and 25 s, timers started by the first PULL),
+#    and the SEQ, D, SIG push gdoid sends when it shuts down (SIGTERM or
+#    SIGINT: gdoi_rekey_delete_sas() deletes every TEK it gave out; nothing
+#    else sends one, not even the -f FIFO).
 # tshark captures the veth for the whole test and decodes every message;
 # the plaintext is decoded too: the agent's debug_pcap and gdoid's own
 # packet logs (-l).
@@ -30,15 +34,20 @@
 #            per push: "rekey_udp_handle_message: GOT A REKEY MESSAGE!!!",
 #            "Mesg 70 ICOOKIE:/RCOOKIE:" (the KEK it is sealed with), "GOT SEQ #
 #            of: N (PUSH)", "group_handle_incoming_kek: Got New KEK SPI: a b",
-#            "ipsec_delete_spi_list: DELETE made us delete SA", "DONE WITH
-#            REKEY (RECEIVE)!!!" (logged even after "Aborting processing of
-#            Rekey message": the verdict needs both).
+#            "ipsec_delete_spi_list: DELETE made us delete SA" (it finds only
+#            the phase 2 SAs of its PULL; a TEK from a push gives "could not
+#            locate IPsec SA"), "gdoi_ipsec_deliver_keys: src S M dst D M"
+#            (selectors, ntohl'd), "DONE WITH REKEY (RECEIVE)!!!" (logged even
+#            after "Aborting processing of Rekey message": the verdict needs
+#            both).
 #   server:  "gdoi_add_ipsec_spi_to_list: Adding TEK SPI <u> (<d>) (0x<spi>)"
 #            in HOST byte order; "gdoi_rekey_sender: Timer sprung!!!" (TEK
 #            rekey), "gdoi_kek_rekey_sender: Timer sprung!!!" (KEK rekey),
 #            "SENT SEQ # of: N (PUSH)", "gdoi_add_deleted_sa: Deleting SPI (SA)
 #            <u> (<d>) (0x<spi>)" (network order). It does not log the keys
-#            it sends: they are read from the plaintext of its packet log.
+#            it sends: they are read from the plaintext of its packet log (-l,
+#            Main Mode and PULL; its pushes are logged encrypted) and of its
+#            debug dump ("rekey_crypto_encrypt: before encryption:").
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
 GDOID_SHARED=$srcdir/../shared/interop/gdoid
@@ -79,6 +88,11 @@ req() {
 	return 1
 }
 bail() { echo "Bail out! $*"; exit 1; }
+# wait_slow SECS cmd...: wait_for for commands that run tshark (every 0.5 s).
+wait_slow() {
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.5; done
+}
 gd_pids=""
 # gd_start NAME NS CONF: gdoid in namespace NS, logs in $T/NAME.log, its
 # plaintext packet log in $T/NAME.plog; sets GD_PID.
@@ -107,13 +121,14 @@ gd_conf() {
 GD_ERR='Abort|[Ff]ail|does not match|out of range|[Mm]issing|[Ii]nvalid|[Uu]nsupported|[Uu]nknown|not valid|[Ee]rror|could not|[Ww]rong|[Mm]alformed|[Tt]oo (short|long|big)|[Mm]ismatch'
 gd_errors() { grep -E "^[0-9.]+ Default .*($GD_ERR)" "$@" | grep -v 'udp_make: bind\|udp_init: could not allocate default'; }
 # gm_pushes LOG: one line per push the gdoid member received, tab separated:
-# SEQ VERDICT SEALING-KEK SA-KEK DELETED TEK-SPIS ERRORS NOT-FOUND D-PAYLOADS,
+# SEQ VERDICT SEALING-KEK SA-KEK DELETED TEK-SPIS ERRORS NOT-FOUND D-PAYLOADS
+# INSTALLED (gdoi_ipsec_deliver_keys calls),
 # from "GOT A REKEY MESSAGE" to "DONE WITH REKEY" (unrelated lines follow it).
 gm_pushes() {
 	awk -v ERR="$GD_ERR" '
 	function pad(x, n) { sub(/^0x/, "", x); while (length(x) < n) x = "0" x; return x }
-	function flush() { if (n) printf "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", seq, (done && err == "" ? "accepted" : "refused"), ic rc, nk, nd, teks, err, nf, dp; n = 0 }
-	/rekey_udp_handle_message: GOT A REKEY MESSAGE/ { flush(); n = 1; seq = "?"; done = 0; err = ic = rc = nk = teks = nf = ""; nd = dp = 0; next }
+	function flush() { if (n) printf "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", seq, (done && err == "" ? "accepted" : "refused"), ic rc, nk, nd, teks, err, nf, dp, inst; n = 0 }
+	/rekey_udp_handle_message: GOT A REKEY MESSAGE/ { flush(); n = 1; seq = "?"; done = 0; err = ic = rc = nk = teks = nf = ""; nd = dp = inst = 0; next }
 	!n { next }
 	/ Mesg 70 ICOOKIE: / && ic == "" { ic = pad($NF, 16) }
 	/ Mesg 70 RCOOKIE: / && rc == "" { rc = pad($NF, 16) }
@@ -122,6 +137,7 @@ gm_pushes() {
 	/ Default  SPI found \(KD\) / { s = $0; sub(/.*\(0x/, "", s); sub(/\).*/, "", s); teks = teks (teks == "" ? "" : ",") pad(s, 8) }
 	/ message_parse_payloads: .* payload DELETE$/ { dp++ }
 	/DELETE made us delete SA/ { nd++ }
+	/ gdoi_ipsec_deliver_keys: src / { inst++ }
 	/could not locate IPsec SA \(SPI / { s = $0; sub(/.*\(SPI /, "", s); sub(/,.*/, "", s); nf = nf (nf == "" ? "" : ",") pad(s, 8) }
 	/DONE WITH REKEY \(RECEIVE\)/ { done = 1; flush() }
 	$2 == "Default" && $0 ~ ERR && $0 !~ /udp_make: bind|default GDOI UDP port/ { e = $0; sub(/^[0-9.]+ Default /, "", e); err = err (err == "" ? "" : " | ") e }
@@ -335,11 +351,11 @@ a_rekey1() {
 	wait_for 10 eval '[ -n "$(gm_push "$GLOG" "$S1")" ]'
 	local p; p=$(gm_push "$GLOG" "$S1")
 	[ -n "$p" ] || { echo "gdoid logged no push with SEQ $S1; pushes it got:"; gm_pushes "$GLOG" | tail -5; return 1; }
-	echo "gdoid: SEQ $S1: $(printf '%s' "$p" | cut -f2) (sealed with KEK $(printf '%s' "$p" | cut -f3), TEKs $(printf '%s' "$p" | cut -f6))"
+	echo "gdoid: SEQ $S1: $(printf '%s' "$p" | cut -f2) (sealed with KEK $(printf '%s' "$p" | cut -f3), TEKs $(printf '%s' "$p" | cut -f6), $(printf '%s' "$p" | cut -f10) installed)"
 	printf '%s' "$p" | cut -f7 | grep . && return 1
-	[ "$(printf '%s' "$p" | cut -f2)" = accepted ]
+	[ "$(printf '%s' "$p" | cut -f2)" = accepted ] && [ "$(printf '%s' "$p" | cut -f10)" -ge 1 ]
 }
-check "A: gvpnctl rekey group 1: gdoid decrypts the push, verifies its signature and takes it" a_rekey1 && A_RK1=1
+check "A: gvpnctl rekey group 1: gdoid decrypts the push, verifies its signature and installs the TEKs" a_rekey1 && A_RK1=1
 a_rekey1_keys() {
 	req A_RK1 "the rekey" || return 1
 	local new theirs s
@@ -385,7 +401,7 @@ hb_seqs() {
 hb_two() { [ "$(hb_seqs | wc -l)" -ge 2 ]; }
 a_heartbeat() {
 	req A_REG "the registration" || return 1
-	wait_for 10 hb_two
+	wait_slow 10 hb_two
 	local s p bad=0 n=0
 	for s in $(hb_seqs); do
 		wait_for 3 eval '[ -n "$(gm_push "$GLOG" "$s")" ]'
