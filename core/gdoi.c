@@ -1051,8 +1051,8 @@ void gdoi_put_gap(struct gdoi_buf *b, uint16_t atd, uint16_t dtd)
 	gdoi_end(b, start);
 }
 
-/* Written in the order RFC 6407 5.2.1 names the SA attribute payloads
- * (SA KEK, GAP, SA TEKs); gdoi_sa_parse() accepts any order. Their chain starts at the SA's two-octet
+/* SA KEK, SA TEKs, then GAP (see below); gdoi_sa_parse() accepts any
+ * order. Their chain starts at the SA's two-octet
  * SA Attribute Next Payload field (the low octet is patched) and ends
  * inside the SA payload, whose length covers it. */
 void gdoi_put_sa(struct gdoi_buf *b, const struct gdoi_sa *sa)

@@ -104,7 +104,8 @@ struct gks_member {
 	uint8_t ack_key[GDOI_ACK_KEY_LEN];
 	uint32_t pending_seq;            /* push awaiting this member's ACK; 0: none */
 	unsigned sends;                  /* copies of that push sent */
-	uint32_t last_acked_seq;
+	uint32_t last_acked_seq;         /* 0: none acknowledged since it registered */
+	uint32_t last_sent_seq;          /* the newest push sent to it by unicast */
 	uint64_t rekeys_sent, rekeys_acked, retransmissions;
 };
 
@@ -147,6 +148,7 @@ struct gks_group {
 	struct gks_round round;
 	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer;
 	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
+	uint64_t heartbeats_deferred;    /* skipped while a unicast round waited for ACKs */
 	struct timespec last_rekey;
 	uint32_t tek_index;              /* last TEK index given */
 	struct gks_member **by_index;    /* members by index (ascending); NULL: removed */
@@ -879,6 +881,7 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 	if (unicast) {
 		for (struct gks_member *m = g->members; m; m = m->next) {
 			m->pending_seq = seq;
+			m->last_sent_seq = seq;
 			m->sends = 1;
 			m->rekeys_sent++;
 			r->outstanding++;
@@ -989,6 +992,11 @@ static void on_ack(const uint8_t *msg, size_t len, const struct sockaddr_in *fro
 		log_info("gks", "ACK from %s with a HASH that does not verify: dropped", m->addr);
 		return;
 	}
+	/* Only a push this member was sent can be acknowledged. */
+	if (!seq || seq > m->last_sent_seq) {
+		G.st.drop_ack_unknown++;
+		return;
+	}
 	G.st.acks++;
 	if (seq > m->last_acked_seq)
 		m->last_acked_seq = seq;
@@ -1024,6 +1032,17 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	if (!smc || !g->has_kek)
 		return;
 	loop_timer_arm_ms(&g->hb_timer, (uint64_t)smc->heartbeat * 1000u);
+	/* A unicast round in flight: its copies (and retransmissions) carry
+	 * the SEQ its members wait for, and a heartbeat with a higher one
+	 * would make them refuse the copies they missed as replays. The
+	 * round's copies show the server is alive; the next heartbeat goes
+	 * out on schedule. */
+	if (g->round.active && g->round.want_ack) {
+		g->heartbeats_deferred++;
+		log_debug("gks", "group %s: heartbeat skipped: rekey SEQ %u is still awaiting ACKs", g->cfg->name,
+			  g->round.seq);
+		return;
+	}
 	uint32_t seq = seq_next(g);
 	struct gdoi_buf b;
 	gdoi_buf_init(&b);
@@ -1480,7 +1499,8 @@ static void register_member(struct gks_peer *p)
 	/* A reregistration starts afresh: no push is awaited from it. */
 	round_member_gone(g, m);
 	m->sends = 0;
-	m->last_acked_seq = g->seq;
+	m->last_acked_seq = 0;
+	m->last_sent_seq = 0;
 	gdoi_ack_key(p->ike.keys.skeyid_a, p->ike.keys.hash_len, p->ike.icky, p->ike.rcky, m->ack_key);
 	const struct gdoi_id *id = &p->ike.id_peer;
 	size_t n = id->len < sizeof(m->identity) - 1 ? id->len : sizeof(m->identity) - 1;
@@ -2127,6 +2147,7 @@ static cJSON *group_json(const struct gks_group *g, int sa_detail)
 	cJSON_AddNumberToObject(j, "rekeys", (double)g->rekeys);
 	cJSON_AddNumberToObject(j, "pushes", (double)g->pushes);
 	cJSON_AddNumberToObject(j, "heartbeats", (double)g->heartbeats);
+	cJSON_AddNumberToObject(j, "heartbeats_deferred", (double)g->heartbeats_deferred);
 	cJSON_AddNumberToObject(j, "retransmissions", (double)g->retransmissions);
 	cJSON_AddNumberToObject(j, "members_removed", (double)g->removed);
 	if (g->rekeys)

@@ -15,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void parse_payload(const struct gdoi_payload *p)
 {
+	struct gdoi_delete del;
 	struct gdoi_p1_sa p1;
 	struct gdoi_id id;
 	struct gdoi_sa sa;
@@ -28,6 +29,8 @@ static void parse_payload(const struct gdoi_payload *p)
 	(void)gdoi_p1_sa_parse(p->body, p->len, &p1);
 	(void)gdoi_id_parse(p->body, p->len, &id);
 	(void)gdoi_sa_parse(p->body, p->len, &sa);
+	(void)gdoi_sa_parse_profile(p->body, p->len, -1, &sa);
+	(void)gdoi_delete_parse(p->body, p->len, &del);
 	(void)gdoi_gap_parse(p->body, p->len, &atd, &dtd);
 	(void)gdoi_kd_parse(p->body, p->len, &kd);
 	gdoi_kd_wipe(&kd);

@@ -11,8 +11,11 @@
  *      encrypted under the KEK behind a valid header and opened, so the
  *      chain, order and signature checks see fuzzed bytes;
  *   2: as 1, but sealed with gdoi_push_seal (a valid SIG appended and
- *      linked to the last payload found), so the SEQ, SA and KD parsers
- *      behind the signature are reached too.
+ *      linked to the last payload found), so the SEQ, D, SA and KD
+ *      parsers behind the signature are reached too;
+ *   3: as 0, under a KEK of the gdoid wire profile (static IV, bare-hash
+ *      signature);
+ *   4: as 2, under that KEK, so gdoid's SA layouts are parsed.
  *
  * Seeds: tests/fuzz/corpus/push/ (pushes under this KEK, a heartbeat, an
  * ACK under this ACK key, and plaintexts for modes 1 and 2). */
@@ -39,6 +42,14 @@ static const struct gdoi_kek fuzz_kek = {
 		 0x62, 0x79, 0x74, 0x65, 0x73, 0x21, 0x21, 0x0a },
 	.key_len = 32,
 };
+static const struct gdoi_kek fuzz_kek_gdoid = {
+	.spi = "fuzz-push-gdoid1",
+	.cipher = CRYPTO_CIPHER_3DES,
+	.key = "three-DES key for fuzz_push.c!!",
+	.key_len = 24,
+	.profile = GDOI_PROFILE_GDOID,
+	.iv = "static-IV",
+};
 static const uint8_t fuzz_ack_key[GDOI_ACK_KEY_LEN] = "fuzz_push.c ACK key: 64 bytes of HMAC-SHA-256 key for the tests";
 #define FUZZ_SIG_HASH CRYPTO_HASH_SHA256
 
@@ -46,7 +57,7 @@ static struct crypto_rsa *fuzz_rsa;
 
 /* Opens msg[0..len) from an exactly sized copy, so reads past the end
  * are caught. */
-static void open_exact(const uint8_t *msg, size_t len)
+static void open_exact(const struct gdoi_kek *kek, const uint8_t *msg, size_t len)
 {
 	struct gdoi_push out;
 	uint8_t *m = malloc(len ? len : 1);
@@ -55,7 +66,7 @@ static void open_exact(const uint8_t *msg, size_t len)
 		return;
 	if (len)
 		memcpy(m, msg, len);
-	(void)gdoi_push_open(m, len, &fuzz_kek, fuzz_rsa, FUZZ_SIG_HASH, &out);
+	(void)gdoi_push_open(m, len, kek, fuzz_rsa, FUZZ_SIG_HASH, &out);
 	gdoi_kd_wipe(&out.kd);
 	free(m);
 }
@@ -66,7 +77,7 @@ static void raw(const uint8_t *data, size_t size)
 	uint32_t seq;
 	struct gdoi_id id;
 
-	open_exact(data, size);
+	open_exact(&fuzz_kek, data, size);
 	(void)gdoi_ack_parse(data, size, spi, &seq, &id);
 	(void)gdoi_ack_verify(data, size, fuzz_ack_key);
 }
@@ -89,21 +100,21 @@ static size_t last_np(const struct gdoi_buf *b)
 	return at;
 }
 
-static void behind_cbc(const uint8_t *data, size_t size, int sign)
+static void behind_cbc(const struct gdoi_kek *kek, const uint8_t *data, size_t size, int sign)
 {
-	size_t block = crypto_cipher_block(fuzz_kek.cipher);
+	size_t block = crypto_cipher_block(kek->cipher);
 	struct gdoi_buf b;
 
 	if (size < 1)
 		return;
 	gdoi_buf_init(&b);
-	gdoi_push_hdr(&b, &fuzz_kek);
+	gdoi_push_hdr(&b, kek);
 	b.data[16] = data[0];
 	gdoi_put_bytes(&b, data + 1, size - 1);
 	if (sign) {
 		b.np_at = last_np(&b);
-		if (gdoi_push_seal(&b, &fuzz_kek, fuzz_rsa, FUZZ_SIG_HASH) == 0)
-			open_exact(b.data, b.len);
+		if (gdoi_push_seal(&b, kek, fuzz_rsa, FUZZ_SIG_HASH) == 0)
+			open_exact(kek, b.data, b.len);
 		gdoi_buf_free(&b);
 		return;
 	}
@@ -119,9 +130,9 @@ static void behind_cbc(const uint8_t *data, size_t size, int sign)
 	memcpy(b.data + ISAKMP_HDR_LEN, iv, block);
 	gdoi_finish(&b);
 	if (b.len <= GDOI_MAX_MSG &&
-	    crypto_cbc_encrypt(fuzz_kek.cipher, fuzz_kek.key, fuzz_kek.key_len, iv,
+	    crypto_cbc_encrypt(kek->cipher, kek->key, kek->key_len, iv,
 			       b.data + ISAKMP_HDR_LEN + block, plain + pad) == 0)
-		open_exact(b.data, b.len);
+		open_exact(kek, b.data, b.len);
 	gdoi_buf_free(&b);
 }
 
@@ -135,10 +146,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 5) {
 	case 0: raw(data + 1, size - 1); break;
-	case 1: behind_cbc(data + 1, size - 1, 0); break;
-	default: behind_cbc(data + 1, size - 1, 1); break;
+	case 1: behind_cbc(&fuzz_kek, data + 1, size - 1, 0); break;
+	case 2: behind_cbc(&fuzz_kek, data + 1, size - 1, 1); break;
+	case 3: open_exact(&fuzz_kek_gdoid, data + 1, size - 1); break;
+	default: behind_cbc(&fuzz_kek_gdoid, data + 1, size - 1, 1); break;
 	}
 	return 0;
 }

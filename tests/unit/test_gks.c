@@ -620,18 +620,95 @@ static void test_bad_acks_dropped(void **state)
 	pump(5);
 	assert_int_equal(gks_stats()->drop_ack_bad, 1);
 	assert_int_equal(count_ev(EV_REKEY_SENT), 0);
-	/* An ACK for a SEQ never sent counts, but completes nothing. */
+	/* An ACK for a SEQ never sent to it (or SEQ 0) is dropped: it is
+	 * not an acknowledgement of anything, and "last ACK" stays. */
 	member_ack(&a, 9, NULL);
+	member_ack(&a, 0, NULL);
 	pump(5);
-	assert_int_equal(gks_stats()->acks_duplicate, 1);
+	assert_int_equal(gks_stats()->drop_ack_unknown, 2);
+	assert_int_equal(gks_stats()->acks, 0);
+	assert_int_equal(gks_stats()->acks_duplicate, 0);
 	assert_int_equal(count_ev(EV_REKEY_SENT), 0);
+	cJSON *mj = gks_members_json(1);
+	const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "members"), 0);
+	assert_int_equal(cJSON_GetObjectItem(m0, "last_acked_seq")->valueint, 0);
+	cJSON_Delete(mj);
 	member_ack(&a, 1, NULL);
 	pump(5);
 	assert_int_equal(count_ev(EV_REKEY_SENT), 1);
 	member_leave(&a);
 }
 
+/* "last ACK" starts empty at registration, whatever the group's SEQ. */
+static void test_last_ack_starts_empty(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	gks_rekey_group(1);
+	gks_rekey_group(1);
+	struct tmember a;
+	member_join(&a, 36);
+	cJSON *mj = gks_members_json(1);
+	const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "members"), 0);
+	assert_int_equal(cJSON_GetObjectItem(m0, "last_acked_seq")->valueint, 0);
+	cJSON_Delete(mj);
+	assert_int_equal(a.seq, 2);
+	member_leave(&a);
+}
+
 /* ---- heartbeats and SEQ -------------------------------------------------------------------- */
+
+/* A heartbeat never overtakes a unicast round: while it waits for ACKs
+ * no push with a higher SEQ goes out, so a member that missed the first
+ * copy accepts a retransmission and stays. */
+static void test_heartbeat_waits_for_round(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false, \"heartbeat\": 2, \"retransmission_period\": 10"),
+	      15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 42);
+	uint64_t t0 = now_us;
+	advance_to(t0 + 3 * S);
+	struct gdoi_push p[8];
+	size_t n = member_recv(&a, p, 8, NULL);
+	assert_int_equal(n, 1);          /* the heartbeat at 2 s */
+	member_apply(&a, &p[0]);
+	uint32_t base = a.seq;
+	size_t hb0 = count_ev(EV_HEARTBEAT_SENT);
+	gks_rekey_group(1);
+	pump(3);
+	n = member_recv(&a, p, 8, NULL); /* the first copy: lost */
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].seq, base + 1);
+	gdoi_kd_wipe(&p[0].kd);
+	advance_to(now_us + 10 * S);
+	n = member_recv(&a, p, 8, NULL);
+	/* Only the retransmission came, with the round's SEQ: a member that
+	 * saw nothing before accepts it. */
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].seq, base + 1);
+	assert_true(p[0].has_kd);
+	assert_int_equal(count_ev(EV_HEARTBEAT_SENT), hb0);
+	assert_true(group_num("heartbeats_deferred") >= 4);
+	member_ack(&a, p[0].seq, NULL);
+	member_apply(&a, &p[0]);
+	gdoi_kd_wipe(&p[0].kd);
+	pump(5);
+	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 0);
+	assert_string_equal(param(last_ev(EV_REKEY_SENT), "acked"), "1");
+	/* After the round, heartbeats resume above its SEQ. */
+	advance_to(now_us + 2 * S);
+	n = member_recv(&a, p, 8, NULL);
+	assert_true(n >= 1);
+	assert_true(p[n - 1].seq > base + 1);
+	assert_false(p[n - 1].has_kd);
+	for (size_t i = 0; i < n; i++)
+		gdoi_kd_wipe(&p[i].kd);
+	member_leave(&a);
+}
+
+
 
 static void test_heartbeats(void **state)
 {
@@ -746,6 +823,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_ack_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_acks_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_waits_for_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_ack_starts_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),
 	};
