@@ -187,6 +187,11 @@ keys_in() {
 	done <<<"$k"
 	[ $bad = 0 ] && [ $n -gt 0 ]
 }
+fix_plog() { # gdoid's -l packet log on LP64 has 16-byte timevals in its record headers
+	perl -e 'binmode STDIN; binmode STDOUT; local $/; my $d = <STDIN>; print substr($d, 0, 24); my $o = 24;
+		while ($o + 24 <= length $d) { my ($s, $u, $c, $l) = unpack("Q< Q< V V", substr($d, $o, 24));
+		print pack("VVVV", $s, $u, $c, $l), substr($d, $o + 24, $c); $o += 24 + $c }' <"$1" >"$2"
+}
 # bswap32 HEX: byte-swaps a 32-bit value on a little-endian host (gdoid's
 # "Adding TEK SPI" is in host order).
 LE=$(printf '\001\000' | od -An -tu2 | tr -d ' ')
@@ -304,6 +309,7 @@ a_selectors() {
 	got=$(sed -n 's/.* gdoi_ipsec_deliver_keys: src \([0-9a-f]*\) [0-9a-f]* dst \([0-9a-f]*\) .*/\1 -> \2/p' "$GLOG" | sort -u | tr '\n' ',')
 	echo "gdoid (gdoi_ipsec_deliver_keys, ntohl'd): $got"
 	echo "configured: 10.77.0.2 -> 239.1.1.1 and 239.1.1.2, which gdoid logs as a4d0002 -> ef010101, a4d0002 -> ef010102"
+	echo "the agent's SA TEK IDs (type 1, port 0, length 4, address) in its PULL plaintext: $(plain_of "$T/plain.pcap" pull | grep -oE '01000004(0a4d0002|02004d0a|ef01010[12]|0[12]0101ef)' | sort -u | tr '\n' ' ')"
 	[ "$got" = "a4d0002 -> ef010101,a4d0002 -> ef010102," ]
 }
 check "A: gdoid installs the TEK selectors the agent configured (10.77.0.2 -> 239.1.1.1/.2)" a_selectors
@@ -474,11 +480,6 @@ b_spis() {
 }
 check "B: the TEK SPI is equal on both sides" b_spis
 # The keys gvpn-member printed are in gdoid's plaintext (its packet log).
-fix_plog() { # gdoid's -l packet log on LP64 has 16-byte timevals in its record headers
-	perl -e 'binmode STDIN; binmode STDOUT; local $/; my $d = <STDIN>; print substr($d, 0, 24); my $o = 24;
-		while ($o + 24 <= length $d) { my ($s, $u, $c, $l) = unpack("Q< Q< V V", substr($d, $o, 24));
-		print pack("VVVV", $s, $u, $c, $l), substr($d, $o + 24, $c); $o += 24 + $c }' <"$1" >"$2"
-}
 b_keys() {
 	req B_REG "the registration" || return 1
 	fix_plog "$T/ks-b.plog" "$T/ks-b.pcap"
@@ -507,6 +508,8 @@ b_selectors() {
 	req B_REG "the registration" || return 1
 	local got; got=$(ev registered | jq -r '.policy.teks[] | "\(.source) -> \(.destination)"' | tr '\n' ' ')
 	echo "gvpn-member: $got"; echo "gdoid's config: 10.77.0.2 -> 239.1.1.1 (little-endian host: $([ "$LE" = 1 ] && echo yes || echo no))"
+	fix_plog "$T/ks-b.plog" "$T/ks-b.pcap"
+	echo "gdoid's SA TEK IDs (type 1, port 0, length 4, address) in its PULL plaintext: $(plain_of "$T/ks-b.pcap" pull | grep -oE '01000004(0a4d0002|02004d0a|ef01010[12]|0[12]0101ef)' | sort -u | tr '\n' ' ')"
 	[ "$got" = "10.77.0.2 -> 239.1.1.1 " ] || [ "$got" = "10.77.0.2/32 -> 239.1.1.1/32 " ]
 }
 check "B: gvpn-member reads gdoid's TEK selectors as configured (10.77.0.2 -> 239.1.1.1)" b_selectors
