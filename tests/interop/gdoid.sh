@@ -67,7 +67,7 @@ iop_cleanup() {
 	ip netns del "$GM" 2>/dev/null
 }
 trap iop_cleanup EXIT
-plan 26
+plan 27
 
 # ---- helpers -------------------------------------------------------------------
 # check DESC FUNC [ARGS...]: one TAP line for FUNC's status; FUNC's output
@@ -420,6 +420,31 @@ a_heartbeat() {
 	[ $n -ge 2 ] && [ $bad = 0 ]
 }
 check "A: heartbeats (every 2 s) are taken by gdoid without an error line" a_heartbeat
+
+# A new KEK cipher by a reload: the KEK is replaced at once (pushed under the
+# old one), the way gdoid's own KEK rekey works; gdoid takes AES KEKs of 128
+# bits only (IV || key = 32 octets).
+a_kek_aes() {
+	req A_REG "the registration" || return 1
+	local last old new p q
+	old=$(sa_json | jq -r '.result.groups[0].kek.spi')
+	last=$(gm_pushes "$GLOG" | awk -F'\t' '$1 ~ /^[0-9]+$/ { s = $1 } END { print s + 0 }')
+	sed -i 's/"encryption_algorithm": "3des-cbc"/"encryption_algorithm": "aes-128-cbc"/' "$CONF"
+	echo "gvpnctl reload: $(ctl reload)"
+	new=$(sa_json | jq -r '.result.groups[0].kek | "\(.spi) \(.algorithm)"')
+	echo "agent's KEK: $old -> $new"
+	new=${new%% *}
+	# the push announcing it, then one sealed with it
+	wait_for 10 eval '[ -n "$(gm_pushes "$GLOG" | awk -F"\t" -v l="$last" -v k="$new" '\''$1 ~ /^[0-9]+$/ && $1 > l && $3 == k'\'')" ]'
+	p=$(gm_pushes "$GLOG" | awk -F'\t' -v l="$last" -v k="$new" '$1 ~ /^[0-9]+$/ && $1 > l && $4 == k' | head -1)
+	q=$(gm_pushes "$GLOG" | awk -F'\t' -v l="$last" -v k="$new" '$1 ~ /^[0-9]+$/ && $1 > l && $3 == k' | head -1)
+	echo "gdoid, push announcing it: $(printf '%s' "$p" | cut -f1,2,3,7 | tr '\t' ' ')"
+	echo "gdoid, first push sealed with it: $(printf '%s' "$q" | cut -f1,2,3,7 | tr '\t' ' ')"
+	echo "gdoid's KEK keys (IV||key): $(grep -o 'INTEROP KEK secrecy attribute ([0-9]* bytes)' "$GLOG" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+	[ -n "$new" ] && [ "$new" != "$old" ] && [ "$(printf '%s' "$p" | cut -f2)" = accepted ] &&
+		[ "$(printf '%s' "$q" | cut -f2)" = accepted ]
+}
+check "A: a reload to an AES-128 KEK replaces the KEK; gdoid takes it and opens the pushes sealed with it" a_kek_aes
 
 [ -n "${GM_A:-}" ] && stop_pid "$GM_A"
 [ $A_AGENT = 1 ] && agent_stop
