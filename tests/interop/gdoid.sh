@@ -93,7 +93,6 @@ wait_slow() {
 	local end=$(( $(date +%s) + $1 )); shift
 	until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.5; done
 }
-gd_pids=""
 # gd_start NAME NS CONF: gdoid in namespace NS, logs in $T/NAME.log, its
 # plaintext packet log in $T/NAME.plog; sets GD_PID.
 gd_start() {
@@ -192,8 +191,8 @@ fix_plog() { # gdoid's -l packet log on LP64 has 16-byte timevals in its record 
 		while ($o + 24 <= length $d) { my ($s, $u, $c, $l) = unpack("Q< Q< V V", substr($d, $o, 24));
 		print pack("VVVV", $s, $u, $c, $l), substr($d, $o + 24, $c); $o += 24 + $c }' <"$1" >"$2"
 }
-# bswap32 HEX: byte-swaps a 32-bit value on a little-endian host (gdoid's
-# "Adding TEK SPI" is in host order).
+# spi_wire U: gdoid's "Adding TEK SPI" value U (host order) as the SPI on the
+# wire (byte-swapped on a little-endian host).
 LE=$(printf '\001\000' | od -An -tu2 | tr -d ' ')
 spi_wire() {
 	local h; h=$(printf '%08x' "$1")
