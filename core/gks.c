@@ -143,6 +143,8 @@ struct gks_group {
 	size_t n_old;
 	struct gks_tek old[GDOI_MAX_TEKS];
 	struct gdoi_delete del;          /* TEKs of deleted policies, for the next push */
+	uint64_t key_gen;                /* +1 whenever the keys or policies change */
+	struct { uint8_t *msg; size_t len; uint32_t seq; } last; /* the newest rekey push */
 	struct gks_member *members;
 	size_t n_members;
 	struct gks_round round;
@@ -170,6 +172,16 @@ struct gks_peer {
 	uint8_t ni[256], nr[IKE_NONCE_LEN];
 	size_t ni_len;
 	struct gks_group *group;
+	/* The keys message 2's SA named, so message 4 sends those even if a
+	 * rekey comes in between (then the member also gets the push that
+	 * replaced them). */
+	uint64_t snap_gen;
+	uint32_t snap_seq;
+	int snap_has_kek;
+	uint8_t snap_kek[16];
+	size_t snap_n_tek;
+	uint32_t snap_tek[GDOI_MAX_TEKS];
+	int catch_up;                    /* send the group's last push after message 4 */
 	uint8_t *last_in, *last_out;
 	size_t last_in_len, last_out_len;
 };
@@ -527,12 +539,13 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa, int ack_requ
  * KEK's packet is labelled with the SPI of the KEK sealing the push
  * (gdoid's member finds the packet by the KEK it holds). sealing: that
  * KEK, or NULL in a registration. */
-static void build_kd(const struct gks_group *g, const struct gks_kek *sealing, struct gdoi_kd *kd)
+static void build_kd_keys(const struct gks_kek *kek_of, const struct gks_kek *sealing,
+			  const struct gks_tek *const *teks, size_t n, struct gdoi_kd *kd)
 {
 	memset(kd, 0, sizeof(*kd));
-	if (g->has_kek) {
+	if (kek_of) {
 		struct gdoi_keypkt *k = &kd->k[kd->n++];
-		const struct gdoi_kek *kek = &g->kek.k;
+		const struct gdoi_kek *kek = &kek_of->k;
 		int gdoid = kek->profile == GDOI_PROFILE_GDOID;
 		size_t iv_len = gdoid ? crypto_cipher_block(kek->cipher) : 0;
 		k->type = GDOI_KD_KEK;
@@ -544,9 +557,9 @@ static void build_kd(const struct gks_group *g, const struct gks_kek *sealing, s
 		memcpy(k->sig_key, G.rsa_pub, G.rsa_pub_len);
 		k->sig_key_len = G.rsa_pub_len;
 	}
-	for (size_t i = 0; i < g->n_tek && kd->n < GDOI_MAX_KEYPKTS; i++) {
+	for (size_t i = 0; i < n && kd->n < GDOI_MAX_KEYPKTS; i++) {
 		struct gdoi_keypkt *k = &kd->k[kd->n++];
-		const struct gks_tek *t = &g->tek[i];
+		const struct gks_tek *t = teks[i];
 		k->type = GDOI_KD_TEK;
 		uint32_t spi = htonl(t->spi);
 		memcpy(k->spi, &spi, 4);
@@ -556,6 +569,43 @@ static void build_kd(const struct gks_group *g, const struct gks_kek *sealing, s
 		memcpy(k->integ_key, t->integ, t->integ_len);
 		k->integ_key_len = t->integ_len;
 	}
+}
+
+static void build_kd(const struct gks_group *g, const struct gks_kek *sealing, struct gdoi_kd *kd)
+{
+	const struct gks_tek *teks[GDOI_MAX_TEKS];
+	for (size_t i = 0; i < g->n_tek; i++)
+		teks[i] = &g->tek[i];
+	build_kd_keys(g->has_kek ? &g->kek : NULL, sealing, teks, g->n_tek, kd);
+}
+
+/* The keys a PULL's message 2 named (p's snapshot), from the current and
+ * old ones; -1 when one of them is gone (two rekeys in between). */
+static int build_kd_snapshot(const struct gks_group *g, const struct gks_peer *p, struct gdoi_kd *kd)
+{
+	const struct gks_tek *teks[GDOI_MAX_TEKS];
+	const struct gks_kek *kek = NULL;
+	if (p->snap_has_kek) {
+		if (g->has_kek && !memcmp(g->kek.k.spi, p->snap_kek, 16))
+			kek = &g->kek;
+		else if (g->has_prev_kek && !memcmp(g->prev_kek.k.spi, p->snap_kek, 16))
+			kek = &g->prev_kek;
+		else
+			return -1;
+	}
+	for (size_t i = 0; i < p->snap_n_tek; i++) {
+		teks[i] = NULL;
+		for (size_t k = 0; k < g->n_tek && !teks[i]; k++)
+			if (g->tek[k].spi == p->snap_tek[i])
+				teks[i] = &g->tek[k];
+		for (size_t k = 0; k < g->n_old && !teks[i]; k++)
+			if (g->old[k].spi == p->snap_tek[i])
+				teks[i] = &g->old[k];
+		if (!teks[i])
+			return -1;
+	}
+	build_kd_keys(kek, NULL, teks, p->snap_n_tek, kd);
+	return 0;
 }
 
 static void pcap_hook(void *arg, const uint8_t *msg, size_t len, int inbound)
@@ -844,6 +894,7 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 			   g->cfg->group_id, t->name, g->old[g->n_old - 1].spi, t->spi, reason);
 	}
 	g->rekeys++;
+	g->key_gen++;
 	clock_gettime(CLOCK_REALTIME, &g->last_rekey);
 	schedule_rekey(g);
 	if (!smc || !g->has_kek)
@@ -866,6 +917,11 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 	r->msg = xmalloc(buf.len);
 	memcpy(r->msg, buf.data, buf.len);
 	r->len = buf.len;
+	free(g->last.msg);
+	g->last.msg = xmalloc(buf.len);
+	memcpy(g->last.msg, buf.data, buf.len);
+	g->last.len = buf.len;
+	g->last.seq = seq;
 	gdoi_buf_free(&buf);
 	r->seq = seq;
 	r->want_ack = unicast;
@@ -1119,6 +1175,7 @@ static void group_free(struct gks_group *g)
 		free(g->round.msg);
 		g->round.active = 0;
 	}
+	free(g->last.msg);
 	free_members(g);
 	free(g->by_index);
 	OPENSSL_cleanse(g, sizeof(*g));
@@ -1454,6 +1511,14 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 
 	struct gdoi_sa sa;
 	build_sa(g, &sa, 0);
+	G.st.pulls_answered++;
+	p->snap_gen = g->key_gen;
+	p->snap_seq = g->seq;
+	p->snap_has_kek = sa.has_kek;
+	memcpy(p->snap_kek, sa.kek.spi, 16);
+	p->snap_n_tek = sa.n_tek;
+	for (size_t i = 0; i < sa.n_tek; i++)
+		p->snap_tek[i] = sa.tek[i].spi;
 	put_pull_hdr(p, out);
 	size_t hash_at = out->len;
 	uint8_t zero[CRYPTO_MAX_HASH] = { 0 };
@@ -1467,7 +1532,49 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	return 1;
 }
 
-static void register_member(struct gks_peer *p)
+/* A member that registered with the keys of before the last rekey gets
+ * that rekey's push right after message 4 (the caller sends it). With
+ * unicast it is awaited like any copy: it joins the round still in
+ * flight for that SEQ, or a "catch-up" round of its own (events and
+ * history like any round), and is retransmitted and removed alike. */
+static void catch_up(struct gks_group *g, struct gks_member *m)
+{
+	const struct cfg_smc *smc = g->cfg->smc;
+	struct gks_round *r = &g->round;
+	if (!g->last.msg || !smc)
+		return;
+	if (smc->communication_type == CFG_COMM_UNICAST) {
+		if (r->active && r->seq != g->last.seq)
+			round_end(g);
+		if (!r->active) {
+			r->active = 1;
+			r->msg = xmalloc(g->last.len);
+			memcpy(r->msg, g->last.msg, g->last.len);
+			r->len = g->last.len;
+			r->seq = g->last.seq;
+			r->want_ack = 1;
+			str_copy(r->reason, "catch-up", sizeof(r->reason));
+			r->started_us = loop_now_us();
+			r->sends = 1;
+			r->hist_index = history_add(g, "catch-up", r->seq)->index;
+			loop_timer_arm_ms(&g->retx_timer, (uint64_t)smc->retransmission_period * 1000u);
+		}
+		m->pending_seq = r->seq;
+		m->sends = 1;
+		r->outstanding++;
+		r->targeted++;
+		struct gks_history *h = &G.hist[(r->hist_index - 1) % GKS_HISTORY];
+		if (h->index == r->hist_index)
+			h->targeted = r->targeted;
+	}
+	m->last_sent_seq = g->last.seq;
+	m->rekeys_sent++;
+	G.st.catch_ups++;
+	log_info("gks", "member %s of group %s registered across rekey SEQ %u: that push follows", m->addr,
+		 g->cfg->name, g->last.seq);
+}
+
+static void register_member(struct gks_peer *p, int stale)
 {
 	struct gks_group *g = p->group;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->ike.peer;
@@ -1524,6 +1631,8 @@ static void register_member(struct gks_peer *p)
 	ev_param(&e, "seq", "%u", g->seq);
 	ev_publish(&e, "member %s (%s) registered to group %s (%ld) with %s", p->addr, m->identity,
 		   g->cfg->name, g->cfg->group_id, suite);
+	if (stale)
+		catch_up(g, m);
 	if (is_new)
 		membership_changed(g);
 }
@@ -1539,18 +1648,29 @@ static int pull_msg3(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	}
 	struct gks_group *g = p->group;
 	struct gdoi_kd kd;
-	build_kd(g, NULL, &kd);
+	/* Keys changed since message 2: the member gets the keys that SA
+	 * named, with the SEQ of then, and right after the push that
+	 * replaced them. */
+	int stale = p->snap_gen != g->key_gen;
+	if (!stale) {
+		build_kd(g, NULL, &kd);
+	} else if (build_kd_snapshot(g, p, &kd) < 0) {
+		refused(p, g->cfg->name, "the group's keys changed twice during the registration; try again");
+		send_protected_notify(p, ISAKMP_N_INVALID_ID_INFORMATION);
+		return -1;
+	}
 	put_pull_hdr(p, out);
 	size_t hash_at = out->len;
 	uint8_t zero[CRYPTO_MAX_HASH] = { 0 };
 	gdoi_put_payload(out, ISAKMP_NP_HASH, zero, p->ike.keys.hash_len);
-	gdoi_put_seq(out, g->seq);
+	gdoi_put_seq(out, stale ? p->snap_seq : g->seq);
 	gdoi_put_kd(out, &kd);
 	gdoi_kd_wipe(&kd);
 	if (fill_hash(p, out, hash_at, pre, 2) < 0)
 		return -1;
 	p->pull = PULL_DONE;
-	register_member(p);
+	register_member(p, stale);
+	p->catch_up = stale;
 	loop_timer_arm_ms(&p->timer, GKS_DONE_LINGER_S * 1000u);
 	return 1;
 }
@@ -1598,6 +1718,9 @@ static void on_pull(struct gks_peer *p, const uint8_t *msg, size_t len, const st
 	if (ike_seal(&p->ike, &out, p->iv) < 0)
 		goto done;
 	send_to(from, out.data, out.len);
+	if (p->catch_up && p->group && p->group->last.msg)
+		send_to(from, p->group->last.msg, p->group->last.len);
+	p->catch_up = 0;
 	free(p->last_in);
 	free(p->last_out);
 	p->last_in = xmalloc(len);
@@ -1935,6 +2058,8 @@ static int group_update(struct gks_group *g, const struct cfg_group *cg)
 				g->old[g->n_old++].pol = NULL;
 			}
 		}
+	if (changed)
+		g->key_gen++;
 	OPENSSL_cleanse(g->tek, sizeof(g->tek));
 	memcpy(g->tek, keep, n * sizeof(keep[0]));
 	OPENSSL_cleanse(keep, sizeof(keep));
@@ -2196,6 +2321,8 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "rekeys_sent", (double)s->rekeys_sent);
 	cJSON_AddNumberToObject(st, "retransmissions", (double)s->retransmissions);
 	cJSON_AddNumberToObject(st, "heartbeats", (double)s->heartbeats);
+	cJSON_AddNumberToObject(st, "pulls_answered", (double)s->pulls_answered);
+	cJSON_AddNumberToObject(st, "catch_ups", (double)s->catch_ups);
 	cJSON_AddNumberToObject(st, "acks", (double)s->acks);
 	cJSON_AddNumberToObject(st, "acks_duplicate", (double)s->acks_duplicate);
 	cJSON_AddNumberToObject(st, "drop_ack_unknown", (double)s->drop_ack_unknown);

@@ -25,6 +25,8 @@ struct gks_stats {
 	uint64_t heartbeats;         /* heartbeat pushes */
 	uint64_t acks;               /* ACKs that verified */
 	uint64_t acks_duplicate;     /* ... of a push already acknowledged */
+	uint64_t pulls_answered;     /* GROUPKEY-PULL message 2s sent */
+	uint64_t catch_ups;          /* registrations that spanned a rekey: its push sent after */
 	uint64_t drop_ack_unknown;   /* ACKs from no member, or for no KEK of its group */
 	uint64_t drop_ack_bad;       /* ACKs whose HASH does not verify */
 	uint64_t members_removed;    /* members removed for want of ACKs */

@@ -639,6 +639,85 @@ static void test_bad_acks_dropped(void **state)
 	member_leave(&a);
 }
 
+/* A rekey between GROUPKEY-PULL messages 2 and 4: message 4 carries the
+ * keys message 2's SA named (with the SEQ of then), and the member gets
+ * the rekey's push right after, joins the round and ACKs it. Without the
+ * snapshot the member holds an SA whose keys it never got. */
+static void registration_across_rekey(int kek_too)
+{
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct gm_config mc = { 0 };
+	mc.server.sin_family = AF_INET;
+	mc.server.sin_port = htons((uint16_t)port);
+	mc.server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	mc.local.sin_family = AF_INET;
+	mc.local.sin_addr.s_addr = htonl(0x7f000000u | 37);
+	mc.group_id = 1;
+	mc.psk = "unit test group key";
+	mc.props[0] = (struct ike_proposal){ CRYPTO_CIPHER_AES, 256, CRYPTO_HASH_SHA256, 19, 86400 };
+	mc.n_props = 1;
+	mc.timeout_ms = 60000;
+	mc.retries = 2;
+	int done = 0, rekeyed = 0;
+	struct gm *m = gm_new(&mc, reg_done, &done);
+	assert_non_null(m);
+	assert_int_equal(gm_start(m), 0);
+	uint64_t answered = gks_stats()->pulls_answered;
+	for (int i = 0; i < 4000 && !done; i++) {
+		loop_run_once(1);
+		if (!rekeyed && gks_stats()->pulls_answered > answered) {
+			/* message 2 is out, message 3 not read yet */
+			assert_int_equal(gks_rekey_group(1), 1);
+			if (kek_too)
+				assert_int_equal(gks_rekey_group(1), 2);
+			rekeyed = 1;
+		}
+	}
+	assert_int_equal(rekeyed, 1);
+	if (kek_too) {
+		/* Two rekeys in between: the KEK message 2 named is gone; the
+		 * member is told (nothing inconsistent is sent) and may retry. */
+		assert_int_equal(done, -1);
+		assert_int_equal(gks_stats()->catch_ups, 0);
+		assert_int_equal(gks_stats()->registrations, 0);
+		gm_free(m);
+		return;
+	}
+	assert_int_equal(done, 1);
+	pump(10);
+	assert_int_equal(gks_stats()->catch_ups, 1);
+	const struct gm_stats *st = gm_stats(m);
+	assert_int_equal(st->rejected_unknown_kek + st->rejected_sig + st->rejected_other, 0);
+	assert_int_equal(st->rekeys, 1);
+	assert_int_equal(gm_seq(m), 1);
+	/* The TEK of the registration and the one of the push, both keyed. */
+	assert_int_equal(gm_tek_count(m), 2);
+	for (size_t i = 0; i < gm_tek_count(m); i++)
+		assert_true(gm_tek_at(m, i)->enc_key_len > 0);
+	/* The rekey's round had nobody to wait for; a catch-up round of that
+	 * SEQ awaited this member, which acknowledged it. */
+	assert_int_equal(count_ev(EV_REKEY_SENT), 2);
+	const struct event *e = last_ev(EV_REKEY_SENT);
+	assert_string_equal(param(e, "reason"), "catch-up");
+	assert_string_equal(param(e, "seq"), "1");
+	assert_string_equal(param(e, "targeted"), "1");
+	assert_string_equal(param(e, "acked"), "1");
+	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 0);
+	gm_free(m);
+}
+
+static void test_registration_across_rekey(void **state)
+{
+	(void)state;
+	registration_across_rekey(0);
+}
+
+static void test_registration_across_two_rekeys(void **state)
+{
+	(void)state;
+	registration_across_rekey(1);
+}
+
 /* "last ACK" starts empty at registration, whatever the group's SEQ. */
 static void test_last_ack_starts_empty(void **state)
 {
@@ -825,6 +904,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_heartbeats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_waits_for_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_ack_starts_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registration_across_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registration_across_two_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),
 	};
