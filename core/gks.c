@@ -66,6 +66,8 @@
 #define GKS_HISTORY 128          /* rekey rounds remembered */
 #define GKS_DUE_SLACK_US 1000000 /* rotate keys due within this of a rekey together */
 #define GKS_SEQ_FILE "gks-seq.json"
+#define GKS_SEQ_BLOCK 64         /* SEQ numbers reserved on disk at a time */
+#define GKS_PUSH_RETRY_MS 5000   /* a push held for want of a SEQ is tried again */
 #define GKS_KEY_FILE "gks-signing-key.pem"
 
 struct gks_tek {
@@ -137,7 +139,12 @@ struct gks_group {
 	const struct cfg_group *cfg;
 	int has_kek, has_prev_kek;
 	struct gks_kek kek, prev_kek;
-	uint32_t seq;
+	uint32_t seq;                    /* the last SEQ used */
+	uint32_t seq_reserved;           /* saved on disk: no SEQ above it is used */
+	int seq_blocked;                 /* the last reservation failed */
+	int push_held;                   /* a rekey push waits for a SEQ (push_timer) */
+	int held_kek_rotated;            /* ... and it carries a new KEK */
+	char held_reason[24];
 	size_t n_tek;
 	struct gks_tek tek[GDOI_MAX_TEKS];
 	size_t n_old;
@@ -148,7 +155,7 @@ struct gks_group {
 	struct gks_member *members;
 	size_t n_members;
 	struct gks_round round;
-	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer;
+	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer, push_timer;
 	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
 	uint64_t heartbeats_deferred;    /* skipped while a unicast round waited for ACKs */
 	struct timespec last_rekey;
@@ -292,22 +299,38 @@ uint64_t gks_rekey_interval(long lifetime, long atd)
 
 /* ---- SEQ persistence ---------------------------------------------------------------- */
 
-static void seq_load(const char *state_dir)
+/* SEQ numbers are reserved on disk GKS_SEQ_BLOCK at a time: the file
+ * holds, per group, a number no push has gone above, written (and the
+ * file and directory fsynced) before any SEQ up to it is used. After a
+ * restart, a crash included, SEQ continues above the saved number, so
+ * none is ever used twice. A file that does not parse would lose that
+ * bound: the agent refuses to start rather than guess (a floor from the
+ * clock is not provably above what was sent). */
+static int seq_load(const char *state_dir)
 {
 	free(G.seq_path);
 	cJSON_Delete(G.seq_doc);
 	G.seq_path = xasprintf("%s/%s", state_dir ? state_dir : ".", GKS_SEQ_FILE);
-	size_t len;
+	size_t len = 0;
+	errno = 0;
 	char *text = file_read_all(G.seq_path, 1 << 20, &len);
+	int missing = !text && errno == ENOENT;
 	G.seq_doc = text ? cJSON_ParseWithLength(text, len) : NULL;
 	free(text);
-	if (!cJSON_IsObject(G.seq_doc)) {
-		if (G.seq_doc || errno != ENOENT)
-			log_warn("gks", "%s is unreadable or not a JSON object; SEQ numbers start over "
-					"from the largest of each group's pushes seen in this run", G.seq_path);
-		cJSON_Delete(G.seq_doc);
-		G.seq_doc = cJSON_CreateObject();
+	if (cJSON_IsObject(G.seq_doc))
+		return 0;
+	cJSON_Delete(G.seq_doc);
+	G.seq_doc = NULL;
+	if (!missing) {
+		log_err("gks", "%s is unreadable or not a JSON object: the last SEQ of each group is lost, "
+			       "and starting over could reuse SEQ numbers members would refuse. Restore the file, "
+			       "or write {\"<group_id>\": N} with N above the group's last SEQ (gvpnGroupSeq, "
+			       "'gvpnctl show groups' or the REKEY_SENT/HEARTBEAT_SENT log lines), then start again",
+			G.seq_path);
+		return -1;
 	}
+	G.seq_doc = cJSON_CreateObject();
+	return 0;
 }
 
 static uint32_t seq_saved(long group_id)
@@ -319,25 +342,55 @@ static uint32_t seq_saved(long group_id)
 		       ? (uint32_t)v->valuedouble : 0;
 }
 
-/* The next SEQ of g, saved before anyone sees it. */
-static uint32_t seq_next(struct gks_group *g)
+/* Saves upto as g's reservation; 0 or -1 (nothing reserved). */
+static int seq_reserve(struct gks_group *g, uint32_t upto)
 {
-	g->seq++;
 	char k[16];
 	snprintf(k, sizeof(k), "%ld", g->cfg->group_id);
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(G.seq_doc, k);
+	double was = v ? v->valuedouble : -1;
 	if (v)
-		cJSON_SetNumberValue(v, g->seq);
+		cJSON_SetNumberValue(v, upto);
 	else
-		cJSON_AddNumberToObject(G.seq_doc, k, g->seq);
+		v = cJSON_AddNumberToObject(G.seq_doc, k, upto);
 	char *text = cJSON_Print(G.seq_doc);
-	if (file_write_atomic(G.seq_path, text, strlen(text), 0600) < 0) {
-		G.st.seq_save_errors++;
-		log_err("gks", "cannot save SEQ %u of group %s to %s: %s", g->seq, g->cfg->name,
-			G.seq_path, strerror(errno));
-	}
+	int rc = file_write_atomic(G.seq_path, text, strlen(text), 0600);
 	free(text);
-	return g->seq;
+	if (rc < 0) {
+		int e = errno;
+		if (was >= 0)
+			cJSON_SetNumberValue(v, was);
+		else
+			cJSON_DeleteItemFromObjectCaseSensitive(G.seq_doc, k);
+		errno = e;
+		return -1;
+	}
+	g->seq_reserved = upto;
+	return 0;
+}
+
+/* The next SEQ of g, inside a durable reservation; 0 when none can be
+ * saved (the caller sends nothing: a push with an unsaved SEQ could be
+ * repeated after a restart). */
+static uint32_t seq_next(struct gks_group *g)
+{
+	if (g->seq == UINT32_MAX)
+		return 0;
+	if (g->seq + 1 > g->seq_reserved) {
+		uint32_t upto = g->seq > UINT32_MAX - GKS_SEQ_BLOCK ? UINT32_MAX : g->seq + GKS_SEQ_BLOCK;
+		if (seq_reserve(g, upto) < 0) {
+			G.st.seq_save_errors++;
+			g->seq_blocked = 1;
+			log_err("gks", "group %s: cannot save a SEQ reservation to %s (%s): no push goes out "
+				       "until it can", g->cfg->name, G.seq_path, strerror(errno));
+			return 0;
+		}
+		if (g->seq_blocked) {
+			g->seq_blocked = 0;
+			log_notice("gks", "group %s: SEQ reservation saved again; pushes resume", g->cfg->name);
+		}
+	}
+	return ++g->seq;
 }
 
 /* ---- keys -------------------------------------------------------------------- */
@@ -839,6 +892,8 @@ static void round_check(struct gks_group *g)
 /* A rekey: new keys as the reason asks, then (with server-member
  * communication) a push to the members. rotate: 1 all keys, 0 only
  * those due. */
+static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated);
+
 static void rekey(struct gks_group *g, const char *reason, int rotate)
 {
 	const struct cfg_smc *smc = g->cfg->smc;
@@ -846,7 +901,10 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 	uint64_t atd2 = 2u * (uint64_t)g->cfg->activation_time_delay * 1000000u;
 	int kek_rotated = 0;
 	char a[40], b[40];
-	if (g->has_kek && smc && (rotate || g->kek.due_us <= now + GKS_DUE_SLACK_US)) {
+	/* A KEK replaced by a push still held: members hold the one before,
+	 * which must stay until that push goes out. */
+	int kek_held = g->push_held && g->held_kek_rotated;
+	if (g->has_kek && smc && !kek_held && (rotate || g->kek.due_us <= now + GKS_DUE_SLACK_US)) {
 		struct gks_kek nk;
 		if (new_kek(g, &nk) == 0) {
 			g->prev_kek = g->kek;
@@ -899,12 +957,42 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 	schedule_rekey(g);
 	if (!smc || !g->has_kek)
 		return; /* members pick the new keys up when they reregister */
+	push_rekey(g, reason, kek_rotated || kek_held);
+}
 
+/* The push of a rekey: the group's keys, sealed under the KEK members
+ * hold (the previous one when the KEK was just replaced). Without a
+ * durable SEQ it is held and tried again every GKS_PUSH_RETRY_MS. */
+static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated)
+{
+	const struct cfg_smc *smc = g->cfg->smc;
 	int unicast = smc->communication_type == CFG_COMM_UNICAST;
 	struct gks_round *r = &g->round;
+	uint32_t seq = seq_next(g);
+	if (!seq) {
+		if (!g->push_held) {
+			struct event e;
+			ev_begin(&e, EV_REKEY_STARTED);
+			ev_param(&e, "group", "%ld", g->cfg->group_id);
+			ev_param(&e, "reason", "%s", reason);
+			ev_param(&e, "seq", "%u", 0u);
+			ev_param(&e, "transport", "%s", "held");
+			ev_param(&e, "targeted", "%zu", (size_t)0);
+			ev_publish(&e, "group %s (%ld): rekey (%s) held: no SEQ can be saved; retrying every %u s",
+				   g->cfg->name, g->cfg->group_id, reason, GKS_PUSH_RETRY_MS / 1000u);
+		}
+		G.st.pushes_held++;
+		g->push_held = 1;
+		g->held_kek_rotated = kek_rotated;
+		str_copy(g->held_reason, reason, sizeof(g->held_reason));
+		loop_timer_arm_ms(&g->push_timer, GKS_PUSH_RETRY_MS);
+		return;
+	}
+	g->push_held = 0;
+	g->held_kek_rotated = 0;
+	loop_timer_cancel(&g->push_timer);
 	if (r->active) /* a new rekey supersedes the one in flight: report it as it stands */
 		round_end(g);
-	uint32_t seq = seq_next(g);
 	struct gdoi_buf buf;
 	gdoi_buf_init(&buf);
 	/* A new KEK travels under the one members hold. */
@@ -1076,6 +1164,13 @@ static void on_rekey_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	rekey(arg, "scheduled", 0);
 }
 
+static void on_push_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct gks_group *g = arg;
+	if (g->push_held && g->cfg->smc && g->has_kek)
+		push_rekey(g, g->held_reason, g->held_kek_rotated);
+}
+
 static void on_member_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 {
 	rekey(arg, "membership-change", 1);
@@ -1099,7 +1194,9 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 			  g->round.seq);
 		return;
 	}
-	uint32_t seq = seq_next(g);
+	uint32_t seq = g->push_held ? 0 : seq_next(g);
+	if (!seq) /* no SEQ can be saved (logged, counted); a held push retries */
+		return;
 	struct gdoi_buf b;
 	gdoi_buf_init(&b);
 	/* gdoid wants SA and KD (or D) in every push: its heartbeat
@@ -1158,8 +1255,11 @@ static struct gks_group *group_new(const struct cfg_group *cg)
 	loop_timer_init(&g->retx_timer, on_retx_timer, g);
 	loop_timer_init(&g->hb_timer, on_hb_timer, g);
 	loop_timer_init(&g->member_timer, on_member_timer, g);
+	loop_timer_init(&g->push_timer, on_push_timer, g);
+	/* Every SEQ up to the saved reservation may have been used. */
 	uint32_t saved = seq_saved(cg->group_id);
 	g->seq = saved;
+	g->seq_reserved = saved;
 	return g;
 }
 
@@ -1171,6 +1271,7 @@ static void group_free(struct gks_group *g)
 	loop_timer_cancel(&g->retx_timer);
 	loop_timer_cancel(&g->hb_timer);
 	loop_timer_cancel(&g->member_timer);
+	loop_timer_cancel(&g->push_timer);
 	if (g->round.active) {
 		free(g->round.msg);
 		g->round.active = 0;
@@ -1943,8 +2044,7 @@ int gks_init(const struct cfg *c)
 	G.cfg = c;
 	G.mbucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.mbucket));
 	load_proposals(c->gks);
-	seq_load(c->agent.state_dir);
-	if (load_signing_key(c) < 0)
+	if (seq_load(c->agent.state_dir) < 0 || load_signing_key(c) < 0)
 		return -1;
 	if (c->gks->debug_pcap)
 		G.pcap = pcapw_open(c->gks->debug_pcap);
@@ -2330,6 +2430,7 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "members_removed", (double)s->members_removed);
 	cJSON_AddNumberToObject(st, "send_errors", (double)s->send_errors);
 	cJSON_AddNumberToObject(st, "seq_save_errors", (double)s->seq_save_errors);
+	cJSON_AddNumberToObject(st, "pushes_held", (double)s->pushes_held);
 	return o;
 }
 

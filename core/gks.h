@@ -31,7 +31,8 @@ struct gks_stats {
 	uint64_t drop_ack_bad;       /* ACKs whose HASH does not verify */
 	uint64_t members_removed;    /* members removed for want of ACKs */
 	uint64_t send_errors;        /* sendto failures */
-	uint64_t seq_save_errors;    /* SEQ numbers that could not be saved */
+	uint64_t seq_save_errors;    /* SEQ reservations that could not be saved */
+	uint64_t pushes_held;        /* rekey pushes held (and retried) for want of a SEQ */
 };
 
 /* Starts the server for c->gks (nothing when NULL). The model must stay
