@@ -96,6 +96,7 @@ struct gks_group;
 struct gks_member {
 	struct gks_member *next, *prev;  /* the group's list, newest first */
 	struct gks_member *hnext;        /* G.mbucket chain, by address and port */
+	struct gks_member *inext;        /* G.ibucket chain, by address and identity */
 	struct gks_group *group;
 	struct sockaddr_in sa;
 	char addr[INET6_ADDRSTRLEN + 8]; /* "a.b.c.d:port" */
@@ -205,6 +206,7 @@ static struct {
 	struct gks_peer *bucket[GKS_BUCKETS];
 	struct gks_peer *all;
 	struct gks_member **mbucket;
+	struct gks_member **ibucket;     /* by address and identity */
 	uint64_t member_index;
 	struct crypto_rsa *rsa;
 	uint8_t rsa_pub[1024];
@@ -738,6 +740,64 @@ static void by_index_remove(struct gks_group *g, const struct gks_member *m)
 	}
 }
 
+/* The identity a member is known by: its phase 1 ID as printable text
+ * (an ID_IPV4_ADDR as an address). */
+static void identity_text(const struct gdoi_id *id, char *out, size_t len)
+{
+	size_t n = id->len < len - 1 ? id->len : len - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '.';
+	out[n] = '\0';
+	if (id->type == ISAKMP_ID_IPV4_ADDR && id->len == 4)
+		inet_ntop(AF_INET, id->data, out, len);
+}
+
+static unsigned ibucket_of(in_addr_t addr, const char *identity)
+{
+	uint32_t h = 2166136261u ^ addr;
+	for (const char *p = identity; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % GKS_MEMBER_BUCKETS;
+}
+
+static void ibucket_unlink(struct gks_member *m)
+{
+	struct gks_member **pp = &G.ibucket[ibucket_of(m->sa.sin_addr.s_addr, m->identity)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->inext;
+	if (*pp)
+		*pp = m->inext;
+	m->inext = NULL;
+}
+
+static void ibucket_link(struct gks_member *m)
+{
+	unsigned b = ibucket_of(m->sa.sin_addr.s_addr, m->identity);
+	m->inext = G.ibucket[b];
+	G.ibucket[b] = m;
+}
+
+/* The member of g at this address with this identity, whatever its
+ * port: the same member after a new source port or NAT mapping. */
+static struct gks_member *member_find_identity(const struct gks_group *g, in_addr_t addr,
+					       const char *identity)
+{
+	for (struct gks_member *m = G.ibucket[ibucket_of(addr, identity)]; m; m = m->inext)
+		if (m->group == g && m->sa.sin_addr.s_addr == addr && !strcmp(m->identity, identity))
+			return m;
+	return NULL;
+}
+
+static void mbucket_unlink(struct gks_member *m)
+{
+	struct gks_member **pp = &G.mbucket[mbucket_of(&m->sa)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = m->hnext;
+	m->hnext = NULL;
+}
+
 static struct gks_member *member_find(const struct sockaddr_in *sa)
 {
 	for (struct gks_member *m = G.mbucket[mbucket_of(sa)]; m; m = m->hnext)
@@ -758,11 +818,8 @@ static void member_free(struct gks_member *m)
 {
 	struct gks_group *g = m->group;
 	round_member_gone(g, m);
-	struct gks_member **pp = &G.mbucket[mbucket_of(&m->sa)];
-	while (*pp && *pp != m)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = m->hnext;
+	mbucket_unlink(m);
+	ibucket_unlink(m);
 	if (m->prev)
 		m->prev->next = m->next;
 	else
@@ -1681,11 +1738,30 @@ static void register_member(struct gks_peer *p, int stale)
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->ike.peer;
 	struct gks_member *m = member_find(sin);
 	int is_new = 0;
+	char ident[sizeof(m->identity)];
+	identity_text(&p->ike.id_peer, ident, sizeof(ident));
 	if (m && m->group != g) { /* the same socket now registers for another group */
 		struct gks_group *og = m->group;
 		member_free(m);
 		membership_changed(og);
 		m = NULL;
+	}
+	if (m && strcmp(m->identity, ident)) { /* another member behind the same address and port */
+		ibucket_unlink(m);
+		str_copy(m->identity, ident, sizeof(m->identity));
+		ibucket_link(m);
+	}
+	if (!m && (m = member_find_identity(g, sin->sin_addr.s_addr, ident)) != NULL) {
+		/* The same member from a new port (or NAT mapping): its entry
+		 * moves there rather than a second one piling up. */
+		round_member_gone(g, m);
+		mbucket_unlink(m);
+		m->sa = *sin;
+		snprintf(m->addr, sizeof(m->addr), "%s:%u", p->addr, ntohs(sin->sin_port));
+		unsigned b = mbucket_of(sin);
+		m->hnext = G.mbucket[b];
+		G.mbucket[b] = m;
+		G.st.members_moved++;
 	}
 	if (!m) {
 		m = xcalloc(1, sizeof(*m));
@@ -1702,6 +1778,8 @@ static void register_member(struct gks_peer *p, int stale)
 		g->members = m;
 		g->n_members++;
 		by_index_add(g, m);
+		str_copy(m->identity, ident, sizeof(m->identity));
+		ibucket_link(m);
 		is_new = 1;
 	}
 	/* A reregistration starts afresh: no push is awaited from it. */
@@ -1710,13 +1788,6 @@ static void register_member(struct gks_peer *p, int stale)
 	m->last_acked_seq = 0;
 	m->last_sent_seq = 0;
 	gdoi_ack_key(p->ike.keys.skeyid_a, p->ike.keys.hash_len, p->ike.icky, p->ike.rcky, m->ack_key);
-	const struct gdoi_id *id = &p->ike.id_peer;
-	size_t n = id->len < sizeof(m->identity) - 1 ? id->len : sizeof(m->identity) - 1;
-	for (size_t i = 0; i < n; i++)
-		m->identity[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '.';
-	m->identity[n] = '\0';
-	if (id->type == ISAKMP_ID_IPV4_ADDR && id->len == 4)
-		inet_ntop(AF_INET, id->data, m->identity, sizeof(m->identity));
 	clock_gettime(CLOCK_REALTIME, &m->registered);
 	m->registrations++;
 	G.st.registrations++;
@@ -2043,6 +2114,7 @@ int gks_init(const struct cfg *c)
 		return 0;
 	G.cfg = c;
 	G.mbucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.mbucket));
+	G.ibucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.ibucket));
 	load_proposals(c->gks);
 	if (seq_load(c->agent.state_dir) < 0 || load_signing_key(c) < 0)
 		return -1;
@@ -2073,6 +2145,7 @@ void gks_fini(void)
 		group_free(G.groups[i]);
 	free(G.groups);
 	free(G.mbucket);
+	free(G.ibucket);
 	if (G.h)
 		loop_fd_del(G.h);
 	if (G.fd >= 0)
@@ -2423,6 +2496,7 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "heartbeats", (double)s->heartbeats);
 	cJSON_AddNumberToObject(st, "pulls_answered", (double)s->pulls_answered);
 	cJSON_AddNumberToObject(st, "catch_ups", (double)s->catch_ups);
+	cJSON_AddNumberToObject(st, "members_moved", (double)s->members_moved);
 	cJSON_AddNumberToObject(st, "acks", (double)s->acks);
 	cJSON_AddNumberToObject(st, "acks_duplicate", (double)s->acks_duplicate);
 	cJSON_AddNumberToObject(st, "drop_ack_unknown", (double)s->drop_ack_unknown);

@@ -26,7 +26,9 @@ struct gks_stats {
 	uint64_t acks;               /* ACKs that verified */
 	uint64_t acks_duplicate;     /* ... of a push already acknowledged */
 	uint64_t pulls_answered;     /* GROUPKEY-PULL message 2s sent */
-	uint64_t catch_ups;          /* registrations that spanned a rekey: its push sent after */
+	uint64_t catch_ups;
+	uint64_t members_moved;      /* reregistered from a new port: the entry moved */
+	uint64_t members_expired;    /* not reregistered in time (no server-member communication) */          /* registrations that spanned a rekey: its push sent after */
 	uint64_t drop_ack_unknown;   /* ACKs from no member, or for no KEK of its group */
 	uint64_t drop_ack_bad;       /* ACKs whose HASH does not verify */
 	uint64_t members_removed;    /* members removed for want of ACKs */

@@ -894,6 +894,40 @@ static void test_push_held_without_seq(void **state)
 	member_leave(&a);
 }
 
+/* A member registering again from a new source port (a restart, a new
+ * NAT mapping) keeps one entry, moved to the new port; another identity
+ * behind the same address is another member. */
+static void test_member_new_port_same_entry(void **state)
+{
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	struct tmember a, b;
+	member_join(&a, 45);
+	uint16_t port1 = ntohs(a.local.sin_port);
+	member_leave(&a);
+	member_join(&b, 45);
+	uint16_t port2 = ntohs(b.local.sin_port);
+	assert_int_not_equal(port1, port2);
+	assert_int_equal(gks_member_count(), 1);
+	assert_int_equal(gks_stats()->members_moved, 1);
+	cJSON *mj = gks_members_json(1);
+	const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "members"), 0);
+	assert_string_equal(cJSON_GetObjectItem(m0, "address")->valuestring, "127.0.0.45");
+	assert_int_equal(cJSON_GetObjectItem(m0, "port")->valueint, port2);
+	assert_int_equal(cJSON_GetObjectItem(m0, "registrations")->valueint, 2);
+	cJSON_Delete(mj);
+	member_leave(&b);
+	/* Many restarts: still one entry. */
+	for (int i = 0; i < 5; i++) {
+		member_join(&a, 45);
+		member_leave(&a);
+	}
+	assert_int_equal(gks_member_count(), 1);
+	member_join(&a, 46);
+	member_leave(&a);
+	assert_int_equal(gks_member_count(), 2);
+}
+
 /* ---- membership list semantics (the seed) ---------------------------------------------------- */
 
 static void test_membership_semantics(void **state)
@@ -966,6 +1000,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registration_across_two_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_held_without_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_new_port_same_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
