@@ -68,6 +68,9 @@
 #define GKS_SEQ_FILE "gks-seq.json"
 #define GKS_SEQ_BLOCK 64         /* SEQ numbers reserved on disk at a time */
 #define GKS_PUSH_RETRY_MS 5000   /* a push held for want of a SEQ is tried again */
+#define GKS_SOCKBUF (8 << 20)    /* socket buffers asked for: a burst of registrations or ACKs */
+#define GKS_ACK_TRUESIZE 1024    /* receive buffer an ACK datagram takes in the kernel */
+#define GKS_FAN_MIN 64           /* copies per fan-out batch, at least */
 #define GKS_KEY_FILE "gks-signing-key.pem"
 
 struct gks_tek {
@@ -123,6 +126,8 @@ struct gks_round {                       /* the rekey push in flight */
 	size_t targeted, acked, removed, outstanding;
 	unsigned sends;
 	uint64_t hist_index;             /* its record in G.hist */
+	uint64_t fan_next;               /* fan-out: the member index it goes on from */
+	int fanning;                     /* copies still to send (fan_timer) */
 };
 
 struct gks_history {
@@ -156,7 +161,7 @@ struct gks_group {
 	struct gks_member *members;
 	size_t n_members;
 	struct gks_round round;
-	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer, push_timer;
+	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer, push_timer, fan_timer;
 	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
 	uint64_t heartbeats_deferred;    /* skipped while a unicast round waited for ACKs */
 	struct timespec last_rekey;
@@ -216,6 +221,7 @@ static struct {
 	struct gks_history hist[GKS_HISTORY];
 	uint64_t hist_count;
 	struct pcapw *pcap;
+	size_t fan_batch;                /* unicast copies sent before the loop reads ACKs again */
 	struct gks_stats st;
 } G = { .fd = -1 };
 
@@ -908,12 +914,49 @@ static int build_push(struct gks_group *g, const struct gks_kek *kek, uint32_t s
 	return gdoi_push_seal(b, &kek->k, G.rsa, hash_of(g->cfg->smc->sig_hash_algorithm));
 }
 
+/* Unicast copies go out G.fan_batch at a time, in member index order,
+ * with the event loop (and so the ACKs already queued) in between: a
+ * burst never outruns the socket's receive buffer. Members whose copy
+ * is still due have pending_seq == the round's SEQ. */
+static void fan_out(struct gks_group *g)
+{
+	struct gks_round *r = &g->round;
+	size_t sent = 0, i = by_index_search(g, r->fan_next);
+	for (; i < g->n_by_index && sent < G.fan_batch; i++) {
+		struct gks_member *m = g->by_index[i];
+		if (!m || m->pending_seq != r->seq)
+			continue;
+		send_to(&m->sa, r->msg, r->len);
+		r->fan_next = m->index + 1;
+		sent++;
+	}
+	r->fanning = i < g->n_by_index;
+	if (r->fanning) {
+		G.st.fan_pauses++;
+		loop_timer_arm_ms(&g->fan_timer, 0);
+	}
+}
+
+static void fan_start(struct gks_group *g)
+{
+	g->round.fan_next = 0;
+	fan_out(g);
+}
+
+static void on_fan_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct gks_group *g = arg;
+	if (g->round.active && g->round.fanning)
+		fan_out(g);
+}
+
 static void round_end(struct gks_group *g)
 {
 	struct gks_round *r = &g->round;
 	if (!r->active)
 		return;
 	loop_timer_cancel(&g->retx_timer);
+	loop_timer_cancel(&g->fan_timer);
 	uint64_t dur = loop_now_us() - r->started_us;
 	struct gks_history *h = r->hist_index ? &G.hist[(r->hist_index - 1) % GKS_HISTORY] : NULL;
 	if (h && h->index == r->hist_index) {
@@ -1086,8 +1129,8 @@ static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated)
 			m->sends = 1;
 			m->rekeys_sent++;
 			r->outstanding++;
-			send_to(&m->sa, r->msg, r->len);
 		}
+		fan_start(g);
 	} else {
 		send_multicast(g, r->msg, r->len);
 		for (struct gks_member *m = g->members; m; m = m->next)
@@ -1154,8 +1197,9 @@ static void on_retx_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 		g->retransmissions++;
 		G.st.retransmissions++;
 		resent++;
-		send_to(&m->sa, r->msg, r->len);
 	}
+	if (resent)
+		fan_start(g);
 	if (resent) {
 		r->sends++;
 		struct event e;
@@ -1313,6 +1357,7 @@ static struct gks_group *group_new(const struct cfg_group *cg)
 	loop_timer_init(&g->hb_timer, on_hb_timer, g);
 	loop_timer_init(&g->member_timer, on_member_timer, g);
 	loop_timer_init(&g->push_timer, on_push_timer, g);
+	loop_timer_init(&g->fan_timer, on_fan_timer, g);
 	/* Every SEQ up to the saved reservation may have been used. */
 	uint32_t saved = seq_saved(cg->group_id);
 	g->seq = saved;
@@ -1329,6 +1374,7 @@ static void group_free(struct gks_group *g)
 	loop_timer_cancel(&g->hb_timer);
 	loop_timer_cancel(&g->member_timer);
 	loop_timer_cancel(&g->push_timer);
+	loop_timer_cancel(&g->fan_timer);
 	if (g->round.active) {
 		free(g->round.msg);
 		g->round.active = 0;
@@ -2002,16 +2048,25 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	uint8_t buf[GDOI_MAX_MSG];
+	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(uint32_t))]; } ctl;
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("gks", "recvfrom: %s", strerror(errno));
+				log_warn("gks", "recvmsg: %s", strerror(errno));
 			return;
 		}
-		if (from.sin_family == AF_INET)
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				uint32_t drops;
+				memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+				G.st.rx_kernel_drops = drops;
+			}
+		if (from.sin_family == AF_INET && mh.msg_namelen >= sizeof(from))
 			on_datagram(buf, (size_t)n, &from);
 	}
 }
@@ -2053,11 +2108,25 @@ static int open_socket(const char *listen)
 	}
 	/* Room for a burst of registrations (every member after a restart)
 	 * and of ACKs; beyond net.core.rmem_max only with CAP_NET_ADMIN. */
-	int sz = 8 << 20;
+	int sz = GKS_SOCKBUF, got = 0, one = 1;
+	socklen_t gl = sizeof(got);
 	if (setsockopt(G.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	if (setsockopt(G.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(G.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(G.fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	if (getsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) < 0)
+		got = 0;
+	G.st.rcvbuf_bytes = (uint64_t)(got > 0 ? got : 0);
+	/* The kernel reports twice what it accounts payload against; an ACK
+	 * costs about GKS_ACK_TRUESIZE of it. Half of that room per batch. */
+	G.fan_batch = (size_t)(got > 0 ? got : 0) / 2 / GKS_ACK_TRUESIZE;
+	if (G.fan_batch < GKS_FAN_MIN)
+		G.fan_batch = GKS_FAN_MIN;
+	if (got / 2 < sz)
+		log_warn("gks", "udp %s: receive buffer %d bytes, below the %d asked for (net.core.rmem_max, and "
+				"no CAP_NET_ADMIN): unicast rekeys go out %zu copies at a time", listen, got / 2, sz,
+			 G.fan_batch);
 	G.h = loop_fd_add(G.fd, EPOLLIN, on_readable, NULL);
 	return G.h ? 0 : -1;
 }
@@ -2497,6 +2566,9 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "pulls_answered", (double)s->pulls_answered);
 	cJSON_AddNumberToObject(st, "catch_ups", (double)s->catch_ups);
 	cJSON_AddNumberToObject(st, "members_moved", (double)s->members_moved);
+	cJSON_AddNumberToObject(st, "fan_pauses", (double)s->fan_pauses);
+	cJSON_AddNumberToObject(st, "rx_kernel_drops", (double)s->rx_kernel_drops);
+	cJSON_AddNumberToObject(st, "rcvbuf_bytes", (double)s->rcvbuf_bytes);
 	cJSON_AddNumberToObject(st, "acks", (double)s->acks);
 	cJSON_AddNumberToObject(st, "acks_duplicate", (double)s->acks_duplicate);
 	cJSON_AddNumberToObject(st, "drop_ack_unknown", (double)s->drop_ack_unknown);
