@@ -164,10 +164,11 @@ static void print_status(const cJSON *r)
 		       num(k, "members") == 1 ? "" : "s", num(k, "registrations"), num(k, "refused"),
 		       num(k, "drops"), num(k, "half_open"));
 		printf("  pushes:        %.0f rekeys, %.0f retransmissions, %.0f heartbeats, %.0f ACKs "
-		       "(%.0f dropped), %.0f members removed, %.0f send errors, %.0f SEQ save errors\n",
+		       "(%.0f dropped), %.0f members removed, %.0f send errors, %.0f SEQ save errors, "
+		       "%.0f held\n",
 		       num(k, "rekeys_sent"), num(k, "retransmissions"), num(k, "heartbeats"), num(k, "acks"),
 		       num(k, "ack_drops"), num(k, "members_removed"), num(k, "send_errors"),
-		       num(k, "seq_save_errors"));
+		       num(k, "seq_save_errors"), num(k, "pushes_held"));
 	}
 	const cJSON *c;
 	cJSON_ArrayForEach(c, obj(r, "syslog")) {
@@ -266,10 +267,11 @@ static void print_groups(const cJSON *r)
 	       num(st, "drop_unknown_sa"), num(st, "drop_half_open"), num(st, "expired"));
 	printf("Pushes: %.0f rekeys, %.0f retransmissions, %.0f heartbeats; ACKs %.0f (%.0f duplicate), "
 	       "dropped %.0f from no member / %.0f bad HASH; %.0f members removed; %.0f send errors, "
-	       "%.0f SEQ save errors\n",
+	       "%.0f SEQ save errors, %.0f pushes held; %.0f registrations caught up after a rekey\n",
 	       num(st, "rekeys_sent"), num(st, "retransmissions"), num(st, "heartbeats"), num(st, "acks"),
 	       num(st, "acks_duplicate"), num(st, "drop_ack_unknown"), num(st, "drop_ack_bad"),
-	       num(st, "members_removed"), num(st, "send_errors"), num(st, "seq_save_errors"));
+	       num(st, "members_removed"), num(st, "send_errors"), num(st, "seq_save_errors"),
+	       num(st, "pushes_held"), num(st, "catch_ups"));
 }
 
 static void print_sa(const cJSON *r)

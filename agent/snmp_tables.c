@@ -685,7 +685,7 @@ static const struct table vpn_table = {
 
 enum scalar {
 	SV_MEMBERS = 201, SV_REGISTRATIONS, SV_REFUSED, SV_REKEYS, SV_RETRANSMISSIONS, SV_REMOVED,
-	SV_HEARTBEATS, SV_ACKS, SV_DROPS,
+	SV_HEARTBEATS, SV_ACKS, SV_DROPS, SV_SEQ_SAVE_ERRORS, SV_PUSHES_HELD,
 	SV_MON_INTERVAL = 801, SV_MON_THRESHOLD,
 	SV_SYSLOG_SENT = 1101, SV_SYSLOG_DROPPED,
 };
@@ -706,6 +706,8 @@ static int scalar_value(enum scalar id, netsnmp_variable_list *vb)
 		set_u32(vb, ASN_COUNTER, g->drop_malformed + g->drop_unknown_sa + g->drop_half_open +
 						  g->drop_ack_bad + g->drop_ack_unknown);
 		break;
+	case SV_SEQ_SAVE_ERRORS: set_u32(vb, ASN_COUNTER, g->seq_save_errors); break;
+	case SV_PUSHES_HELD: set_u32(vb, ASN_COUNTER, g->pushes_held); break;
 	case SV_MON_INTERVAL: set_u32(vb, ASN_UNSIGNED, A.cfg->mon ? (uint64_t)A.cfg->mon->interval : 0); break;
 	case SV_MON_THRESHOLD: set_u32(vb, ASN_UNSIGNED, A.cfg->mon ? (uint64_t)A.cfg->mon->threshold : 0); break;
 	case SV_SYSLOG_SENT:
@@ -780,7 +782,8 @@ int snmp_tables_init(void)
 		{ "gvpnServerRegistrationsRefused", SV_REFUSED }, { "gvpnServerRekeysSent", SV_REKEYS },
 		{ "gvpnServerRetransmissions", SV_RETRANSMISSIONS }, { "gvpnServerMembersRemoved", SV_REMOVED },
 		{ "gvpnServerHeartbeats", SV_HEARTBEATS }, { "gvpnServerAcks", SV_ACKS },
-		{ "gvpnServerDrops", SV_DROPS }, { "gvpnMonitorInterval", SV_MON_INTERVAL },
+		{ "gvpnServerDrops", SV_DROPS }, { "gvpnServerSeqSaveErrors", SV_SEQ_SAVE_ERRORS },
+		{ "gvpnServerPushesHeld", SV_PUSHES_HELD }, { "gvpnMonitorInterval", SV_MON_INTERVAL },
 		{ "gvpnMonitorThreshold", SV_MON_THRESHOLD }, { "gvpnSyslogMessagesSent", SV_SYSLOG_SENT },
 		{ "gvpnSyslogMessagesDropped", SV_SYSLOG_DROPPED },
 	};

@@ -79,6 +79,7 @@ cJSON *status_json(void)
 		cJSON_AddNumberToObject(k, "members_removed", (double)g->members_removed);
 		cJSON_AddNumberToObject(k, "send_errors", (double)g->send_errors);
 		cJSON_AddNumberToObject(k, "seq_save_errors", (double)g->seq_save_errors);
+		cJSON_AddNumberToObject(k, "pushes_held", (double)g->pushes_held);
 	}
 
 	cJSON *sl = cJSON_AddArrayToObject(o, "syslog");

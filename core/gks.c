@@ -66,6 +66,11 @@
 #define GKS_HISTORY 128          /* rekey rounds remembered */
 #define GKS_DUE_SLACK_US 1000000 /* rotate keys due within this of a rekey together */
 #define GKS_SEQ_FILE "gks-seq.json"
+#define GKS_SEQ_BLOCK 64         /* SEQ numbers reserved on disk at a time */
+#define GKS_PUSH_RETRY_MS 5000   /* a push held for want of a SEQ is tried again */
+#define GKS_SOCKBUF (8 << 20)    /* socket buffers asked for: a burst of registrations or ACKs */
+#define GKS_ACK_TRUESIZE 1024    /* receive buffer an ACK datagram takes in the kernel */
+#define GKS_FAN_MIN 64           /* copies per fan-out batch, at least */
 #define GKS_KEY_FILE "gks-signing-key.pem"
 
 struct gks_tek {
@@ -94,6 +99,7 @@ struct gks_group;
 struct gks_member {
 	struct gks_member *next, *prev;  /* the group's list, newest first */
 	struct gks_member *hnext;        /* G.mbucket chain, by address and port */
+	struct gks_member *inext;        /* G.ibucket chain, by address and identity */
 	struct gks_group *group;
 	struct sockaddr_in sa;
 	char addr[INET6_ADDRSTRLEN + 8]; /* "a.b.c.d:port" */
@@ -120,6 +126,8 @@ struct gks_round {                       /* the rekey push in flight */
 	size_t targeted, acked, removed, outstanding;
 	unsigned sends;
 	uint64_t hist_index;             /* its record in G.hist */
+	uint64_t fan_next;               /* fan-out: the member index it goes on from */
+	int fanning;                     /* copies still to send (fan_timer) */
 };
 
 struct gks_history {
@@ -137,7 +145,12 @@ struct gks_group {
 	const struct cfg_group *cfg;
 	int has_kek, has_prev_kek;
 	struct gks_kek kek, prev_kek;
-	uint32_t seq;
+	uint32_t seq;                    /* the last SEQ used */
+	uint32_t seq_reserved;           /* saved on disk: no SEQ above it is used */
+	int seq_blocked;                 /* the last reservation failed */
+	int push_held;                   /* a rekey push waits for a SEQ (push_timer) */
+	int held_kek_rotated;            /* ... and it carries a new KEK */
+	char held_reason[24];
 	size_t n_tek;
 	struct gks_tek tek[GDOI_MAX_TEKS];
 	size_t n_old;
@@ -148,7 +161,7 @@ struct gks_group {
 	struct gks_member *members;
 	size_t n_members;
 	struct gks_round round;
-	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer;
+	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer, push_timer, fan_timer;
 	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
 	uint64_t heartbeats_deferred;    /* skipped while a unicast round waited for ACKs */
 	struct timespec last_rekey;
@@ -198,6 +211,7 @@ static struct {
 	struct gks_peer *bucket[GKS_BUCKETS];
 	struct gks_peer *all;
 	struct gks_member **mbucket;
+	struct gks_member **ibucket;     /* by address and identity */
 	uint64_t member_index;
 	struct crypto_rsa *rsa;
 	uint8_t rsa_pub[1024];
@@ -207,6 +221,7 @@ static struct {
 	struct gks_history hist[GKS_HISTORY];
 	uint64_t hist_count;
 	struct pcapw *pcap;
+	size_t fan_batch;                /* unicast copies sent before the loop reads ACKs again */
 	struct gks_stats st;
 } G = { .fd = -1 };
 
@@ -292,22 +307,38 @@ uint64_t gks_rekey_interval(long lifetime, long atd)
 
 /* ---- SEQ persistence ---------------------------------------------------------------- */
 
-static void seq_load(const char *state_dir)
+/* SEQ numbers are reserved on disk GKS_SEQ_BLOCK at a time: the file
+ * holds, per group, a number no push has gone above, written (and the
+ * file and directory fsynced) before any SEQ up to it is used. After a
+ * restart, a crash included, SEQ continues above the saved number, so
+ * none is ever used twice. A file that does not parse would lose that
+ * bound: the agent refuses to start rather than guess (a floor from the
+ * clock is not provably above what was sent). */
+static int seq_load(const char *state_dir)
 {
 	free(G.seq_path);
 	cJSON_Delete(G.seq_doc);
 	G.seq_path = xasprintf("%s/%s", state_dir ? state_dir : ".", GKS_SEQ_FILE);
-	size_t len;
+	size_t len = 0;
+	errno = 0;
 	char *text = file_read_all(G.seq_path, 1 << 20, &len);
+	int missing = !text && errno == ENOENT;
 	G.seq_doc = text ? cJSON_ParseWithLength(text, len) : NULL;
 	free(text);
-	if (!cJSON_IsObject(G.seq_doc)) {
-		if (G.seq_doc || errno != ENOENT)
-			log_warn("gks", "%s is unreadable or not a JSON object; SEQ numbers start over "
-					"from the largest of each group's pushes seen in this run", G.seq_path);
-		cJSON_Delete(G.seq_doc);
-		G.seq_doc = cJSON_CreateObject();
+	if (cJSON_IsObject(G.seq_doc))
+		return 0;
+	cJSON_Delete(G.seq_doc);
+	G.seq_doc = NULL;
+	if (!missing) {
+		log_err("gks", "%s is unreadable or not a JSON object: the last SEQ of each group is lost, "
+			       "and starting over could reuse SEQ numbers members would refuse. Restore the file, "
+			       "or write {\"<group_id>\": N} with N above the group's last SEQ (gvpnGroupSeq, "
+			       "'gvpnctl show groups' or the REKEY_SENT/HEARTBEAT_SENT log lines), then start again",
+			G.seq_path);
+		return -1;
 	}
+	G.seq_doc = cJSON_CreateObject();
+	return 0;
 }
 
 static uint32_t seq_saved(long group_id)
@@ -319,25 +350,55 @@ static uint32_t seq_saved(long group_id)
 		       ? (uint32_t)v->valuedouble : 0;
 }
 
-/* The next SEQ of g, saved before anyone sees it. */
-static uint32_t seq_next(struct gks_group *g)
+/* Saves upto as g's reservation; 0 or -1 (nothing reserved). */
+static int seq_reserve(struct gks_group *g, uint32_t upto)
 {
-	g->seq++;
 	char k[16];
 	snprintf(k, sizeof(k), "%ld", g->cfg->group_id);
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(G.seq_doc, k);
+	double was = v ? v->valuedouble : -1;
 	if (v)
-		cJSON_SetNumberValue(v, g->seq);
+		cJSON_SetNumberValue(v, upto);
 	else
-		cJSON_AddNumberToObject(G.seq_doc, k, g->seq);
+		v = cJSON_AddNumberToObject(G.seq_doc, k, upto);
 	char *text = cJSON_Print(G.seq_doc);
-	if (file_write_atomic(G.seq_path, text, strlen(text), 0600) < 0) {
-		G.st.seq_save_errors++;
-		log_err("gks", "cannot save SEQ %u of group %s to %s: %s", g->seq, g->cfg->name,
-			G.seq_path, strerror(errno));
-	}
+	int rc = file_write_atomic(G.seq_path, text, strlen(text), 0600);
 	free(text);
-	return g->seq;
+	if (rc < 0) {
+		int e = errno;
+		if (was >= 0)
+			cJSON_SetNumberValue(v, was);
+		else
+			cJSON_DeleteItemFromObjectCaseSensitive(G.seq_doc, k);
+		errno = e;
+		return -1;
+	}
+	g->seq_reserved = upto;
+	return 0;
+}
+
+/* The next SEQ of g, inside a durable reservation; 0 when none can be
+ * saved (the caller sends nothing: a push with an unsaved SEQ could be
+ * repeated after a restart). */
+static uint32_t seq_next(struct gks_group *g)
+{
+	if (g->seq == UINT32_MAX)
+		return 0;
+	if (g->seq + 1 > g->seq_reserved) {
+		uint32_t upto = g->seq > UINT32_MAX - GKS_SEQ_BLOCK ? UINT32_MAX : g->seq + GKS_SEQ_BLOCK;
+		if (seq_reserve(g, upto) < 0) {
+			G.st.seq_save_errors++;
+			g->seq_blocked = 1;
+			log_err("gks", "group %s: cannot save a SEQ reservation to %s (%s): no push goes out "
+				       "until it can", g->cfg->name, G.seq_path, strerror(errno));
+			return 0;
+		}
+		if (g->seq_blocked) {
+			g->seq_blocked = 0;
+			log_notice("gks", "group %s: SEQ reservation saved again; pushes resume", g->cfg->name);
+		}
+	}
+	return ++g->seq;
 }
 
 /* ---- keys -------------------------------------------------------------------- */
@@ -685,6 +746,64 @@ static void by_index_remove(struct gks_group *g, const struct gks_member *m)
 	}
 }
 
+/* The identity a member is known by: its phase 1 ID as printable text
+ * (an ID_IPV4_ADDR as an address). */
+static void identity_text(const struct gdoi_id *id, char *out, size_t len)
+{
+	size_t n = id->len < len - 1 ? id->len : len - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '.';
+	out[n] = '\0';
+	if (id->type == ISAKMP_ID_IPV4_ADDR && id->len == 4)
+		inet_ntop(AF_INET, id->data, out, len);
+}
+
+static unsigned ibucket_of(in_addr_t addr, const char *identity)
+{
+	uint32_t h = 2166136261u ^ addr;
+	for (const char *p = identity; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % GKS_MEMBER_BUCKETS;
+}
+
+static void ibucket_unlink(struct gks_member *m)
+{
+	struct gks_member **pp = &G.ibucket[ibucket_of(m->sa.sin_addr.s_addr, m->identity)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->inext;
+	if (*pp)
+		*pp = m->inext;
+	m->inext = NULL;
+}
+
+static void ibucket_link(struct gks_member *m)
+{
+	unsigned b = ibucket_of(m->sa.sin_addr.s_addr, m->identity);
+	m->inext = G.ibucket[b];
+	G.ibucket[b] = m;
+}
+
+/* The member of g at this address with this identity, whatever its
+ * port: the same member after a new source port or NAT mapping. */
+static struct gks_member *member_find_identity(const struct gks_group *g, in_addr_t addr,
+					       const char *identity)
+{
+	for (struct gks_member *m = G.ibucket[ibucket_of(addr, identity)]; m; m = m->inext)
+		if (m->group == g && m->sa.sin_addr.s_addr == addr && !strcmp(m->identity, identity))
+			return m;
+	return NULL;
+}
+
+static void mbucket_unlink(struct gks_member *m)
+{
+	struct gks_member **pp = &G.mbucket[mbucket_of(&m->sa)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = m->hnext;
+	m->hnext = NULL;
+}
+
 static struct gks_member *member_find(const struct sockaddr_in *sa)
 {
 	for (struct gks_member *m = G.mbucket[mbucket_of(sa)]; m; m = m->hnext)
@@ -705,11 +824,8 @@ static void member_free(struct gks_member *m)
 {
 	struct gks_group *g = m->group;
 	round_member_gone(g, m);
-	struct gks_member **pp = &G.mbucket[mbucket_of(&m->sa)];
-	while (*pp && *pp != m)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = m->hnext;
+	mbucket_unlink(m);
+	ibucket_unlink(m);
 	if (m->prev)
 		m->prev->next = m->next;
 	else
@@ -798,12 +914,49 @@ static int build_push(struct gks_group *g, const struct gks_kek *kek, uint32_t s
 	return gdoi_push_seal(b, &kek->k, G.rsa, hash_of(g->cfg->smc->sig_hash_algorithm));
 }
 
+/* Unicast copies go out G.fan_batch at a time, in member index order,
+ * with the event loop (and so the ACKs already queued) in between: a
+ * burst never outruns the socket's receive buffer. Members whose copy
+ * is still due have pending_seq == the round's SEQ. */
+static void fan_out(struct gks_group *g)
+{
+	struct gks_round *r = &g->round;
+	size_t sent = 0, i = by_index_search(g, r->fan_next);
+	for (; i < g->n_by_index && sent < G.fan_batch; i++) {
+		struct gks_member *m = g->by_index[i];
+		if (!m || m->pending_seq != r->seq)
+			continue;
+		send_to(&m->sa, r->msg, r->len);
+		r->fan_next = m->index + 1;
+		sent++;
+	}
+	r->fanning = i < g->n_by_index;
+	if (r->fanning) {
+		G.st.fan_pauses++;
+		loop_timer_arm_ms(&g->fan_timer, 0);
+	}
+}
+
+static void fan_start(struct gks_group *g)
+{
+	g->round.fan_next = 0;
+	fan_out(g);
+}
+
+static void on_fan_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct gks_group *g = arg;
+	if (g->round.active && g->round.fanning)
+		fan_out(g);
+}
+
 static void round_end(struct gks_group *g)
 {
 	struct gks_round *r = &g->round;
 	if (!r->active)
 		return;
 	loop_timer_cancel(&g->retx_timer);
+	loop_timer_cancel(&g->fan_timer);
 	uint64_t dur = loop_now_us() - r->started_us;
 	struct gks_history *h = r->hist_index ? &G.hist[(r->hist_index - 1) % GKS_HISTORY] : NULL;
 	if (h && h->index == r->hist_index) {
@@ -839,6 +992,8 @@ static void round_check(struct gks_group *g)
 /* A rekey: new keys as the reason asks, then (with server-member
  * communication) a push to the members. rotate: 1 all keys, 0 only
  * those due. */
+static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated);
+
 static void rekey(struct gks_group *g, const char *reason, int rotate)
 {
 	const struct cfg_smc *smc = g->cfg->smc;
@@ -846,7 +1001,10 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 	uint64_t atd2 = 2u * (uint64_t)g->cfg->activation_time_delay * 1000000u;
 	int kek_rotated = 0;
 	char a[40], b[40];
-	if (g->has_kek && smc && (rotate || g->kek.due_us <= now + GKS_DUE_SLACK_US)) {
+	/* A KEK replaced by a push still held: members hold the one before,
+	 * which must stay until that push goes out. */
+	int kek_held = g->push_held && g->held_kek_rotated;
+	if (g->has_kek && smc && !kek_held && (rotate || g->kek.due_us <= now + GKS_DUE_SLACK_US)) {
 		struct gks_kek nk;
 		if (new_kek(g, &nk) == 0) {
 			g->prev_kek = g->kek;
@@ -899,12 +1057,42 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 	schedule_rekey(g);
 	if (!smc || !g->has_kek)
 		return; /* members pick the new keys up when they reregister */
+	push_rekey(g, reason, kek_rotated || kek_held);
+}
 
+/* The push of a rekey: the group's keys, sealed under the KEK members
+ * hold (the previous one when the KEK was just replaced). Without a
+ * durable SEQ it is held and tried again every GKS_PUSH_RETRY_MS. */
+static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated)
+{
+	const struct cfg_smc *smc = g->cfg->smc;
 	int unicast = smc->communication_type == CFG_COMM_UNICAST;
 	struct gks_round *r = &g->round;
+	uint32_t seq = seq_next(g);
+	if (!seq) {
+		if (!g->push_held) {
+			struct event e;
+			ev_begin(&e, EV_REKEY_STARTED);
+			ev_param(&e, "group", "%ld", g->cfg->group_id);
+			ev_param(&e, "reason", "%s", reason);
+			ev_param(&e, "seq", "%u", 0u);
+			ev_param(&e, "transport", "%s", "held");
+			ev_param(&e, "targeted", "%zu", (size_t)0);
+			ev_publish(&e, "group %s (%ld): rekey (%s) held: no SEQ can be saved; retrying every %u s",
+				   g->cfg->name, g->cfg->group_id, reason, GKS_PUSH_RETRY_MS / 1000u);
+		}
+		G.st.pushes_held++;
+		g->push_held = 1;
+		g->held_kek_rotated = kek_rotated;
+		str_copy(g->held_reason, reason, sizeof(g->held_reason));
+		loop_timer_arm_ms(&g->push_timer, GKS_PUSH_RETRY_MS);
+		return;
+	}
+	g->push_held = 0;
+	g->held_kek_rotated = 0;
+	loop_timer_cancel(&g->push_timer);
 	if (r->active) /* a new rekey supersedes the one in flight: report it as it stands */
 		round_end(g);
-	uint32_t seq = seq_next(g);
 	struct gdoi_buf buf;
 	gdoi_buf_init(&buf);
 	/* A new KEK travels under the one members hold. */
@@ -941,8 +1129,8 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 			m->sends = 1;
 			m->rekeys_sent++;
 			r->outstanding++;
-			send_to(&m->sa, r->msg, r->len);
 		}
+		fan_start(g);
 	} else {
 		send_multicast(g, r->msg, r->len);
 		for (struct gks_member *m = g->members; m; m = m->next)
@@ -1009,8 +1197,9 @@ static void on_retx_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 		g->retransmissions++;
 		G.st.retransmissions++;
 		resent++;
-		send_to(&m->sa, r->msg, r->len);
 	}
+	if (resent)
+		fan_start(g);
 	if (resent) {
 		r->sends++;
 		struct event e;
@@ -1076,6 +1265,13 @@ static void on_rekey_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	rekey(arg, "scheduled", 0);
 }
 
+static void on_push_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
+{
+	struct gks_group *g = arg;
+	if (g->push_held && g->cfg->smc && g->has_kek)
+		push_rekey(g, g->held_reason, g->held_kek_rotated);
+}
+
 static void on_member_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 {
 	rekey(arg, "membership-change", 1);
@@ -1099,7 +1295,9 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 			  g->round.seq);
 		return;
 	}
-	uint32_t seq = seq_next(g);
+	uint32_t seq = g->push_held ? 0 : seq_next(g);
+	if (!seq) /* no SEQ can be saved (logged, counted); a held push retries */
+		return;
 	struct gdoi_buf b;
 	gdoi_buf_init(&b);
 	/* gdoid wants SA and KD (or D) in every push: its heartbeat
@@ -1158,8 +1356,12 @@ static struct gks_group *group_new(const struct cfg_group *cg)
 	loop_timer_init(&g->retx_timer, on_retx_timer, g);
 	loop_timer_init(&g->hb_timer, on_hb_timer, g);
 	loop_timer_init(&g->member_timer, on_member_timer, g);
+	loop_timer_init(&g->push_timer, on_push_timer, g);
+	loop_timer_init(&g->fan_timer, on_fan_timer, g);
+	/* Every SEQ up to the saved reservation may have been used. */
 	uint32_t saved = seq_saved(cg->group_id);
 	g->seq = saved;
+	g->seq_reserved = saved;
 	return g;
 }
 
@@ -1171,6 +1373,8 @@ static void group_free(struct gks_group *g)
 	loop_timer_cancel(&g->retx_timer);
 	loop_timer_cancel(&g->hb_timer);
 	loop_timer_cancel(&g->member_timer);
+	loop_timer_cancel(&g->push_timer);
+	loop_timer_cancel(&g->fan_timer);
 	if (g->round.active) {
 		free(g->round.msg);
 		g->round.active = 0;
@@ -1580,11 +1784,30 @@ static void register_member(struct gks_peer *p, int stale)
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&p->ike.peer;
 	struct gks_member *m = member_find(sin);
 	int is_new = 0;
+	char ident[sizeof(m->identity)];
+	identity_text(&p->ike.id_peer, ident, sizeof(ident));
 	if (m && m->group != g) { /* the same socket now registers for another group */
 		struct gks_group *og = m->group;
 		member_free(m);
 		membership_changed(og);
 		m = NULL;
+	}
+	if (m && strcmp(m->identity, ident)) { /* another member behind the same address and port */
+		ibucket_unlink(m);
+		str_copy(m->identity, ident, sizeof(m->identity));
+		ibucket_link(m);
+	}
+	if (!m && (m = member_find_identity(g, sin->sin_addr.s_addr, ident)) != NULL) {
+		/* The same member from a new port (or NAT mapping): its entry
+		 * moves there rather than a second one piling up. */
+		round_member_gone(g, m);
+		mbucket_unlink(m);
+		m->sa = *sin;
+		snprintf(m->addr, sizeof(m->addr), "%s:%u", p->addr, ntohs(sin->sin_port));
+		unsigned b = mbucket_of(sin);
+		m->hnext = G.mbucket[b];
+		G.mbucket[b] = m;
+		G.st.members_moved++;
 	}
 	if (!m) {
 		m = xcalloc(1, sizeof(*m));
@@ -1601,6 +1824,8 @@ static void register_member(struct gks_peer *p, int stale)
 		g->members = m;
 		g->n_members++;
 		by_index_add(g, m);
+		str_copy(m->identity, ident, sizeof(m->identity));
+		ibucket_link(m);
 		is_new = 1;
 	}
 	/* A reregistration starts afresh: no push is awaited from it. */
@@ -1609,13 +1834,6 @@ static void register_member(struct gks_peer *p, int stale)
 	m->last_acked_seq = 0;
 	m->last_sent_seq = 0;
 	gdoi_ack_key(p->ike.keys.skeyid_a, p->ike.keys.hash_len, p->ike.icky, p->ike.rcky, m->ack_key);
-	const struct gdoi_id *id = &p->ike.id_peer;
-	size_t n = id->len < sizeof(m->identity) - 1 ? id->len : sizeof(m->identity) - 1;
-	for (size_t i = 0; i < n; i++)
-		m->identity[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '.';
-	m->identity[n] = '\0';
-	if (id->type == ISAKMP_ID_IPV4_ADDR && id->len == 4)
-		inet_ntop(AF_INET, id->data, m->identity, sizeof(m->identity));
 	clock_gettime(CLOCK_REALTIME, &m->registered);
 	m->registrations++;
 	G.st.registrations++;
@@ -1830,16 +2048,25 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	uint8_t buf[GDOI_MAX_MSG];
+	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(uint32_t))]; } ctl;
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("gks", "recvfrom: %s", strerror(errno));
+				log_warn("gks", "recvmsg: %s", strerror(errno));
 			return;
 		}
-		if (from.sin_family == AF_INET)
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				uint32_t drops;
+				memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+				G.st.rx_kernel_drops = drops;
+			}
+		if (from.sin_family == AF_INET && mh.msg_namelen >= sizeof(from))
 			on_datagram(buf, (size_t)n, &from);
 	}
 }
@@ -1881,11 +2108,25 @@ static int open_socket(const char *listen)
 	}
 	/* Room for a burst of registrations (every member after a restart)
 	 * and of ACKs; beyond net.core.rmem_max only with CAP_NET_ADMIN. */
-	int sz = 8 << 20;
+	int sz = GKS_SOCKBUF, got = 0, one = 1;
+	socklen_t gl = sizeof(got);
 	if (setsockopt(G.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	if (setsockopt(G.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(G.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(G.fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	if (getsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) < 0)
+		got = 0;
+	G.st.rcvbuf_bytes = (uint64_t)(got > 0 ? got : 0);
+	/* The kernel reports twice what it accounts payload against; an ACK
+	 * costs about GKS_ACK_TRUESIZE of it. Half of that room per batch. */
+	G.fan_batch = (size_t)(got > 0 ? got : 0) / 2 / GKS_ACK_TRUESIZE;
+	if (G.fan_batch < GKS_FAN_MIN)
+		G.fan_batch = GKS_FAN_MIN;
+	if (got / 2 < sz)
+		log_warn("gks", "udp %s: receive buffer %d bytes, below the %d asked for (net.core.rmem_max, and "
+				"no CAP_NET_ADMIN): unicast rekeys go out %zu copies at a time", listen, got / 2, sz,
+			 G.fan_batch);
 	G.h = loop_fd_add(G.fd, EPOLLIN, on_readable, NULL);
 	return G.h ? 0 : -1;
 }
@@ -1942,9 +2183,9 @@ int gks_init(const struct cfg *c)
 		return 0;
 	G.cfg = c;
 	G.mbucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.mbucket));
+	G.ibucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.ibucket));
 	load_proposals(c->gks);
-	seq_load(c->agent.state_dir);
-	if (load_signing_key(c) < 0)
+	if (seq_load(c->agent.state_dir) < 0 || load_signing_key(c) < 0)
 		return -1;
 	if (c->gks->debug_pcap)
 		G.pcap = pcapw_open(c->gks->debug_pcap);
@@ -1973,6 +2214,7 @@ void gks_fini(void)
 		group_free(G.groups[i]);
 	free(G.groups);
 	free(G.mbucket);
+	free(G.ibucket);
 	if (G.h)
 		loop_fd_del(G.h);
 	if (G.fd >= 0)
@@ -2323,6 +2565,10 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "heartbeats", (double)s->heartbeats);
 	cJSON_AddNumberToObject(st, "pulls_answered", (double)s->pulls_answered);
 	cJSON_AddNumberToObject(st, "catch_ups", (double)s->catch_ups);
+	cJSON_AddNumberToObject(st, "members_moved", (double)s->members_moved);
+	cJSON_AddNumberToObject(st, "fan_pauses", (double)s->fan_pauses);
+	cJSON_AddNumberToObject(st, "rx_kernel_drops", (double)s->rx_kernel_drops);
+	cJSON_AddNumberToObject(st, "rcvbuf_bytes", (double)s->rcvbuf_bytes);
 	cJSON_AddNumberToObject(st, "acks", (double)s->acks);
 	cJSON_AddNumberToObject(st, "acks_duplicate", (double)s->acks_duplicate);
 	cJSON_AddNumberToObject(st, "drop_ack_unknown", (double)s->drop_ack_unknown);
@@ -2330,6 +2576,7 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "members_removed", (double)s->members_removed);
 	cJSON_AddNumberToObject(st, "send_errors", (double)s->send_errors);
 	cJSON_AddNumberToObject(st, "seq_save_errors", (double)s->seq_save_errors);
+	cJSON_AddNumberToObject(st, "pushes_held", (double)s->pushes_held);
 	return o;
 }
 

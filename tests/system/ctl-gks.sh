@@ -5,7 +5,7 @@
 # signing_key that does not exist, and an agent without a key server.
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-plan 45
+plan 50
 
 # g1: unicast server-member communication; g2: none.
 write_conf() { # write_conf [EXTRA_GKS_KEYS]
@@ -96,7 +96,7 @@ is "$rc/$out" "0/0 members" "show registered-members group 1: none yet"
 
 # ---- state directory -------------------------------------------------------------
 seqf=$TAP_TMP/state/gks-seq.json
-like "$(tr -d ' \n\t' <"$seqf")" '"1":2' "gks-seq.json holds g1's last SEQ"
+like "$(tr -d ' \n\t' <"$seqf")" '"1":64' "gks-seq.json holds g1's SEQ reservation (64 at a time, saved before use)"
 is "$(stat -c %a "$TAP_TMP/state/gks-signing-key.pem")" 600 "gks-signing-key.pem was created with mode 600"
 like "$(ctl show status)" '^  pushes: +2 rekeys, 0 retransmissions, 0 heartbeats, 0 ACKs' "show status: the key server's push counters"
 sum=$(sha256sum <"$TAP_TMP/state/gks-signing-key.pem")
@@ -104,9 +104,24 @@ agent_stop
 is "$AGENT_RC" 0 "SIGTERM: exit 0"
 
 ok "the agent starts again" agent_start || cat "$TAP_TMP/agent.log"
-like "$(ctl show groups)" '^Group g1 \(id 1\): 0 members, communication unicast, SEQ 2,' "SEQ survives the restart"
+like "$(ctl show groups)" '^Group g1 \(id 1\): 0 members, communication unicast, SEQ 64,' \
+	"after the restart SEQ goes on from the reservation: nothing up to it is used again"
+is "$(ctl rekey group 1 2>&1)" "group 1: rekey SEQ 65 pushed" "the first push after the restart has SEQ 65"
+like "$(tr -d ' \n\t' <"$seqf")" '"1":128' "and a new reservation was saved before it"
 is "$(sha256sum <"$TAP_TMP/state/gks-signing-key.pem")" "$sum" "the signing key is kept, not made again"
 agent_stop
+
+# ---- a SEQ file that does not parse: the agent refuses to start --------------------
+cp "$seqf" "$TAP_TMP/seq.good"
+printf '{"1": 12' >"$seqf"
+timeout 30 "$top_builddir/gvpn-agent" -f -c "$CONF" >"$TAP_TMP/agent.log" 2>&1; rc=$?
+ok "a corrupt gks-seq.json: the agent refuses to start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+like "$(cat "$TAP_TMP/agent.log")" "gks-seq.json is unreadable or not a JSON object: the last SEQ of each group is lost.*write \{\"<group_id>\": N\}" \
+	"the log says why and how to recover"
+: >"$seqf"
+timeout 30 "$top_builddir/gvpn-agent" -f -c "$CONF" >"$TAP_TMP/agent.log" 2>&1; rc=$?
+ok "an empty gks-seq.json: refused too (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+cp "$TAP_TMP/seq.good" "$seqf"
 
 # ---- signing_key --------------------------------------------------------------------
 write_conf '"signing_key": "missing.pem"'

@@ -72,7 +72,8 @@ LAYOUT="0 gvpnMemberRegistered gvpnMemberRemoved gvpnRekeySent gvpnKekReplaced
 1.1 gvpnAgentVersion gvpnAgentUptime gvpnAgentConfigGeneration gvpnAgentConfigReloadFailures
 1.2 gvpnServerMembers gvpnServerRegistrations gvpnServerRegistrationsRefused
   gvpnServerRekeysSent gvpnServerRetransmissions gvpnServerMembersRemoved
-  gvpnServerHeartbeats gvpnServerAcks gvpnServerDrops
+  gvpnServerHeartbeats gvpnServerAcks gvpnServerDrops gvpnServerSeqSaveErrors
+  gvpnServerPushesHeld
 1.3 gvpnGroupEntry
 1.3.1 gvpnGroupId gvpnGroupName gvpnGroupCommunication gvpnGroupMembers gvpnGroupSeq
   gvpnGroupNextRekey gvpnGroupRekeys gvpnGroupHeartbeats gvpnGroupRetransmissions

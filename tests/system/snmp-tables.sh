@@ -129,21 +129,21 @@ within() { [ "$1" -ge $(($2 - $3)) ] && [ "$1" -le $(($2 + $3)) ]; } # within GO
 scalars_view() {
 	ctl --json show status | jq -r '.result | [.version, .config.generation, .config.reload_failures,
 	  (.key_server | .members, .registrations, .refused, .rekeys_sent, .retransmissions,
-	   .members_removed, .heartbeats, .acks, .drops + .ack_drops),
+	   .members_removed, .heartbeats, .acks, .drops + .ack_drops, .seq_save_errors, .pushes_held),
 	  ([.syslog[].sent] | add), ([.syslog[].dropped] | add)] | map(tostring) | join(" ")'
 	ctl --json show vpns | jq -r '.result | "\(.interval) \(.threshold)"'
 }
 stable "" scalars_view
 is "$WALK_RC" 0 "snmpbulkwalk -Cr50 of the whole subtree exits 0 (OIDs increasing)"
 cp "$TAP_TMP/w" "$TAP_TMP/all"
-got="$(val 1.1.0) $(val 1.3.0) $(val 1.4.0) $(val 2.1.0) $(val 2.2.0) $(val 2.3.0) $(val 2.4.0) $(val 2.5.0) $(val 2.6.0) $(val 2.7.0) $(val 2.8.0) $(val 2.9.0) $(val 11.1.0) $(val 11.2.0)
+got="$(val 1.1.0) $(val 1.3.0) $(val 1.4.0) $(val 2.1.0) $(val 2.2.0) $(val 2.3.0) $(val 2.4.0) $(val 2.5.0) $(val 2.6.0) $(val 2.7.0) $(val 2.8.0) $(val 2.9.0) $(val 2.10.0) $(val 2.11.0) $(val 11.1.0) $(val 11.2.0)
 $(val 8.1.0) $(val 8.2.0)"
-is "$got" "$EXP" "the scalars (version, config generation and reload failures, the nine server counters, syslog sent/dropped, monitor interval/threshold) = show status / show vpns"
+is "$got" "$EXP" "the scalars (version, config generation and reload failures, the eleven server counters, syslog sent/dropped, monitor interval/threshold) = show status / show vpns"
 like "$(val 11.1.0)" '^[1-9][0-9]*$' "gvpnSyslogMessagesSent counts the events sent to the collectors ($(val 11.1.0))"
 up=$(ctl --json show status | jq .result.uptime_seconds)
 ok "gvpnAgentUptime ($(val 1.2.0)) = the uptime in show status ($up) +- 2 s" within "$(val 1.2.0)" "$up" 2
 is "$(awk -F'|' '$1 ~ /\.0$/ { print $2 }' "$TAP_TMP/w" | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" \
-	"Counter32:11 Gauge32:5 INTEGER:8 STRING:1 " "the scalars' types: 11 Counter32, 5 Gauge32/Unsigned32, 8 TruthValue, 1 string"
+	"Counter32:13 Gauge32:5 INTEGER:8 STRING:1 " "the scalars' types: 13 Counter32, 5 Gauge32/Unsigned32, 8 TruthValue, 1 string"
 
 # ---- gvpnGroupTable -------------------------------------------------------------------
 groups_view() {
@@ -266,7 +266,7 @@ is "$(v3get $O.3.1.2.3 $O.4.1.5.1.999 $O.4.1.5.3.1 $O.5.1.2.2.1 $O.5.1.2.1.3 $O.
 	"$NSI;$NSI;$NSI;$NSI;$NSI;$NSI;$NSI;$NSI;$NSI;" \
 	"GET of a missing row (group 3, member 1.999 and 3.1, KEK 2.1, 1.3, 1.0, TEK 1.999, rekey 999, VPN 9): noSuchInstance"
 is "$(v3get $O.4.1.5.1 $O.4.1.5.1.1.7 $O.2.1.0.1)" "$NSI;$NSI;$NSI;" "GET with a short or long index: noSuchInstance"
-is "$(v3get $O.4.1.1.1.1 $O.4.1.12.1.1 $O.4.2.1 $O.2.10.0)" "$NSO;$NSO;$NSO;$NSO;" \
+is "$(v3get $O.4.1.1.1.1 $O.4.1.12.1.1 $O.4.2.1 $O.2.12.0)" "$NSO;$NSO;$NSO;$NSO;" \
 	"GET of an index column, a column past the last, or no object at all: noSuchObject"
 walk 4
 first1=$(rows 4.1.5 | head -1)

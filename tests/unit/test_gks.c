@@ -829,11 +829,103 @@ static void test_seq_persists(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 077, 0);
 	assert_int_equal(gks_init(cur), 0);
-	assert_int_equal(gks_rekey_group(1), 4);
+	/* Up to the reservation saved before SEQ 1 (64) may have been used. */
+	assert_int_equal(gks_rekey_group(1), 65);
 	/* The same signing key is used again (kept in the state dir). */
 	snprintf(path, sizeof(path), "%s/gks-signing-key.pem", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 077, 0);
+}
+
+/* No push goes out with a SEQ that is not saved: when the reservation
+ * cannot be written the rekey push is held, counted and retried, and
+ * leaves once the file can be written, with a SEQ above all before. */
+static void test_push_held_without_seq(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 43);
+	struct gdoi_push p[4];
+	size_t n;
+	for (int i = 0; i < 64; i++) {
+		gks_rekey_group(1);
+		pump(3);
+		n = member_recv(&a, p, 4, NULL);
+		assert_int_equal(n, 1);
+		member_apply(&a, &p[0]);
+		gdoi_kd_wipe(&p[0].kd);
+	}
+	assert_int_equal(a.seq, 64);
+	/* The reservation (64) is used up; the file cannot be replaced now. */
+	char path[160], cmd[600];
+	snprintf(path, sizeof(path), "%s/gks-seq.json", dir);
+	snprintf(cmd, sizeof(cmd), "mv %s %s.good && mkdir -p %s/blocker", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	size_t held0 = count_ev(EV_REKEY_STARTED);
+	gks_rekey_group(1);
+	pump(3);
+	size_t raw;
+	assert_int_equal(member_recv(&a, p, 4, &raw), 0);
+	assert_int_equal(raw, 0);
+	assert_int_equal(gks_stats()->pushes_held, 1);
+	assert_true(gks_stats()->seq_save_errors >= 1);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), held0 + 1);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "transport"), "held");
+	/* Retried, still held; heartbeats do not go out either. */
+	advance_to(now_us + 6 * S);
+	assert_int_equal(member_recv(&a, p, 4, &raw), 0);
+	assert_int_equal(raw, 0);
+	assert_int_equal(gks_stats()->pushes_held, 2);
+	/* The disk is back: the held push leaves with SEQ 65. */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mv %s.good %s", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	advance_to(now_us + 6 * S);
+	n = member_recv(&a, p, 4, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].seq, 65);
+	assert_true(p[0].has_kd);
+	gdoi_kd_wipe(&p[0].kd);
+	size_t len;
+	char *text = file_read_all(path, 4096, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "128"));
+	free(text);
+	member_leave(&a);
+}
+
+/* A member registering again from a new source port (a restart, a new
+ * NAT mapping) keeps one entry, moved to the new port; another identity
+ * behind the same address is another member. */
+static void test_member_new_port_same_entry(void **state)
+{
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	struct tmember a, b;
+	member_join(&a, 45);
+	uint16_t port1 = ntohs(a.local.sin_port);
+	member_leave(&a);
+	member_join(&b, 45);
+	uint16_t port2 = ntohs(b.local.sin_port);
+	assert_int_not_equal(port1, port2);
+	assert_int_equal(gks_member_count(), 1);
+	assert_int_equal(gks_stats()->members_moved, 1);
+	cJSON *mj = gks_members_json(1);
+	const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "members"), 0);
+	assert_string_equal(cJSON_GetObjectItem(m0, "address")->valuestring, "127.0.0.45");
+	assert_int_equal(cJSON_GetObjectItem(m0, "port")->valueint, port2);
+	assert_int_equal(cJSON_GetObjectItem(m0, "registrations")->valueint, 2);
+	cJSON_Delete(mj);
+	member_leave(&b);
+	/* Many restarts: still one entry. */
+	for (int i = 0; i < 5; i++) {
+		member_join(&a, 45);
+		member_leave(&a);
+	}
+	assert_int_equal(gks_member_count(), 1);
+	member_join(&a, 46);
+	member_leave(&a);
+	assert_int_equal(gks_member_count(), 2);
 }
 
 /* ---- membership list semantics (the seed) ---------------------------------------------------- */
@@ -907,6 +999,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registration_across_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_across_two_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_held_without_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_new_port_same_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
