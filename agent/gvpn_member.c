@@ -137,6 +137,10 @@ static void usage(FILE *to)
 		"      --profile NAME        wire layouts to read: auto (default: told apart by\n"
 		"                            their lengths), rfc6407, or gdoid (Cisco's reference\n"
 		"                            key server); see gvpn-member(8)\n"
+		"      --selector-byte-order big-endian|little-endian\n"
+		"                            how the key server writes SA TEK addresses and ports\n"
+		"                            (default: little-endian, gdoid's x86 host order, when\n"
+		"                            the policy has gdoid's layouts; else big-endian)\n"
 		"      --phase1-doi N        DOI of the Main Mode SA offered: 2 (GDOI, situation 0;\n"
 		"                            the default, which gdoid requires) or 1 (IPsec,\n"
 		"                            SIT_IDENTITY_ONLY)\n"
@@ -378,6 +382,7 @@ int main(int argc, char **argv)
 		{ "multicast-interface", required_argument, NULL, 'F' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "phase1-doi", required_argument, NULL, 'D' },
+		{ "selector-byte-order", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
@@ -415,6 +420,16 @@ int main(int argc, char **argv)
 			break;
 		case 'F': mcast_if = optarg; break;
 		case 'P': profile = optarg; break;
+		case 'O':
+			if (!strcmp(optarg, "big-endian")) {
+				cfg.selector_order = GM_SELECTORS_BE;
+			} else if (!strcmp(optarg, "little-endian")) {
+				cfg.selector_order = GM_SELECTORS_LE;
+			} else {
+				fprintf(stderr, "gvpn-member: --selector-byte-order: big-endian or little-endian\n");
+				return 2;
+			}
+			break;
 		case 'D':
 			if (parse_num(optarg, 1, 2, &p1_doi) < 0) {
 				fprintf(stderr, "gvpn-member: --phase1-doi: 1 (IPsec) or 2 (GDOI)\n");

@@ -478,6 +478,8 @@ static const struct cfg_field group_fields[] = {
 	F_ENUM("wire_profile", struct cfg_group, wire_profile, cfg_wire_profile_names, CFG_WIRE_RFC6407),
 	F_ENUM("key_id_byte_order", struct cfg_group, key_id_byte_order, cfg_byte_order_names,
 	       CFG_BIG_ENDIAN),
+	F_ENUM("selector_byte_order", struct cfg_group, selector_byte_order, cfg_byte_order_names,
+	       CFG_BIG_ENDIAN),
 	F_LIST("pull_ids", struct cfg_group, pull_ids, n_pull_ids, NULL, check_pull_id),
 	F_INT("activation_time_delay", struct cfg_group, activation_time_delay, 10, 900, 15),
 	F_INT("anti_replay_time_window", struct cfg_group, anti_replay_time_window, 60, 360, 100),
@@ -754,6 +756,10 @@ static void validate_group(struct cfg_ctx *ctx, void *obj, const cJSON *node, co
 		     offsetof(struct cfg_ipsec_sa, name), sas, path, "ipsec_sa");
 	if (g->wire_profile == CFG_WIRE_GDOID)
 		validate_gdoid_profile(ctx, g, node, path);
+	/* gdoid runs on little-endian hosts in practice and writes its
+	 * selectors in host order: that is the gdoid profile's default. */
+	if (g->wire_profile == CFG_WIRE_GDOID && !cfg_member(node, "selector_byte_order"))
+		g->selector_byte_order = CFG_LITTLE_ENDIAN;
 }
 
 static void validate_gks(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)

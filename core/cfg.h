@@ -151,6 +151,7 @@ struct cfg_group {
 	long group_id;                  /* 1-65535 */
 	int wire_profile;               /* enum cfg_wire_profile */
 	int key_id_byte_order;          /* enum cfg_byte_order: group_id in a KEY_ID */
+	int selector_byte_order;        /* enum cfg_byte_order: SA TEK addresses and ports */
 	char **pull_ids; size_t n_pull_ids; /* other IDs a PULL may name the group by */
 	long activation_time_delay;     /* 10-900, 15 */
 	long anti_replay_time_window;   /* 60-360, 100 */

@@ -637,6 +637,27 @@ int gdoi_sa_parse_profile(const uint8_t *body, size_t len, int profile, struct g
 	return sa_parse_as(body, len, GDOI_PROFILE_GDOID, sa);
 }
 
+static void swap_ident(struct gdoi_ident *id)
+{
+	id->port = (uint16_t)(id->port << 8 | id->port >> 8);
+	if (id->type != ISAKMP_ID_IPV4_ADDR && id->type != ISAKMP_ID_IPV4_ADDR_SUBNET &&
+	    id->type != ISAKMP_ID_IPV4_ADDR_RANGE)
+		return;
+	for (size_t at = 0; at + 4 <= id->len && at + 4 <= sizeof(id->data); at += 4) {
+		uint8_t *p = id->data + at, t;
+		t = p[0]; p[0] = p[3]; p[3] = t;
+		t = p[1]; p[1] = p[2]; p[2] = t;
+	}
+}
+
+void gdoi_sa_swap_selectors(struct gdoi_sa *sa)
+{
+	for (size_t i = 0; i < sa->n_tek && i < GDOI_MAX_TEKS; i++) {
+		swap_ident(&sa->tek[i].src);
+		swap_ident(&sa->tek[i].dst);
+	}
+}
+
 int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa)
 {
 	return sa_parse_as(body, len, GDOI_PROFILE_RFC6407, sa);

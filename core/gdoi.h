@@ -274,6 +274,12 @@ struct gdoi_sa {
 	int has_gap;
 	uint16_t atd, dtd;         /* GAP activation/deactivation time delay, seconds */
 };
+/* gdoid on a little-endian host writes the addresses, masks and ports of
+ * SA TEK identifications in host order (and reads them back so): this
+ * turns each 4-octet address or mask and each port of every SA TEK
+ * around (IPv4 types only). Applying it twice restores the SA. */
+void gdoi_sa_swap_selectors(struct gdoi_sa *sa);
+
 /* Parses with the RFC 6407 layouts (sa->profile = RFC6407). */
 int gdoi_sa_parse(const uint8_t *body, size_t len, struct gdoi_sa *sa);
 /* Parses with the profile's layouts; profile -1 tries RFC 6407, then

@@ -592,6 +592,8 @@ static void build_sa(const struct gks_group *g, struct gdoi_sa *sa, int ack_requ
 	sa->has_gap = 1;
 	sa->atd = (uint16_t)g->cfg->activation_time_delay;
 	sa->dtd = (uint16_t)g->cfg->activation_time_delay;
+	if (g->cfg->selector_byte_order == CFG_LITTLE_ENDIAN)
+		gdoi_sa_swap_selectors(sa);
 }
 
 /* The group's keys: the KEK key packet first (TrustCore's parser wants
@@ -2230,6 +2232,21 @@ void gks_fini(void)
 
 /* Moves a group to its new model. Returns 1 when its policies (TEKs)
  * were added or deleted, so the members need a rekey. */
+/* Names a TEK SPI in the DELETE of the group's next push. */
+static void delete_tek(struct gks_group *g, uint32_t spi)
+{
+	uint32_t be = htonl(spi);
+	if (g->del.n >= GDOI_MAX_DEL_SPIS)
+		return;
+	for (size_t i = 0; i < g->del.n; i++)
+		if (!memcmp(g->del.spi[i], &be, 4))
+			return;
+	g->del.doi = GDOI_DOI;
+	g->del.proto = GDOI_PROTO_IPSEC_ESP;
+	g->del.spi_size = 4;
+	memcpy(g->del.spi[g->del.n++], &be, 4);
+}
+
 static int group_update(struct gks_group *g, const struct cfg_group *cg)
 {
 	const struct cfg_smc *os = g->cfg->smc, *ns = cg->smc;
@@ -2286,15 +2303,12 @@ static int group_update(struct gks_group *g, const struct cfg_group *cg)
 		n++;
 	}
 	for (size_t k = 0; k < g->n_tek; k++)
-		if (g->tek[k].name[0]) { /* a policy deleted: members are told */
+		if (g->tek[k].name[0]) { /* a policy deleted: members are told, of its older TEKs too */
 			changed = 1;
-			if (g->del.n < GDOI_MAX_DEL_SPIS) {
-				uint32_t be = htonl(g->tek[k].spi);
-				g->del.doi = GDOI_DOI;
-				g->del.proto = GDOI_PROTO_IPSEC_ESP;
-				g->del.spi_size = 4;
-				memcpy(g->del.spi[g->del.n++], &be, 4);
-			}
+			delete_tek(g, g->tek[k].spi);
+			for (size_t o = 0; o < g->n_old; o++)
+				if (!strcmp(g->old[o].name, g->tek[k].name))
+					delete_tek(g, g->old[o].spi);
 			if (g->n_old < GDOI_MAX_TEKS) {
 				g->old[g->n_old] = g->tek[k];
 				g->old[g->n_old++].pol = NULL;

@@ -256,6 +256,16 @@ static int wire_profile(const struct gm *m)
 	}
 }
 
+/* SA TEK selectors in host order (gdoid on a little-endian host) are
+ * turned around to network order. */
+static void selectors_in(const struct gm *m, struct gdoi_sa *sa)
+{
+	int le = m->cfg.selector_order == GM_SELECTORS_LE ||
+		 (m->cfg.selector_order == GM_SELECTORS_AUTO && sa->profile == GDOI_PROFILE_GDOID);
+	if (le)
+		gdoi_sa_swap_selectors(sa);
+}
+
 static void on_pull2(struct gm *m, const struct gdoi_chain *c, const uint8_t *chain)
 {
 	struct crypto_iov pre1[] = { { m->ni, sizeof(m->ni) } };
@@ -270,6 +280,7 @@ static void on_pull2(struct gm *m, const struct gdoi_chain *c, const uint8_t *ch
 		failf(m, "GROUPKEY-PULL message 2: malformed SA");
 		return;
 	}
+	selectors_in(m, &m->new_policy);
 	memcpy(m->nr, np->body, np->len);
 	m->nr_len = np->len;
 	struct gdoi_buf b;
@@ -987,6 +998,8 @@ static void on_push(struct gm *m, const uint8_t *msg, size_t len, const struct s
 		k = &m->prev_kek;
 		rc = gdoi_push_open(msg, len, &k->k, k->rsa, k->sig_hash, &p);
 	}
+	if (rc == GDOI_PUSH_OK && p.has_sa)
+		selectors_in(m, &p.sa);
 	if (rc != GDOI_PUSH_OK) {
 		if (rc == GDOI_PUSH_EKEK)
 			m->st.rejected_unknown_kek++;

@@ -53,10 +53,15 @@ typedef void (*gm_event_fn)(struct gm *m, const char *event, cJSON *detail, void
 /* Which wire layouts the member reads (gdoi.h enum gdoi_profile). AUTO
  * tells them apart by the payloads' lengths (doc/interop.md). */
 enum gm_profile { GM_PROFILE_AUTO = 0, GM_PROFILE_RFC6407, GM_PROFILE_GDOID };
+enum { GM_SELECTORS_AUTO = 0, GM_SELECTORS_BE, GM_SELECTORS_LE };
 
 struct gm_config {
 	struct sockaddr_in server;
 	int profile;                    /* enum gm_profile */
+	/* SA TEK addresses and ports: 0 as the policy's layouts say (host
+	 * order, little-endian, when they are gdoid's: gdoid on x86), or
+	 * GM_SELECTORS_BE / GM_SELECTORS_LE. */
+	int selector_order;
 	struct sockaddr_in local;       /* address and port to bind (port 0: any) */
 	uint32_t group_id;
 	const char *psk;

@@ -1127,6 +1127,7 @@ static void test_gdoid_profile(void **state)
 	const struct cfg_group *g = &c->gks->groups[0];
 	assert_int_equal(g->wire_profile, CFG_WIRE_GDOID);
 	assert_int_equal(g->key_id_byte_order, CFG_LITTLE_ENDIAN);
+	assert_int_equal(g->selector_byte_order, CFG_LITTLE_ENDIAN); /* the gdoid profile's default */
 	assert_int_equal(g->n_pull_ids, 4);
 	assert_str(g->pull_ids[3], "grp@example.net");
 
@@ -1134,6 +1135,7 @@ static void test_gdoid_profile(void **state)
 	c = load_ok(p);
 	assert_int_equal(c->gks->groups[0].wire_profile, CFG_WIRE_RFC6407);
 	assert_int_equal(c->gks->groups[0].key_id_byte_order, CFG_BIG_ENDIAN);
+	assert_int_equal(c->gks->groups[0].selector_byte_order, CFG_BIG_ENDIAN);
 	assert_int_equal(c->gks->groups[0].n_pull_ids, 0);
 }
 

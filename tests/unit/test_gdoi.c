@@ -427,6 +427,27 @@ static void test_gdoi_sa_gdoid_profile(void **state)
 	}
 }
 
+/* Host-order selectors (gdoid on x86): each IPv4 address, mask and port
+ * turned around; IPv6 untouched; twice is the identity. */
+static void test_swap_selectors(void **state)
+{
+	struct gdoi_sa sa, orig;
+
+	(void)state;
+	sample_sa(&sa);
+	sa.tek[1].src = (struct gdoi_ident){ ISAKMP_ID_IPV4_ADDR, 0x1234, { 10, 77, 0, 2 }, 4 };
+	orig = sa;
+	gdoi_sa_swap_selectors(&sa);
+	static const uint8_t net_le[] = { 0, 0, 0, 10, 0, 0, 255, 255 };
+	assert_memory_equal(sa.tek[0].src.data, net_le, 8);
+	static const uint8_t addr_le[] = { 2, 0, 77, 10 };
+	assert_memory_equal(sa.tek[1].src.data, addr_le, 4);
+	assert_int_equal(sa.tek[1].src.port, 0x3412);
+	assert_memory_equal(sa.tek[0].dst.data, orig.tek[0].dst.data, 32);   /* IPv6 */
+	gdoi_sa_swap_selectors(&sa);
+	assert_sa_eq(&orig, &sa);
+}
+
 static void test_delete_roundtrip(void **state)
 {
 	struct gdoi_buf b;
@@ -1282,6 +1303,7 @@ int main(void)
 		cmocka_unit_test(test_gdoi_sa_tek_only),
 		cmocka_unit_test(test_gdoi_sa_gdoid_profile),
 		cmocka_unit_test(test_delete_roundtrip),
+		cmocka_unit_test(test_swap_selectors),
 		cmocka_unit_test(test_gap_roundtrip),
 		cmocka_unit_test(test_kd_roundtrip),
 		cmocka_unit_test(test_seq_roundtrip),
