@@ -262,9 +262,10 @@ static void print_groups(const cJSON *r)
 	}
 	const cJSON *st = obj(r, "stats");
 	printf("Registrations %.0f, refused %.0f, dropped %.0f malformed / %.0f unknown SA / %.0f over "
-	       "half-open limits, %.0f expired\n",
+	       "half-open limits, %.0f expired, %.0f embryonic evicted\n",
 	       num(st, "registrations"), num(st, "refused"), num(st, "drop_malformed"),
-	       num(st, "drop_unknown_sa"), num(st, "drop_half_open"), num(st, "expired"));
+	       num(st, "drop_unknown_sa"), num(st, "drop_half_open"), num(st, "expired"),
+	       num(st, "embryonic_evicted"));
 	printf("Pushes: %.0f rekeys, %.0f retransmissions, %.0f heartbeats; ACKs %.0f (%.0f duplicate), "
 	       "dropped %.0f from no member / %.0f bad HASH; %.0f members removed; %.0f send errors, "
 	       "%.0f SEQ save errors, %.0f pushes held; %.0f registrations caught up after a rekey\n",

@@ -772,6 +772,43 @@ done:
 	return rc;
 }
 
+/* The prime of a MODP group without making a key: OpenSSL's RFC 3526
+ * primes by name, ours from hex. NULL for an EC group or on failure. */
+static BIGNUM *modp_prime(const struct dh_alg *alg)
+{
+	BIGNUM *p = NULL;
+	if (alg->prime_hex)
+		return BN_hex2bn(&p, alg->prime_hex) ? p : NULL;
+	switch (alg->id) {
+	case CRYPTO_DH_MODP1536: return BN_get_rfc3526_prime_1536(NULL);
+	case CRYPTO_DH_MODP2048: return BN_get_rfc3526_prime_2048(NULL);
+	case CRYPTO_DH_MODP3072: return BN_get_rfc3526_prime_3072(NULL);
+	default: return NULL;
+	}
+}
+
+int crypto_dh_check_public(int group, const uint8_t *peer, size_t peer_len)
+{
+	const struct dh_alg *alg = dh_find(group);
+	if (alg == NULL || peer_len != alg->pub_len)
+		return -1;
+	struct crypto_dh tmp = { .alg = alg };
+	if (!dh_is_ec(alg)) {
+		tmp.p = modp_prime(alg);
+		tmp.g = BN_new();
+		if (tmp.p == NULL || tmp.g == NULL || !BN_set_word(tmp.g, 2)) {
+			BN_free(tmp.p);
+			BN_free(tmp.g);
+			return -1;
+		}
+	}
+	EVP_PKEY *pkey = dh_peer_key(&tmp, peer);
+	EVP_PKEY_free(pkey);
+	BN_free(tmp.p);
+	BN_free(tmp.g);
+	return pkey ? 0 : -1;
+}
+
 int crypto_dh_shared(const struct crypto_dh *dh, const uint8_t *peer, size_t peer_len,
 		     uint8_t *out, size_t *out_len)
 {

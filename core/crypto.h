@@ -77,6 +77,9 @@ int crypto_dh_public(const struct crypto_dh *dh, uint8_t *out, size_t *len);
  * wrong length, 0, 1, p-1 and points not on the curve. */
 int crypto_dh_shared(const struct crypto_dh *dh, const uint8_t *peer, size_t peer_len,
 		     uint8_t *out, size_t *out_len);
+/* The same checks on a peer's public value of group, without a key pair
+ * of our own: cheap enough to run before any Diffie-Hellman. 0: good. */
+int crypto_dh_check_public(int group, const uint8_t *peer, size_t peer_len);
 
 /* ---- PRF, hash ----------------------------------------------------------- */
 /* prf(key, data...) = HMAC-hash; the data are n (pointer, length) pairs

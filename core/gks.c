@@ -1,7 +1,8 @@
 /* gks.c: the group key server.
  *
  * One UDP socket; each datagram is matched to a phase 1 SA by its
- * initiator cookie (a Main Mode message 1 creates one). Main Mode is
+ * cookies and the peer's address and port (a Main Mode message 1 from a
+ * new source creates one). Main Mode is
  * ike.c's; this file serves GROUPKEY-PULL on top of it (RFC 6407 3.2):
  *
  *   member                                    server
@@ -17,8 +18,17 @@
  *
  * where a payload name stands for the whole payload (generic header
  * included) and _b for its body. Nothing about a member is recorded
- * before message 3 proves it holds our nonce. Half-open phase 1
- * exchanges are bounded per peer address and in total, and expire.
+ * before message 3 proves it holds our nonce.
+ *
+ * Anti-clogging: the responder cookie is 4 random octets and the first 4
+ * of HMAC-SHA-256(secret, those | CKY-I | address | port), the secret
+ * renewed every minute (the previous one kept), so a cookie can be
+ * checked without state and a replayed message 1 gets a new one. An
+ * exchange that has only seen message 1 is embryonic: it costs no
+ * Diffie-Hellman and no half-open slot; there are at most max_half_open
+ * of them and a new one evicts the oldest, so a flood of spoofed message
+ * 1s cannot lock anyone out. Message 3 with our cookie makes it
+ * half-open, bounded per peer address and in total. Both kinds expire.
  *
  * With server-member communication configured for a group, the server
  * also pushes (GROUPKEY-PUSH, gdoi_push.h): rekeys every lifetime - 4 x
@@ -72,6 +82,8 @@
 #define GKS_ACK_TRUESIZE 1024    /* receive buffer an ACK datagram takes in the kernel */
 #define GKS_FAN_MIN 64           /* copies per fan-out batch, at least */
 #define GKS_KEY_FILE "gks-signing-key.pem"
+#define GKS_COOKIE_ROTATE_US (60 * 1000000ull) /* responder cookie secret lifetime */
+#define GKS_HO_BUCKETS 4096      /* half-open counts by address */
 
 struct gks_tek {
 	const struct cfg_ipsec_sa *pol;  /* in the model in force (current TEKs only) */
@@ -172,11 +184,19 @@ struct gks_group {
 
 enum pull_state { PULL_NONE, PULL_SENT2, PULL_DONE };
 
+struct ho_count {                        /* half-open exchanges from one address */
+	struct ho_count *next;
+	uint32_t addr;                   /* network order */
+	uint32_t n;
+};
+
 struct gks_peer {
 	struct gks_peer *next, *all_next, *all_prev;
+	struct gks_peer *emb_next, *emb_prev;  /* G.emb_*: embryonic, newest first */
 	struct ike_sa ike;
 	struct loop_timer timer;
-	int half_open;
+	int embryonic;                   /* only message 1 seen */
+	int half_open;                   /* message 3 seen, not established */
 	char addr[INET6_ADDRSTRLEN];
 	/* GROUPKEY-PULL */
 	enum pull_state pull;
@@ -210,6 +230,10 @@ static struct {
 	size_t n_groups;
 	struct gks_peer *bucket[GKS_BUCKETS];
 	struct gks_peer *all;
+	struct gks_peer *emb_head, *emb_tail;
+	struct ho_count *ho[GKS_HO_BUCKETS];
+	uint8_t cookie_secret[2][32];    /* current, previous */
+	uint64_t cookie_rotated_us;
 	struct gks_member **mbucket;
 	struct gks_member **ibucket;     /* by address and identity */
 	uint64_t member_index;
@@ -1390,6 +1414,115 @@ static void group_free(struct gks_group *g)
 
 /* ---- peers ---------------------------------------------------------------------- */
 
+static const struct sockaddr_in *peer_sin(const struct gks_peer *p)
+{
+	return (const struct sockaddr_in *)&p->ike.peer;
+}
+
+static int same_source(const struct gks_peer *p, const struct sockaddr_in *from)
+{
+	return peer_sin(p)->sin_addr.s_addr == from->sin_addr.s_addr &&
+	       peer_sin(p)->sin_port == from->sin_port;
+}
+
+/* ---- responder cookies ---- */
+
+static void cookie_mac(const uint8_t *secret, const uint8_t salt[4], const uint8_t icky[8],
+		       const struct sockaddr_in *from, uint8_t out[4])
+{
+	uint8_t h[32];
+	struct crypto_iov iov[] = {
+		{ salt, 4 }, { icky, 8 }, { &from->sin_addr.s_addr, 4 }, { &from->sin_port, 2 },
+	};
+	crypto_prf(CRYPTO_HASH_SHA256, secret, 32, iov, ARRAY_SIZE(iov), h);
+	memcpy(out, h, 4);
+}
+
+static void cookie_rotate(void)
+{
+	uint64_t now = loop_now_us();
+	if (now - G.cookie_rotated_us < GKS_COOKIE_ROTATE_US)
+		return;
+	memcpy(G.cookie_secret[1], G.cookie_secret[0], 32);
+	crypto_random(G.cookie_secret[0], 32);
+	G.cookie_rotated_us = now;
+}
+
+static void cookie_make(const uint8_t icky[8], const struct sockaddr_in *from, uint8_t rcky[8])
+{
+	cookie_rotate();
+	crypto_random(rcky, 4);
+	cookie_mac(G.cookie_secret[0], rcky, icky, from, rcky + 4);
+}
+
+/* 1 when we made rcky for this initiator cookie and source lately. */
+static int cookie_ours(const struct isakmp_hdr *h, const struct sockaddr_in *from)
+{
+	cookie_rotate();
+	for (int k = 0; k < 2; k++) {
+		uint8_t mac[4];
+		cookie_mac(G.cookie_secret[k], h->rcookie, h->icookie, from, mac);
+		if (!memcmp(mac, h->rcookie + 4, 4))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- half-open counts per address ---- */
+
+static struct ho_count **ho_slot(uint32_t addr)
+{
+	struct ho_count **pp = &G.ho[(ntohl(addr) * 2654435761u >> 20) % GKS_HO_BUCKETS];
+	while (*pp && (*pp)->addr != addr)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static uint32_t ho_from(uint32_t addr)
+{
+	struct ho_count *c = *ho_slot(addr);
+	return c ? c->n : 0;
+}
+
+static void ho_add(uint32_t addr, int delta)
+{
+	struct ho_count **pp = ho_slot(addr);
+	if (!*pp) {
+		*pp = xcalloc(1, sizeof(**pp));
+		(*pp)->addr = addr;
+	}
+	(*pp)->n += (uint32_t)delta;
+	if (!(*pp)->n) {
+		struct ho_count *c = *pp;
+		*pp = c->next;
+		free(c);
+	}
+}
+
+/* ---- embryonic and half-open exchanges ---- */
+
+static void embryonic_unlink(struct gks_peer *p)
+{
+	if (p->emb_prev)
+		p->emb_prev->emb_next = p->emb_next;
+	else
+		G.emb_head = p->emb_next;
+	if (p->emb_next)
+		p->emb_next->emb_prev = p->emb_prev;
+	else
+		G.emb_tail = p->emb_prev;
+	p->emb_next = p->emb_prev = NULL;
+	p->embryonic = 0;
+	G.st.embryonic--;
+}
+
+static void half_open_end(struct gks_peer *p)
+{
+	p->half_open = 0;
+	G.st.half_open--;
+	ho_add(peer_sin(p)->sin_addr.s_addr, -1);
+}
+
 static void peer_free(struct gks_peer *p)
 {
 	struct gks_peer **pp = &G.bucket[bucket_of(p->ike.icky)];
@@ -1403,8 +1536,10 @@ static void peer_free(struct gks_peer *p)
 		G.all = p->all_next;
 	if (p->all_next)
 		p->all_next->all_prev = p->all_prev;
+	if (p->embryonic)
+		embryonic_unlink(p);
 	if (p->half_open)
-		G.st.half_open--;
+		half_open_end(p);
 	G.st.sas--;
 	loop_timer_cancel(&p->timer);
 	ike_sa_free(&p->ike);
@@ -1425,46 +1560,66 @@ static void on_peer_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	peer_free(p);
 }
 
-static struct gks_peer *peer_find(const struct isakmp_hdr *h)
+/* The exchange this datagram belongs to: same initiator cookie, address
+ * and port, and our responder cookie (none: message 1 again). */
+static struct gks_peer *peer_find(const struct isakmp_hdr *h, const struct sockaddr_in *from)
 {
+	static const uint8_t zero[8];
+	int msg1 = !memcmp(h->rcookie, zero, 8);
 	for (struct gks_peer *p = G.bucket[bucket_of(h->icookie)]; p; p = p->next)
-		if (!memcmp(p->ike.icky, h->icookie, 8))
+		if (!memcmp(p->ike.icky, h->icookie, 8) && same_source(p, from) &&
+		    (msg1 || !memcmp(p->ike.rcky, h->rcookie, 8)))
 			return p;
 	return NULL;
 }
 
-static size_t half_open_from(const struct sockaddr_in *from)
+/* Message 3 with our cookie: the exchange now holds a Diffie-Hellman
+ * key and counts against the half-open limits (checked before). */
+static int half_open_room(const struct gks_peer *p)
 {
-	size_t n = 0;
-	for (struct gks_peer *p = G.all; p; p = p->all_next)
-		if (p->half_open && ((struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr ==
-					    from->sin_addr.s_addr)
-			n++;
-	return n;
+	const struct cfg_gks *k = G.cfg->gks;
+	if ((long)G.st.half_open < k->max_half_open &&
+	    (long)ho_from(peer_sin(p)->sin_addr.s_addr) < k->max_half_open_per_peer)
+		return 1;
+	G.st.drop_half_open++;
+	log_info("gks", "message 3 from %s dropped: half-open limit (%ld in total, %ld per peer)",
+		 p->addr, k->max_half_open, k->max_half_open_per_peer);
+	return 0;
+}
+
+static void half_open_start(struct gks_peer *p)
+{
+	embryonic_unlink(p);
+	p->half_open = 1;
+	G.st.half_open++;
+	ho_add(peer_sin(p)->sin_addr.s_addr, 1);
 }
 
 static struct gks_peer *peer_new(const struct isakmp_hdr *h, const struct sockaddr_in *from)
 {
 	const struct cfg_gks *k = G.cfg->gks;
-	char a[INET6_ADDRSTRLEN];
-	addr_str(from, a, sizeof(a));
-	if ((long)G.st.half_open >= k->max_half_open ||
-	    (long)half_open_from(from) >= k->max_half_open_per_peer) {
-		G.st.drop_half_open++;
-		log_info("gks", "new exchange from %s dropped: half-open limit (%ld in total, %ld per peer)",
-			 a, k->max_half_open, k->max_half_open_per_peer);
-		return NULL;
+	if (G.emb_tail && (long)G.st.embryonic >= k->max_half_open) {
+		log_debug("gks", "embryonic exchange from %s evicted by a newer one", G.emb_tail->addr);
+		G.st.embryonic_evicted++;
+		peer_free(G.emb_tail);
 	}
 	struct gks_peer *p = xcalloc(1, sizeof(*p));
 	ike_sa_init(&p->ike, 0, (const struct sockaddr *)from, sizeof(*from));
 	memcpy(p->ike.icky, h->icookie, 8);
-	memcpy(p->addr, a, sizeof(a));
+	cookie_make(h->icookie, from, p->ike.rcky);
+	addr_str(from, p->addr, sizeof(p->addr));
 	if (G.pcap) {
 		p->ike.plain_hook = pcap_hook;
 		p->ike.hook_arg = p;
 	}
-	p->half_open = 1;
-	G.st.half_open++;
+	p->embryonic = 1;
+	G.st.embryonic++;
+	p->emb_next = G.emb_head;
+	if (G.emb_head)
+		G.emb_head->emb_prev = p;
+	else
+		G.emb_tail = p;
+	G.emb_head = p;
 	G.st.sas++;
 	unsigned b = bucket_of(h->icookie);
 	p->next = G.bucket[b];
@@ -1996,9 +2151,10 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 		peer_free(p);
 		return;
 	}
+	if (p->embryonic && p->ike.state == IKE_R_KE_SENT)
+		half_open_start(p);
 	if (p->ike.state == IKE_ESTABLISHED && p->half_open) {
-		p->half_open = 0;
-		G.st.half_open--;
+		half_open_end(p);
 		char suite[64];
 		ike_proposal_str(&p->ike.prop, suite, sizeof(suite));
 		log_debug("gks", "phase 1 SA with %s established (%s)", p->addr, suite);
@@ -2020,21 +2176,25 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 		return;
 	}
 	static const uint8_t zero[8];
-	struct gks_peer *p = peer_find(&h);
-	if (p && ((struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr != from->sin_addr.s_addr)
-		p = NULL; /* cookies are per peer address */
-	if (!p) {
-		if (h.exchange != ISAKMP_EXCH_MAIN || memcmp(h.rcookie, zero, 8)) {
-			G.st.drop_unknown_sa++;
-			return;
-		}
-		p = peer_new(&h, from);
-		if (!p)
-			return;
-	} else if (memcmp(h.rcookie, zero, 8) && memcmp(h.rcookie, p->ike.rcky, 8)) {
+	int msg1 = !memcmp(h.rcookie, zero, 8);
+	struct gks_peer *p = peer_find(&h, from);
+	if (msg1 && h.exchange != ISAKMP_EXCH_MAIN) {
 		G.st.drop_unknown_sa++;
 		return;
 	}
+	if (!p && !msg1) {
+		G.st.drop_unknown_sa++;
+		if (h.exchange == ISAKMP_EXCH_MAIN && cookie_ours(&h, from)) {
+			char a[INET6_ADDRSTRLEN];
+			addr_str(from, a, sizeof(a));
+			log_debug("gks", "Main Mode datagram from %s for an exchange that expired or was evicted", a);
+		}
+		return;
+	}
+	if (!p)
+		p = peer_new(&h, from);
+	else if (p->embryonic && !msg1 && h.exchange == ISAKMP_EXCH_MAIN && !half_open_room(p))
+		return;
 	switch (h.exchange) {
 	case ISAKMP_EXCH_MAIN:
 		on_main(p, msg, len);
@@ -2186,6 +2346,8 @@ int gks_init(const struct cfg *c)
 	G.cfg = c;
 	G.mbucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.mbucket));
 	G.ibucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.ibucket));
+	crypto_random(G.cookie_secret, sizeof(G.cookie_secret));
+	G.cookie_rotated_us = loop_now_us();
 	load_proposals(c->gks);
 	if (seq_load(c->agent.state_dir) < 0 || load_signing_key(c) < 0)
 		return -1;
@@ -2573,6 +2735,8 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "drop_half_open", (double)s->drop_half_open);
 	cJSON_AddNumberToObject(st, "expired", (double)s->expired);
 	cJSON_AddNumberToObject(st, "half_open", (double)s->half_open);
+	cJSON_AddNumberToObject(st, "embryonic", (double)s->embryonic);
+	cJSON_AddNumberToObject(st, "embryonic_evicted", (double)s->embryonic_evicted);
 	cJSON_AddNumberToObject(st, "phase1_sas", (double)s->sas);
 	cJSON_AddNumberToObject(st, "rekeys_sent", (double)s->rekeys_sent);
 	cJSON_AddNumberToObject(st, "retransmissions", (double)s->retransmissions);

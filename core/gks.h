@@ -16,9 +16,11 @@ struct gks_stats {
 	uint64_t refused;            /* registrations refused (auth, group, membership) */
 	uint64_t drop_malformed;     /* datagrams that do not parse */
 	uint64_t drop_unknown_sa;    /* cookies of no SA we have */
-	uint64_t drop_half_open;     /* new exchanges over the half-open limits */
+	uint64_t drop_half_open;     /* message 3s over the half-open limits */
 	uint64_t expired;            /* half-open exchanges that timed out */
-	uint64_t half_open;          /* now */
+	uint64_t half_open;          /* now: message 3 answered, not established */
+	uint64_t embryonic;          /* now: message 1 answered, no message 3 yet */
+	uint64_t embryonic_evicted;  /* embryonic exchanges dropped for a newer one */
 	uint64_t sas;                /* phase 1 SAs now */
 	uint64_t rekeys_sent;        /* rekey pushes (one per group and rekey) */
 	uint64_t retransmissions;    /* unicast copies sent again for want of an ACK */

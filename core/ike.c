@@ -75,14 +75,33 @@ void ike_sa_free(struct ike_sa *sa)
 	OPENSSL_cleanse(sa, sizeof(*sa));
 }
 
+static int vwhy(struct ike_sa *sa, int notify, const char *fmt, va_list ap) GVPN_PRINTF(3, 0);
+static int vwhy(struct ike_sa *sa, int notify, const char *fmt, va_list ap)
+{
+	vsnprintf(sa->error, sizeof(sa->error), fmt, ap);
+	sa->notify = notify;
+	return -1;
+}
+
+/* What is wrong, and the notify it would deserve; the state is the
+ * caller's to change (fail) or keep (ignore). */
+static int why(struct ike_sa *sa, int notify, const char *fmt, ...) GVPN_PRINTF(3, 4);
+static int why(struct ike_sa *sa, int notify, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwhy(sa, notify, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static int fail(struct ike_sa *sa, int notify, const char *fmt, ...) GVPN_PRINTF(3, 4);
 static int fail(struct ike_sa *sa, int notify, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(sa->error, sizeof(sa->error), fmt, ap);
+	vwhy(sa, notify, fmt, ap);
 	va_end(ap);
-	sa->notify = notify;
 	sa->state = IKE_FAILED;
 	return -1;
 }
@@ -358,18 +377,27 @@ static int put_ke_nonce(struct ike_sa *sa, struct gdoi_buf *out)
 	return 0;
 }
 
-/* KE and NONCE of the peer: its public value and nonce, then g^xy. */
-static int take_ke_nonce(struct ike_sa *sa, const struct gdoi_chain *c)
+/* The peer's KE and NONCE when both are there with lengths we take;
+ * -1 (error and notify set, state unchanged) otherwise. */
+static int check_ke_nonce(struct ike_sa *sa, const struct gdoi_chain *c,
+			  const struct gdoi_payload **kep, const struct gdoi_payload **nop)
 {
-	const struct gdoi_payload *ke = gdoi_chain_find(c, ISAKMP_NP_KE);
-	const struct gdoi_payload *no = gdoi_chain_find(c, ISAKMP_NP_NONCE);
+	const struct gdoi_payload *ke = *kep = gdoi_chain_find(c, ISAKMP_NP_KE);
+	const struct gdoi_payload *no = *nop = gdoi_chain_find(c, ISAKMP_NP_NONCE);
 	if (!ke || !no)
-		return fail(sa, ISAKMP_N_INVALID_PAYLOAD_TYPE, "message without KE or NONCE");
+		return why(sa, ISAKMP_N_INVALID_PAYLOAD_TYPE, "message without KE or NONCE");
 	if (ke->len != crypto_dh_pub_len(sa->prop.group))
-		return fail(sa, 0, "KE of %zu bytes for %s (want %zu)", ke->len,
-			    crypto_dh_name(sa->prop.group), crypto_dh_pub_len(sa->prop.group));
+		return why(sa, 0, "KE of %zu bytes for %s (want %zu)", ke->len,
+			   crypto_dh_name(sa->prop.group), crypto_dh_pub_len(sa->prop.group));
 	if (no->len < 8 || no->len > 256)
-		return fail(sa, 0, "nonce of %zu bytes (allowed 8..256)", no->len);
+		return why(sa, 0, "nonce of %zu bytes (allowed 8..256)", no->len);
+	return 0;
+}
+
+/* KE and NONCE of the peer (checked): its public value and nonce. */
+static void take_ke_nonce(struct ike_sa *sa, const struct gdoi_payload *ke,
+			  const struct gdoi_payload *no)
+{
 	uint8_t *theirs = sa->initiator ? sa->gxr : sa->gxi;
 	memcpy(theirs, ke->body, ke->len);
 	if (sa->initiator) {
@@ -380,7 +408,6 @@ static int take_ke_nonce(struct ike_sa *sa, const struct gdoi_chain *c)
 		sa->ni_len = no->len;
 		sa->gx_len = ke->len;
 	}
-	return 0;
 }
 
 static int shared(struct ike_sa *sa)
@@ -451,7 +478,9 @@ static int r_msg1(struct ike_sa *sa, const struct isakmp_hdr *h, const struct gd
 	sa->sai_b_len = sap->len;
 	sa->sai_b = xmalloc(sap->len);
 	memcpy(sa->sai_b, sap->body, sap->len);
-	crypto_random(sa->rcky, 8);
+	static const uint8_t zero[8];
+	if (!memcmp(sa->rcky, zero, 8))
+		crypto_random(sa->rcky, 8); /* none chosen by the caller */
 	put_hdr(sa, out, ISAKMP_EXCH_MAIN, 0, 0);
 	gdoi_put_p1_choice(out, sa->doi, sa->situation, &ch.p, &ch.t);
 	gdoi_finish(out);
@@ -484,9 +513,52 @@ static int open_auth(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t 
 	return ok ? 0 : -1;
 }
 
+/* Responder, message 3: the peer's KE is checked before any
+ * Diffie-Hellman of ours, and a message we cannot use is ignored (it
+ * may be injected); the genuine one can still come. */
+static int r_msg3(struct ike_sa *sa, const struct gdoi_chain *c, struct gdoi_buf *out)
+{
+	const struct gdoi_payload *ke, *no;
+	if (check_ke_nonce(sa, c, &ke, &no) < 0) {
+		sa->notify = 0;
+		return -1;
+	}
+	if (crypto_dh_check_public(sa->prop.group, ke->body, ke->len) < 0)
+		return ignore(sa, "message 3 with a KE that is not a valid public value");
+	take_ke_nonce(sa, ke, no);
+	if (put_ke_nonce(sa, out) < 0 || shared(sa) < 0)
+		return -1;
+	sa->state = IKE_R_KE_SENT;
+	return 1;
+}
+
+/* A message 5 that no key opens: a member with a wrong key, or bytes
+ * someone injected with the cookies. The member retransmits its message
+ * unchanged, so the exchange fails when the same bytes fail again or
+ * after IKE_MAX_AUTH_FAILURES different ones; until then it waits. */
+static int r_msg5_failed(struct ike_sa *sa, const uint8_t *msg, size_t len)
+{
+	uint8_t d[32];
+	struct crypto_iov iov = { msg, len };
+	if (crypto_hash(CRYPTO_HASH_SHA256, &iov, 1, d) < 0)
+		return fail(sa, 0, "cannot hash message 5");
+	int again = 0;
+	for (unsigned i = 0; i < sa->auth_failures; i++)
+		again |= !memcmp(sa->auth_failed[i], d, sizeof(d));
+	if (!again)
+		memcpy(sa->auth_failed[sa->auth_failures++], d, sizeof(d));
+	if (again || sa->auth_failures >= IKE_MAX_AUTH_FAILURES)
+		return fail(sa, ISAKMP_N_AUTHENTICATION_FAILED,
+			    "authentication failed: no pre-shared key for this peer matches (wrong PSK?)");
+	return ignore(sa, "message 5 does not authenticate (wrong PSK or injected): waiting for its retransmission");
+}
+
 /* Responder, message 5: find the key whose HASH_I verifies. */
 static int r_msg5(struct ike_sa *sa, const uint8_t *msg, size_t len, ike_psk_fn psk_fn, void *arg)
 {
+	size_t block = crypto_cipher_block(sa->prop.cipher);
+	if (!block || len <= ISAKMP_HDR_LEN || (len - ISAKMP_HDR_LEN) % block)
+		return ignore(sa, "message 5 is not a whole number of cipher blocks");
 	for (size_t idx = 0; idx < IKE_MAX_PSK_TRIES; idx++) {
 		const char *psk = psk_fn ? psk_fn(arg, (struct sockaddr *)&sa->peer, idx) : NULL;
 		if (!psk)
@@ -495,16 +567,17 @@ static int r_msg5(struct ike_sa *sa, const uint8_t *msg, size_t len, ike_psk_fn 
 			return fail(sa, 0, "key derivation failed");
 		uint8_t iv[CRYPTO_MAX_BLOCK];
 		memcpy(iv, sa->iv, sizeof(iv));
-		if ((len - ISAKMP_HDR_LEN) % sa->block)
-			return fail(sa, 0, "message 5 is not a whole number of cipher blocks");
 		if (open_auth(sa, msg, len, iv, 1) == 0) {
 			memcpy(sa->iv, iv, sizeof(iv));
 			sa->psk = xstrdup(psk);
 			return 1;
 		}
 	}
-	return fail(sa, ISAKMP_N_AUTHENTICATION_FAILED,
-		    "authentication failed: no pre-shared key for this peer matches (wrong PSK?)");
+	/* no key yet: the keys of the last candidate go */
+	crypto_ike_keys_wipe(&sa->keys);
+	OPENSSL_cleanse(sa->iv, sizeof(sa->iv));
+	sa->block = 0;
+	return r_msg5_failed(sa, msg, len);
 }
 
 static int local_id_for(const struct ike_sa *sa, struct gdoi_id *id)
@@ -525,10 +598,7 @@ static int responder(struct ike_sa *sa, const uint8_t *msg, size_t len, const st
 	case IKE_NEW:
 		return r_msg1(sa, h, c, allowed, n_allowed, out);
 	case IKE_R_SA_SENT:
-		if (take_ke_nonce(sa, c) < 0 || put_ke_nonce(sa, out) < 0 || shared(sa) < 0)
-			return -1;
-		sa->state = IKE_R_KE_SENT;
-		return 1;
+		return r_msg3(sa, c, out);
 	case IKE_R_KE_SENT: {
 		if (r_msg5(sa, msg, len, psk_fn, arg) < 0)
 			return -1;
@@ -585,8 +655,14 @@ static int initiator(struct ike_sa *sa, const uint8_t *msg, size_t len, const st
 	case IKE_I_SA_SENT:
 		memcpy(sa->rcky, h->rcookie, 8);
 		return i_msg2(sa, c, out);
-	case IKE_I_KE_SENT:
-		if (take_ke_nonce(sa, c) < 0 || shared(sa) < 0)
+	case IKE_I_KE_SENT: {
+		const struct gdoi_payload *ke, *no;
+		if (check_ke_nonce(sa, c, &ke, &no) < 0) {
+			sa->state = IKE_FAILED;
+			return -1;
+		}
+		take_ke_nonce(sa, ke, no);
+		if (shared(sa) < 0)
 			return -1;
 		if (derive(sa, sa->psk) < 0)
 			return fail(sa, 0, "key derivation failed");
@@ -594,6 +670,7 @@ static int initiator(struct ike_sa *sa, const uint8_t *msg, size_t len, const st
 			return fail(sa, 0, "cannot build message 5");
 		sa->state = IKE_I_AUTH_SENT;
 		return 1;
+	}
 	case IKE_I_AUTH_SENT:
 		return i_msg6(sa, msg, len);
 	default:
@@ -631,6 +708,9 @@ int ike_input(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ik
 	struct isakmp_hdr h;
 	if (isakmp_hdr_parse(msg, len, &h) < 0 || h.exchange != ISAKMP_EXCH_MAIN)
 		return ignore(sa, "not a Main Mode message");
+	if (!sa->initiator && sa->state != IKE_NEW &&
+	    (memcmp(h.icookie, sa->icky, 8) || memcmp(h.rcookie, sa->rcky, 8)))
+		return ignore(sa, "not the cookies of this exchange (a responder cookie we did not send)");
 	struct gdoi_chain c = { 0 };
 	int encrypted = h.flags & ISAKMP_FLAG_ENC;
 	if (!encrypted &&

@@ -42,6 +42,7 @@ typedef const char *(*ike_psk_fn)(void *arg, const struct sockaddr *peer, size_t
 
 #define IKE_NONCE_LEN 32
 #define IKE_MAX_PROPOSALS 8
+#define IKE_MAX_AUTH_FAILURES 3
 
 struct ike_sa {
 	int initiator;
@@ -80,6 +81,13 @@ struct ike_sa {
 	void *hook_arg;
 	char error[160];                    /* why it failed, for logs and events */
 	int notify;                         /* ISAKMP notify type to send back, 0: none */
+	/* Responder: message 5s that failed to authenticate (SHA-256 of
+	 * each). An injected datagram and a member with a wrong key look
+	 * alike, so the exchange fails only when the same bytes fail again
+	 * (the member's retransmission) or after IKE_MAX_AUTH_FAILURES
+	 * different ones. */
+	unsigned auth_failures;
+	uint8_t auth_failed[IKE_MAX_AUTH_FAILURES][32];
 };
 
 void ike_sa_init(struct ike_sa *sa, int initiator, const struct sockaddr *peer, socklen_t len);
@@ -104,8 +112,14 @@ int ike_initiator_start(struct ike_sa *sa, const struct ike_proposal *props, siz
  * The responder's first call is with message 1 (rcky all zero): it
  * takes DOI 1 (SIT_IDENTITY_ONLY) or 2 (situation 0), any number of
  * proposals up to GDOI_P1_MAX_PROPOSALS and GDOI_P1_MAX_OFFER transforms,
- * and answers with the first allowed transform in the peer's order. A
- * datagram equal to the last one received gets the last reply again. */
+ * and answers with the first allowed transform in the peer's order,
+ * under sa->rcky when the caller set it before (else a random one).
+ * Every later message must carry that responder cookie. A message 3
+ * that cannot be used (no KE or NONCE, a bad KE or nonce) and a message
+ * 5 that is not whole blocks are ignored, so one injected datagram
+ * cannot end the exchange; no Diffie-Hellman is computed before the KE
+ * is checked. A datagram equal to the last one received gets the last
+ * reply again. */
 int ike_input(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_proposal *allowed,
 	      size_t n_allowed, ike_psk_fn psk_fn, void *psk_arg, struct gdoi_buf *out);
 

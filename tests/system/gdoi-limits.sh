@@ -1,9 +1,11 @@
 # gdoi-limits.sh: bad packets are dropped and counted without harm;
-# half-open phase 1 exchanges are bounded per peer and in total and
-# expire; a registration still works afterwards.
+# half-open phase 1 exchanges (message 3 answered, with a DH key) are
+# bounded per peer and in total and expire; an exchange that has only
+# seen message 1 holds no half-open slot; a registration still works
+# afterwards.
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-plan 18
+plan 19
 GKS_PORT=$(free_port udp)
 agent_write_config "\"group_vpn_server\": {
     \"listen\": \"127.0.0.1:$GKS_PORT\", \"max_half_open_per_peer\": 10, \"max_half_open\": 1000,
@@ -23,7 +25,8 @@ stat_is() { test "$(stat "$1")" = "$2"; }
 
 "$top_builddir/tests/tools/gdoi_flood" 127.0.0.1 "$GKS_PORT" 25 200
 ok "half-open: 10 kept from one peer" wait_for 5 stat_is half_open 10
-is "$(stat drop_half_open)" 15 "half-open: the 15 over the per-peer limit are dropped and counted"
+is "$(stat drop_half_open)" 15 "half-open: the 15 message 3s over the per-peer limit are dropped and counted"
+is "$(stat embryonic)" 15 "the 15 refused stay embryonic (message 1 only, no DH, no half-open slot)"
 like "$(stat drop_malformed)" '^[1-9][0-9]*$' "junk datagrams are dropped and counted as malformed"
 ok "the agent is still running after the junk" kill -0 "$AGENT_PID"
 ok "half-open exchanges expire after half_open_timeout" wait_for 10 stat_is expired 10

@@ -1,7 +1,8 @@
-/* gdoi_flood.c: test tool. Sends N Main Mode first messages (each a new
- * exchange with fresh cookies) and M datagrams of junk to a key server,
- * then exits without finishing anything: the server must bound and
- * expire these half-open exchanges and count the junk.
+/* gdoi_flood.c: test tool. Starts N Main Mode exchanges (each with fresh
+ * cookies), answers each message 2 with a message 3 (so the server holds
+ * a half-open exchange with a Diffie-Hellman key) and sends M datagrams
+ * of junk, then exits without finishing anything: the server must bound
+ * and expire these half-open exchanges and count the junk.
  *   gdoi_flood ADDR PORT N_HALF_OPEN N_JUNK */
 #include "config.h"
 #include "crypto.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -31,16 +33,39 @@ int main(int argc, char **argv)
 				  .group = CRYPTO_DH_MODP2048, .life_seconds = 3600 };
 	struct gdoi_id id = { .type = ISAKMP_ID_IPV4_ADDR, .len = 4 };
 	int n = atoi(argv[3]), junk = atoi(argv[4]);
+	if (n < 0 || n > 1000)
+		return 2;
+	struct ike_sa *sa = calloc((size_t)n + 1, sizeof(*sa));
 	for (int i = 0; i < n; i++) {
-		struct ike_sa sa;
 		struct gdoi_buf b;
-		ike_sa_init(&sa, 1, (struct sockaddr *)&to, sizeof(to));
+		ike_sa_init(&sa[i], 1, (struct sockaddr *)&to, sizeof(to));
 		gdoi_buf_init(&b);
-		if (ike_initiator_start(&sa, &p, 1, "x", &id, &b) == 0)
+		if (ike_initiator_start(&sa[i], &p, 1, "x", &id, &b) == 0)
 			sendto(fd, b.data, b.len, 0, (struct sockaddr *)&to, sizeof(to));
 		gdoi_buf_free(&b);
-		ike_sa_free(&sa);
 	}
+	/* message 2s (until 2 s of silence), each answered with message 3 */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (int got = 0; got < n;) {
+		uint8_t in[GDOI_MAX_MSG];
+		ssize_t len = recv(fd, in, sizeof(in), 0);
+		if (len < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (len < 8 || memcmp(in, sa[i].icky, 8) || sa[i].state != IKE_I_SA_SENT)
+				continue;
+			struct gdoi_buf b;
+			gdoi_buf_init(&b);
+			if (ike_input(&sa[i], in, (size_t)len, NULL, 0, NULL, NULL, &b) == 1)
+				sendto(fd, b.data, b.len, 0, (struct sockaddr *)&to, sizeof(to));
+			gdoi_buf_free(&b);
+			got++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		ike_sa_free(&sa[i]);
+	free(sa);
 	for (int i = 0; i < junk; i++) {
 		uint8_t buf[200];
 		crypto_random(buf, sizeof(buf));

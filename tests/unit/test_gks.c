@@ -28,6 +28,7 @@
 #include "gdoi_push.h"
 #include "gks.h"
 #include "gm.h"
+#include "ike.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -39,6 +40,7 @@ static uint64_t fake_clock(void) { return now_us; }
 
 static char dir[64];
 static int port;
+static const char *gks_extra = "";     /* more group_vpn_server settings, each ending in "," */
 
 /* ---- events ------------------------------------------------------------------ */
 
@@ -102,13 +104,13 @@ static struct cfg *make_cfg(const char *smc, long atd, long tek_life, int extra_
 		 "{ \"agent\": { \"state_dir\": \"%s\", \"secrets_file\": \"%s/secrets.json\" },"
 		 "  \"snmp\": { \"enabled\": false }, \"web\": { \"enabled\": false },"
 		 "  \"syslog\": { \"local\": false },"
-		 "  \"group_vpn_server\": { \"listen\": \"127.0.0.1:%d\","
+		 "  \"group_vpn_server\": { \"listen\": \"127.0.0.1:%d\", %s"
 		 "    \"ike_proposals\": [ { \"dh_group\": \"ecp-256\" } ],"
 		 "    \"groups\": [ { \"name\": \"g1\", \"group_id\": 1, \"activation_time_delay\": %ld, %s"
 		 "      \"ipsec_sa\": [ { \"name\": \"sa1\", \"lifetime_seconds\": %ld,"
 		 "                      \"match\": { \"source\": \"10.1.0.0/16\", \"destination\": \"10.2.0.0/16\" } }%s ],"
 		 "      \"members\": [ { \"address\": \"127.0.0.0/8\", \"psk\": \"k\" } ] } ] } }",
-		 dir, dir, port, atd, smc_obj, tek_life,
+		 dir, dir, port, gks_extra, atd, smc_obj, tek_life,
 		 extra_sa ? ", { \"name\": \"sa2\", \"match\": { \"source\": \"10.3.0.0/16\", \"destination\": \"10.4.0.0/16\" } }"
 			  : "");
 	struct cfg_errors errs;
@@ -291,6 +293,7 @@ static int setup(void **state)
 	ev_subscribe(on_event, NULL);
 	n_evs = 0;
 	cur = NULL;
+	gks_extra = "";
 	return 0;
 }
 
@@ -977,6 +980,384 @@ static void test_membership_semantics(void **state)
 	assert_int_equal(count_ev(EV_MEMBER_REMOVED), 1);
 }
 
+/* ---- anti-clogging and injected datagrams (issue 13, items 4, 5, 6) ---------------------------- */
+
+static const struct ike_proposal MEMBER_IKE = { CRYPTO_CIPHER_AES, 256, CRYPTO_HASH_SHA256, 19, 86400 };
+
+static double stat_num(const char *key)
+{
+	cJSON *j = gks_status_json();
+	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "stats"), key);
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	cJSON_Delete(j);
+	return d;
+}
+
+static struct sockaddr_in server_addr(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return a;
+}
+
+/* A UDP socket on 127.x.y.z (host: the low 24 bits), any port. */
+static int raw_open(uint32_t host)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000000u | host) };
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void raw_send(int fd, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_in srv = server_addr();
+	assert_true(sendto(fd, msg, len, 0, (struct sockaddr *)&srv, sizeof(srv)) == (ssize_t)len);
+}
+
+/* Lets the server run, then the next datagram for fd into b (emptied
+ * first); its length, 0 when none came. */
+static size_t raw_recv(int fd, struct gdoi_buf *b)
+{
+	uint8_t buf[GDOI_MAX_MSG];
+	gdoi_buf_free(b);
+	pump(5);
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	if (n <= 0)
+		return 0;
+	gdoi_put_bytes(b, buf, (size_t)n);
+	return (size_t)n;
+}
+
+/* An initiator of our own on fd: message 1 sent, message 2 answered
+ * into m3 (not sent). */
+static void raw_msg1_2(int fd, struct ike_sa *sa, struct gdoi_buf *m1, struct gdoi_buf *m3)
+{
+	struct sockaddr_in srv = server_addr();
+	struct gdoi_id id = { .type = ISAKMP_ID_IPV4_ADDR, .len = 4 };
+	struct gdoi_buf m2;
+	gdoi_buf_init(&m2);
+	ike_sa_init(sa, 1, (struct sockaddr *)&srv, sizeof(srv));
+	assert_int_equal(ike_initiator_start(sa, &MEMBER_IKE, 1, "unit test group key", &id, m1), 0);
+	raw_send(fd, m1->data, m1->len);
+	assert_true(raw_recv(fd, &m2) > 0);
+	assert_int_equal(ike_input(sa, m2.data, m2.len, NULL, 0, NULL, NULL, m3), 1);
+	gdoi_buf_free(&m2);
+}
+
+static void send_with_rcky(int fd, const struct gdoi_buf *m, const uint8_t rcky[8])
+{
+	uint8_t copy[GDOI_MAX_MSG];
+	memcpy(copy, m->data, m->len);
+	memcpy(copy + 8, rcky, 8);
+	raw_send(fd, copy, m->len);
+}
+
+/* (a) Message 1 from a spoofed source, then message 3 without our
+ * cookie (zero, or a guess): no answer, no Diffie-Hellman, no half-open
+ * slot. The genuine message 3 is still answered. */
+static void test_blind_msg3_no_dh(void **state)
+{
+	static const uint8_t zero[8], guess[8] = { 9, 8, 7, 6, 5, 4, 3, 2 };
+	struct ike_sa sa;
+	struct gdoi_buf m1, m3, in;
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	gdoi_buf_init(&m1);
+	gdoi_buf_init(&m3);
+	gdoi_buf_init(&in);
+	int fd = raw_open(0x030001);
+	raw_msg1_2(fd, &sa, &m1, &m3);
+	send_with_rcky(fd, &m3, zero);
+	assert_int_equal(raw_recv(fd, &in), 0);
+	send_with_rcky(fd, &m3, guess);
+	assert_int_equal(raw_recv(fd, &in), 0);
+	assert_int_equal(stat_num("half_open"), 0);
+	assert_int_equal(stat_num("embryonic"), 1);
+	raw_send(fd, m3.data, m3.len);
+	assert_true(raw_recv(fd, &in) > 0);   /* message 4 */
+	assert_int_equal(stat_num("half_open"), 1);
+	assert_int_equal(stat_num("embryonic"), 0);
+	gdoi_buf_free(&m1);
+	gdoi_buf_free(&m3);
+	gdoi_buf_free(&in);
+	ike_sa_free(&sa);
+	close(fd);
+}
+
+/* (b) Messages 1 and 3 of an exchange that expired, replayed: message 1
+ * makes a new exchange with a new cookie; message 3 (as captured, or
+ * with its cookie zeroed) gets no answer. */
+static void test_replayed_msg3(void **state)
+{
+	static const uint8_t zero[8];
+	struct ike_sa sa;
+	struct gdoi_buf m1, m3, in;
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	gdoi_buf_init(&m1);
+	gdoi_buf_init(&m3);
+	gdoi_buf_init(&in);
+	int fd = raw_open(0x030002);
+	raw_msg1_2(fd, &sa, &m1, &m3);
+	raw_send(fd, m3.data, m3.len);
+	assert_true(raw_recv(fd, &in) > 0);
+	advance_to(now_us + 31 * S);            /* half_open_timeout */
+	assert_int_equal(stat_num("phase1_sas"), 0);
+	raw_send(fd, m1.data, m1.len);
+	assert_true(raw_recv(fd, &in) > 0);     /* a fresh exchange answers message 1 ... */
+	assert_memory_not_equal(in.data + 8, m3.data + 8, 8);
+	raw_send(fd, m3.data, m3.len);
+	assert_int_equal(raw_recv(fd, &in), 0); /* ... but not the old message 3 */
+	send_with_rcky(fd, &m3, zero);
+	assert_int_equal(raw_recv(fd, &in), 0);
+	assert_int_equal(stat_num("half_open"), 0);
+	gdoi_buf_free(&m1);
+	gdoi_buf_free(&m3);
+	gdoi_buf_free(&in);
+	ike_sa_free(&sa);
+	close(fd);
+}
+
+/* A relay between a real member (gm) and the server, to put datagrams
+ * on the wire next to the member's: the server sees the member at the
+ * relay's back socket, and a hook sees each datagram of the member
+ * before (after = 0) and after (after = 1) it is forwarded. */
+struct relay {
+	int front, back, other;
+	struct sockaddr_in member;
+	void (*hook)(struct relay *r, const uint8_t *msg, size_t len, int after);
+	int injected;
+};
+
+enum { MM_1 = 1, MM_3 = 3, MM_5 = 5 };
+
+static int mm_msg_no(const uint8_t *msg, size_t len)
+{
+	static const uint8_t zero[8];
+	if (len < ISAKMP_HDR_LEN || msg[18] != ISAKMP_EXCH_MAIN)
+		return 0;
+	if (!memcmp(msg + 8, zero, 8))
+		return MM_1;
+	return msg[19] & ISAKMP_FLAG_ENC ? MM_5 : MM_3;
+}
+
+static void relay_drain(struct relay *r)
+{
+	uint8_t buf[GDOI_MAX_MSG];
+	struct sockaddr_in srv = server_addr();
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(r->front, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			break;
+		r->member = from;
+		r->hook(r, buf, (size_t)n, 0);
+		sendto(r->back, buf, (size_t)n, 0, (struct sockaddr *)&srv, sizeof(srv));
+		r->hook(r, buf, (size_t)n, 1);
+	}
+	for (;;) {
+		ssize_t n = recv(r->back, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		sendto(r->front, buf, (size_t)n, 0, (struct sockaddr *)&r->member, sizeof(r->member));
+	}
+	while (recv(r->other, buf, sizeof(buf), 0) > 0)
+		;
+}
+
+/* Registers a member through the relay (the member's retransmission
+ * timer never fires: the clock stands still); 1 registered, -1 failed,
+ * 0 no outcome. */
+static int relay_register(struct relay *r, uint32_t host)
+{
+	struct sockaddr_in front = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t fl = sizeof(front);
+	r->front = raw_open(1);
+	getsockname(r->front, (struct sockaddr *)&front, &fl);
+	r->back = raw_open(host);
+	r->other = raw_open(host + 1);
+	struct gm_config mc = { 0 };
+	mc.server = front;
+	mc.local.sin_family = AF_INET;
+	mc.local.sin_addr.s_addr = htonl(0x7f000000u | (host + 2));
+	mc.group_id = 1;
+	mc.psk = "unit test group key";
+	mc.props[0] = MEMBER_IKE;
+	mc.n_props = 1;
+	mc.timeout_ms = 60000;
+	int done = 0;
+	struct gm *m = gm_new(&mc, reg_done, &done);
+	assert_non_null(m);
+	assert_int_equal(gm_start(m), 0);
+	for (int i = 0; i < 500 && !done; i++) {
+		loop_run_once(2);
+		relay_drain(r);
+	}
+	if (done < 0)
+		print_message("member: %s\n", gm_error(m));
+	gm_free(m);
+	close(r->front);
+	close(r->back);
+	close(r->other);
+	return done;
+}
+
+/* A copy of msg's header (its cookies) with a body of n bytes. */
+static void inject(int fd, const uint8_t *msg, uint8_t np, uint8_t flags, const uint8_t *body, size_t n)
+{
+	uint8_t buf[ISAKMP_HDR_LEN + 256];
+	memcpy(buf, msg, ISAKMP_HDR_LEN);
+	buf[16] = np;
+	buf[19] = flags;
+	memcpy(buf + ISAKMP_HDR_LEN, body, n);
+	size_t len = ISAKMP_HDR_LEN + n;
+	buf[24] = buf[25] = 0;
+	buf[26] = (uint8_t)(len >> 8);
+	buf[27] = (uint8_t)len;
+	raw_send(fd, buf, len);
+}
+
+static void hook_msg3_without_ke(struct relay *r, const uint8_t *msg, size_t len, int after)
+{
+	/* a NONCE payload alone, sent as the member */
+	static const uint8_t nonce_payload[20] = { 0, 0, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	if (!after && !r->injected && mm_msg_no(msg, len) == MM_3) {
+		inject(r->back, msg, ISAKMP_NP_NONCE, 0, nonce_payload, sizeof(nonce_payload));
+		r->injected = 1;
+	}
+}
+
+/* (c) A message 3 without KE, with the right cookies, just before the
+ * member's: the member still registers. */
+static void test_injected_msg3(void **state)
+{
+	struct relay r = { .hook = hook_msg3_without_ke };
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	assert_int_equal(relay_register(&r, 0x040010), 1);
+	assert_int_equal(r.injected, 1);
+	assert_int_equal(stat_num("registrations"), 1);
+	assert_true(stat_num("drop_malformed") >= 1);
+}
+
+static void hook_msg5_noise(struct relay *r, const uint8_t *msg, size_t len, int after)
+{
+	uint8_t noise[64];
+	if (!after && !r->injected && mm_msg_no(msg, len) == MM_5) {
+		crypto_random(noise, sizeof(noise));
+		inject(r->back, msg, ISAKMP_NP_ID, ISAKMP_FLAG_ENC, noise, sizeof(noise));
+		r->injected = 1;
+	}
+}
+
+/* (d) 64 random bytes with the right cookies just before the member's
+ * message 5: the member registers, and no refusal is published. */
+static void test_injected_msg5(void **state)
+{
+	struct relay r = { .hook = hook_msg5_noise };
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	assert_int_equal(relay_register(&r, 0x040020), 1);
+	assert_int_equal(r.injected, 1);
+	assert_int_equal(stat_num("registrations"), 1);
+	assert_int_equal(stat_num("refused"), 0);
+	assert_int_equal(count_ev(EV_REGISTRATION_REFUSED), 0);
+}
+
+static void hook_msg1_replayed(struct relay *r, const uint8_t *msg, size_t len, int after)
+{
+	if (after && !r->injected && mm_msg_no(msg, len) == MM_1) {
+		raw_send(r->other, msg, len);
+		r->injected = 1;
+	}
+}
+
+/* (e) The member's message 1 replayed from another address: a separate
+ * exchange; the member's own still completes. */
+static void test_msg1_replayed_elsewhere(void **state)
+{
+	struct relay r = { .hook = hook_msg1_replayed };
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	assert_int_equal(relay_register(&r, 0x040030), 1);
+	assert_int_equal(r.injected, 1);
+	assert_int_equal(stat_num("registrations"), 1);
+}
+
+/* (f) Message 1s from more spoofed addresses than max_half_open: they
+ * stay embryonic (no half-open slot), the oldest are evicted, and a
+ * member still registers. */
+static void test_msg1_flood(void **state)
+{
+	enum { N = 12 };
+	int fds[N];
+	(void)state;
+	gks_extra = "\"max_half_open\": 4, \"max_half_open_per_peer\": 2,";
+	start(NULL, 15, 3600, 0);
+	for (int i = 0; i < N; i++) {
+		struct ike_sa sa;
+		struct gdoi_buf m1;
+		struct sockaddr_in srv = server_addr();
+		struct gdoi_id id = { .type = ISAKMP_ID_IPV4_ADDR, .len = 4 };
+		gdoi_buf_init(&m1);
+		ike_sa_init(&sa, 1, (struct sockaddr *)&srv, sizeof(srv));
+		assert_int_equal(ike_initiator_start(&sa, &MEMBER_IKE, 1, "x", &id, &m1), 0);
+		fds[i] = raw_open(0x050001 + (uint32_t)i);
+		raw_send(fds[i], m1.data, m1.len);
+		pump(3);
+		assert_int_equal(stat_num("half_open"), 0);
+		gdoi_buf_free(&m1);
+		ike_sa_free(&sa);
+	}
+	assert_int_equal(stat_num("embryonic"), 4);
+	assert_int_equal(stat_num("embryonic_evicted"), N - 4);
+	assert_int_equal(stat_num("drop_half_open"), 0);
+	struct tmember a;
+	member_join(&a, 60);
+	member_leave(&a);
+	assert_int_equal(stat_num("registrations"), 1);
+	assert_int_equal(stat_num("half_open"), 0);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+}
+
+/* (g) A wrong PSK is still refused with AUTHENTICATION-FAILED, once the
+ * member has sent its message 5 again. */
+static void test_wrong_psk_after_retransmission(void **state)
+{
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	struct gm_config mc = { 0 };
+	mc.server = server_addr();
+	mc.local.sin_family = AF_INET;
+	mc.local.sin_addr.s_addr = htonl(0x7f000000u | 0x060001);
+	mc.group_id = 1;
+	mc.psk = "not the group key";
+	mc.props[0] = MEMBER_IKE;
+	mc.n_props = 1;
+	mc.timeout_ms = 1000;
+	mc.retries = 3;
+	int done = 0;
+	struct gm *m = gm_new(&mc, reg_done, &done);
+	assert_non_null(m);
+	assert_int_equal(gm_start(m), 0);
+	for (int i = 0; i < 20 && !done; i++) {
+		pump(5);
+		if (!done)
+			advance_to(now_us + S / 2);
+	}
+	assert_int_equal(done, -1);
+	assert_non_null(strstr(gm_error(m), "AUTHENTICATION-FAILED"));
+	assert_true(gm_elapsed_us(m) >= 1000 * 1000ull);   /* after a retransmission */
+	gm_free(m);
+	assert_int_equal(count_ev(EV_REGISTRATION_REFUSED), 1);
+	assert_int_equal(stat_num("refused"), 1);
+	assert_int_equal(stat_num("half_open"), 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARNING);
@@ -1002,6 +1383,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push_held_without_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_new_port_same_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blind_msg3_no_dh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replayed_msg3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_injected_msg3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_injected_msg5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msg1_replayed_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msg1_flood, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_psk_after_retransmission, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -566,6 +566,11 @@ static void test_wrong_psk(void **state)
 	mm_init(&x, keys, 2);
 	mm_start(&x, &FAST, 1, &FAST, 1, PSK);
 	mm_until(&x, 4);
+	/* the first failure could be an injected datagram: the exchange waits */
+	assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));
+	assert_int_equal(x.r.auth_failures, 1);
+	assert_int_equal(x.m[6].len, 0);
+	/* the member's retransmission, the same bytes: now it has failed */
 	assert_failed(&x.r, mm_feed(&x, 5));
 	assert_int_equal(x.r.notify, ISAKMP_N_AUTHENTICATION_FAILED);
 	assert_true(contains_ci(x.r.error, "authentication"));
@@ -583,6 +588,7 @@ static void test_no_psk_at_all(void **state)
 	mm_init(&x, NULL, 0);
 	mm_start(&x, &FAST, 1, &FAST, 1, PSK);
 	mm_until(&x, 4);
+	assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));
 	assert_failed(&x.r, mm_feed(&x, 5));
 	assert_int_equal(x.r.notify, ISAKMP_N_AUTHENTICATION_FAILED);
 	mm_free(&x);
@@ -591,6 +597,8 @@ static void test_no_psk_at_all(void **state)
 	mm_init(&x, NULL, 0);
 	mm_start(&x, &FAST, 1, &FAST, 1, PSK);
 	mm_until(&x, 4);
+	assert_ignored(&x.r, IKE_R_KE_SENT,
+		       ike_input(&x.r, x.m[5].data, x.m[5].len, &FAST, 1, NULL, NULL, &x.m[6]));
 	assert_failed(&x.r, ike_input(&x.r, x.m[5].data, x.m[5].len, &FAST, 1, NULL, NULL, &x.m[6]));
 	assert_int_equal(x.r.notify, ISAKMP_N_AUTHENTICATION_FAILED);
 	mm_free(&x);
@@ -813,7 +821,9 @@ static void test_out_of_turn(void **state)
 	gdoi_buf_init(&b);
 	assert_failed(&fresh, ike_input(&fresh, x.m[2].data, x.m[2].len, NULL, 0, NULL, NULL, &b));
 	ike_sa_free(&fresh);
-	assert_failed(&x.r, mm_deliver(&x, 1, x.m[2].data, x.m[2].len, &b));
+	/* to the responder it is a message 3 without KE: ignored, it may be
+	 * injected before the genuine one */
+	assert_ignored(&x.r, IKE_R_SA_SENT, mm_deliver(&x, 1, x.m[2].data, x.m[2].len, &b));
 	gdoi_buf_free(&b);
 	mm_free(&x);
 
@@ -835,6 +845,140 @@ static void test_out_of_turn(void **state)
 	mm_free(&x);
 }
 
+/* ---- injected and replayed messages (issue 13, items 4 and 5) ------------------------------- */
+
+/* x's message 3 with another responder cookie into b. */
+static void msg3_with_rcky(const struct mm *x, const uint8_t rcky[8], struct gdoi_buf *b)
+{
+	gdoi_buf_init(b);
+	gdoi_put_bytes(b, x->m[3].data, x->m[3].len);
+	memcpy(b->data + 8, rcky, 8);
+}
+
+/* A blind spoofer does not know our responder cookie: message 3 with
+ * none or another one gets no answer and costs no Diffie-Hellman. */
+static void test_msg3_blind_cookie(void **state)
+{
+	static const uint8_t zero[8], other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	const uint8_t *bad[] = { zero, other };
+	struct mm x;
+	struct gdoi_buf b;
+	(void)state;
+	mm_fast_until(&x, 2);
+	for (size_t k = 0; k < 2; k++) {
+		msg3_with_rcky(&x, bad[k], &b);
+		assert_ignored(&x.r, IKE_R_SA_SENT, mm_deliver(&x, 3, b.data, b.len, &x.m[4]));
+		assert_null(x.r.dh);
+		assert_int_equal(x.m[4].len, 0);
+		gdoi_buf_free(&b);
+	}
+	mm_until(&x, 6);   /* the genuine message 3 still works */
+	assert_int_equal(x.r.state, IKE_ESTABLISHED);
+	mm_free(&x);
+}
+
+/* Message 3 captured from one exchange and replayed to a fresh one
+ * (its message 1 replayed first): the cookie is not the new one. */
+static void test_msg3_replayed(void **state)
+{
+	struct mm x;
+	(void)state;
+	mm_fast_established(&x);
+	struct ike_sa fresh;
+	struct gdoi_buf out;
+	gdoi_buf_init(&out);
+	ike_sa_init(&fresh, 0, (const struct sockaddr *)&x.ia, sizeof(x.ia));
+	assert_int_equal(ike_input(&fresh, x.m[1].data, x.m[1].len, &FAST, 1, psk_cb, &x.src, &out), 1);
+	assert_memory_not_equal(fresh.rcky, x.r.rcky, 8);
+	gdoi_buf_free(&out);
+	assert_ignored(&fresh, IKE_R_SA_SENT,
+		       ike_input(&fresh, x.m[3].data, x.m[3].len, &FAST, 1, psk_cb, &x.src, &out));
+	assert_null(fresh.dh);
+	assert_int_equal(out.len, 0);
+	/* nor with the cookie zeroed */
+	static const uint8_t zero[8];
+	struct gdoi_buf b;
+	msg3_with_rcky(&x, zero, &b);
+	assert_ignored(&fresh, IKE_R_SA_SENT, ike_input(&fresh, b.data, b.len, &FAST, 1, psk_cb, &x.src, &out));
+	assert_null(fresh.dh);
+	gdoi_buf_free(&b);
+	gdoi_buf_free(&out);
+	ike_sa_free(&fresh);
+	mm_free(&x);
+}
+
+/* The owner may choose the responder cookie (a stateless one) before
+ * message 1: message 2 carries it. */
+static void test_preset_cookie(void **state)
+{
+	static const uint8_t mine[8] = { 0xc0, 0x0c, 0x1e, 0x5a, 0x11, 0x22, 0x33, 0x44 };
+	struct mm x;
+	(void)state;
+	mm_init(&x, psk_right, 1);
+	memcpy(x.r.rcky, mine, 8);
+	mm_start(&x, &FAST, 1, &FAST, 1, PSK);
+	mm_until(&x, 6);
+	assert_memory_equal(x.m[2].data + 8, mine, 8);
+	assert_memory_equal(x.i.rcky, mine, 8);
+	assert_int_equal(x.r.state, IKE_ESTABLISHED);
+	mm_free(&x);
+}
+
+/* Someone who sees the cookies sends a message 3 without KE, or with a
+ * bad one, before the genuine one: ignored, the exchange goes on. */
+static void test_msg3_injected(void **state)
+{
+	uint8_t nonce[16], ke[CRYPTO_MAX_DH] = { 0 };
+	struct mm x;
+	struct gdoi_buf b;
+	(void)state;
+	fill(nonce, sizeof(nonce), 1);
+	mm_fast_until(&x, 2);
+	craft_ke(&x.r, NULL, 0, nonce, sizeof(nonce), &b);
+	assert_ignored(&x.r, IKE_R_SA_SENT, mm_deliver(&x, 3, b.data, b.len, &x.m[7]));
+	gdoi_buf_free(&b);
+	craft_ke(&x.r, ke, crypto_dh_pub_len(FAST.group), nonce, sizeof(nonce), &b);
+	assert_ignored(&x.r, IKE_R_SA_SENT, mm_deliver(&x, 3, b.data, b.len, &x.m[7]));
+	assert_null(x.r.dh);
+	gdoi_buf_free(&b);
+	mm_until(&x, 6);
+	assert_int_equal(x.r.state, IKE_ESTABLISHED);
+	assert_int_equal(x.i.state, IKE_ESTABLISHED);
+	mm_free(&x);
+}
+
+/* 64 bytes of noise with the cookies before the genuine message 5: the
+ * genuine one still authenticates. Three different failures end it. */
+static void test_msg5_injected(void **state)
+{
+	struct mm x;
+	struct gdoi_buf b;
+	(void)state;
+	mm_fast_until(&x, 4);
+	craft_noise(&x.r, 64, &b);
+	assert_ignored(&x.r, IKE_R_KE_SENT, mm_deliver(&x, 5, b.data, b.len, &x.m[6]));
+	assert_int_equal(x.r.auth_failures, 1);
+	gdoi_buf_free(&b);
+	assert_int_equal(mm_feed(&x, 5), 1);
+	assert_int_equal(x.r.state, IKE_ESTABLISHED);
+	assert_int_equal(mm_feed(&x, 6), 0);
+	assert_int_equal(x.i.state, IKE_ESTABLISHED);
+	mm_free(&x);
+
+	mm_fast_until(&x, 4);
+	for (size_t k = 0; k < IKE_MAX_AUTH_FAILURES; k++) {
+		craft_noise(&x.r, 16 * (k + 1), &b);
+		int rc = mm_deliver(&x, 5, b.data, b.len, &x.m[6]);
+		if (k + 1 < IKE_MAX_AUTH_FAILURES)
+			assert_ignored(&x.r, IKE_R_KE_SENT, rc);
+		else
+			assert_failed(&x.r, rc);
+		gdoi_buf_free(&b);
+	}
+	assert_int_equal(x.r.notify, ISAKMP_N_AUTHENTICATION_FAILED);
+	mm_free(&x);
+}
+
 /* ---- damaged messages ---------------------------------------------------------------------- */
 
 static void test_tamper_msg5(void **state)
@@ -849,6 +993,7 @@ static void test_tamper_msg5(void **state)
 			break;
 		}
 		x.m[5].data[ISAKMP_HDR_LEN + off] ^= (uint8_t)(1u << (off % 8));
+		assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));   /* the first time */
 		assert_failed(&x.r, mm_feed(&x, 5));
 		assert_int_equal(x.r.notify, ISAKMP_N_AUTHENTICATION_FAILED);
 		assert_null(x.r.psk);
@@ -886,20 +1031,27 @@ static void test_bad_encrypted_length(void **state)
 	struct mm x;
 	(void)state;
 
-	/* message 5 one byte short: not whole blocks */
+	/* message 5 one byte short: not whole blocks, so not the member's:
+	 * ignored, however often, and not counted as a failed authentication */
 	mm_fast_until(&x, 4);
 	set_len(&x.m[5], x.m[5].len - 1);
-	assert_failed(&x.r, mm_feed(&x, 5));
+	for (int k = 0; k < 4; k++)
+		assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));
+	assert_int_equal(x.r.auth_failures, 0);
 	mm_free(&x);
-	/* one block short: whole blocks, but the HASH is cut */
+	/* one block short: whole blocks, but the HASH is cut: fails when
+	 * the same bytes come again */
 	mm_fast_until(&x, 4);
 	set_len(&x.m[5], x.m[5].len - x.i.block);   /* the responder has no keys yet */
+	assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));
 	assert_failed(&x.r, mm_feed(&x, 5));
 	mm_free(&x);
 	/* the header alone */
 	mm_fast_until(&x, 4);
 	set_len(&x.m[5], ISAKMP_HDR_LEN);
-	assert_failed(&x.r, mm_feed(&x, 5));
+	for (int k = 0; k < 4; k++)
+		assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));
+	assert_int_equal(x.r.auth_failures, 0);
 	mm_free(&x);
 
 	/* message 6: one byte short, less than a block, the header alone */
@@ -927,7 +1079,12 @@ static void try_ke_nonce(int to_responder, const uint8_t *ke, size_t ke_len, con
 	struct ike_sa *to = to_responder ? &x.r : &x.i;
 	craft_ke(to, ke, ke_len, nonce, nonce_len, &b);
 	int rc = mm_deliver(&x, to_responder ? 3 : 4, b.data, b.len, &x.m[7]);
-	if (want < 0) {
+	if (want < 0 && to_responder) {
+		/* the responder ignores it (it may be injected) before any DH */
+		assert_ignored(to, IKE_R_SA_SENT, rc);
+		assert_null(to->dh);
+		assert_int_equal(x.m[7].len, 0);
+	} else if (want < 0) {
 		assert_failed(to, rc);
 	} else {
 		if (rc != want)
@@ -960,13 +1117,19 @@ static void test_bad_ke(void **state)
 		try_ke_nonce(side, ke, gl, NULL, 0, -1);                /* no nonce */
 	}
 
-	/* the missing payloads get INVALID-PAYLOAD-TYPE */
+	/* the initiator fails on missing payloads with INVALID-PAYLOAD-TYPE;
+	 * the responder sends nothing */
 	struct mm x;
 	struct gdoi_buf b;
+	mm_fast_until(&x, 3);
+	craft_ke(&x.i, ke, gl, NULL, 0, &b);
+	assert_failed(&x.i, mm_deliver(&x, 4, b.data, b.len, &x.m[5]));
+	assert_int_equal(x.i.notify, ISAKMP_N_INVALID_PAYLOAD_TYPE);
+	gdoi_buf_free(&b);
+	mm_free(&x);
 	mm_fast_until(&x, 1);
 	craft_ke(&x.r, ke, gl, NULL, 0, &b);
-	assert_failed(&x.r, mm_deliver(&x, 3, b.data, b.len, &x.m[4]));
-	assert_int_equal(x.r.notify, ISAKMP_N_INVALID_PAYLOAD_TYPE);
+	assert_ignored(&x.r, IKE_R_SA_SENT, mm_deliver(&x, 3, b.data, b.len, &x.m[4]));
 	gdoi_buf_free(&b);
 	mm_free(&x);
 }
@@ -1395,10 +1558,10 @@ static void test_free_every_state(void **state)
 	gdoi_buf_free(&b);
 	free_and_check(&x);
 
-	mm_fast_until(&x, 1);                      /* message 3: KE zero, after the DH key exists */
+	mm_fast_until(&x, 1);                      /* message 3: KE zero, ignored before any DH */
 	craft_ke(&x.r, zero, crypto_dh_pub_len(FAST.group), nonce, sizeof(nonce), &b);
-	assert_failed(&x.r, mm_deliver(&x, 3, b.data, b.len, &x.m[4]));
-	assert_non_null(x.r.dh);
+	assert_ignored(&x.r, IKE_R_SA_SENT, mm_deliver(&x, 3, b.data, b.len, &x.m[4]));
+	assert_null(x.r.dh);
 	gdoi_buf_free(&b);
 	free_and_check(&x);
 
@@ -1408,9 +1571,10 @@ static void test_free_every_state(void **state)
 	gdoi_buf_free(&b);
 	free_and_check(&x);
 
-	mm_init(&x, wrong, 1);                                       /* message 5: wrong key */
+	mm_init(&x, wrong, 1);                      /* message 5: wrong key, and retransmitted */
 	mm_start(&x, &FAST, 1, &FAST, 1, PSK);
 	mm_until(&x, 4);
+	assert_ignored(&x.r, IKE_R_KE_SENT, mm_feed(&x, 5));
 	assert_failed(&x.r, mm_feed(&x, 5));
 	free_and_check(&x);
 
@@ -1764,6 +1928,11 @@ int main(void)
 		cmocka_unit_test(test_msg2_not_offered),
 		cmocka_unit_test(test_retransmissions),
 		cmocka_unit_test(test_out_of_turn),
+		cmocka_unit_test(test_msg3_blind_cookie),
+		cmocka_unit_test(test_msg3_replayed),
+		cmocka_unit_test(test_preset_cookie),
+		cmocka_unit_test(test_msg3_injected),
+		cmocka_unit_test(test_msg5_injected),
 		cmocka_unit_test(test_tamper_msg5),
 		cmocka_unit_test(test_tamper_msg6),
 		cmocka_unit_test(test_bad_encrypted_length),
