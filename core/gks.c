@@ -81,9 +81,28 @@
 #define GKS_SOCKBUF (8 << 20)    /* socket buffers asked for: a burst of registrations or ACKs */
 #define GKS_ACK_TRUESIZE 1024    /* receive buffer an ACK datagram takes in the kernel */
 #define GKS_FAN_MIN 64           /* copies per fan-out batch, at least */
+#define GKS_SRC_BUCKETS 1024
+#define GKS_SRC_MAX 16384        /* addresses tracked for refusals at most */
+#define GKS_SRC_WINDOW_US (60 * 1000000ull) /* refusals counted per address over this */
+#define GKS_SRC_EVENTS 3         /* refusal events per address and window; the rest aggregated */
+#define GKS_AUTH_FAILS 5         /* failed authentications per window that start a back-off */
+#define GKS_BACKOFF_MIN_S 10
+#define GKS_BACKOFF_MAX_S 300
 #define GKS_KEY_FILE "gks-signing-key.pem"
 #define GKS_COOKIE_ROTATE_US (60 * 1000000ull) /* responder cookie secret lifetime */
 #define GKS_HO_BUCKETS 4096      /* half-open counts by address */
+
+/* One source address's refusals (for aggregated events) and failed
+ * authentications (for a back-off from repeated wrong PSKs). */
+struct gks_src {
+	struct gks_src *next;
+	in_addr_t addr;
+	uint64_t window_us, last_us;     /* loop clock */
+	unsigned refusals, suppressed, auth_fails;
+	char last_reason[96];
+	uint64_t backoff_until_us;
+	unsigned backoff_s;              /* the next back-off; doubles up to GKS_BACKOFF_MAX_S */
+};
 
 struct gks_tek {
 	const struct cfg_ipsec_sa *pol;  /* in the model in force (current TEKs only) */
@@ -246,6 +265,10 @@ static struct {
 	uint64_t hist_count;
 	struct pcapw *pcap;
 	size_t fan_batch;                /* unicast copies sent before the loop reads ACKs again */
+	struct gks_src *src[GKS_SRC_BUCKETS]; /* refusals and failed authentications by address */
+	size_t n_src;
+	struct loop_timer src_timer;
+	struct log_limit lim_refused, lim_drop, lim_ack, lim_pull, lim_mm, lim_expired, lim_backoff;
 	struct gks_stats st;
 } G = { .fd = -1 };
 
@@ -296,10 +319,124 @@ static int send_to(const struct sockaddr_in *to, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+static unsigned src_bucket(in_addr_t a)
+{
+	uint32_t h = (uint32_t)a * 2654435761u;
+	return (h ^ h >> 16) % GKS_SRC_BUCKETS;
+}
+
+/* The record of an address, made on first use (NULL when GKS_SRC_MAX
+ * addresses are tracked already: then nothing is aggregated for it). */
+static struct gks_src *src_get(in_addr_t a)
+{
+	unsigned b = src_bucket(a);
+	for (struct gks_src *t = G.src[b]; t; t = t->next)
+		if (t->addr == a)
+			return t;
+	if (G.n_src >= GKS_SRC_MAX)
+		return NULL;
+	struct gks_src *t = xcalloc(1, sizeof(*t));
+	t->addr = a;
+	t->next = G.src[b];
+	G.src[b] = t;
+	G.n_src++;
+	return t;
+}
+
+/* Ends t's counting window: the refusals not published as events go
+ * out as one. */
+static void src_window_end(struct gks_src *t, uint64_t now)
+{
+	if (t->suppressed) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &t->addr, a, sizeof(a));
+		struct event e;
+		ev_begin(&e, EV_REGISTRATION_REFUSED);
+		ev_param(&e, "member", "%s", a);
+		ev_param(&e, "reason", "%s", t->last_reason);
+		ev_param(&e, "count", "%u", t->suppressed);
+		ev_publish(&e, "%u more registrations from %s refused in %llu s (the last: %s)", t->suppressed, a,
+			   (unsigned long long)(GKS_SRC_WINDOW_US / 1000000u), t->last_reason);
+	}
+	t->window_us = now;
+	t->refusals = t->suppressed = t->auth_fails = 0;
+}
+
+/* Every minute: aggregated refusal events of ended windows, and records
+ * idle for ten windows dropped. */
+static void on_src_timer(struct loop_timer *tm GVPN_UNUSED, void *arg GVPN_UNUSED)
+{
+	uint64_t now = loop_now_us();
+	loop_timer_arm_ms(&G.src_timer, GKS_SRC_WINDOW_US / 1000u);
+	for (unsigned b = 0; b < GKS_SRC_BUCKETS; b++)
+		for (struct gks_src **pp = &G.src[b]; *pp;) {
+			struct gks_src *t = *pp;
+			if (now - t->window_us >= GKS_SRC_WINDOW_US)
+				src_window_end(t, now);
+			if (now - t->last_us >= 10 * GKS_SRC_WINDOW_US && t->backoff_until_us <= now) {
+				*pp = t->next;
+				free(t);
+				G.n_src--;
+				continue;
+			}
+			pp = &t->next;
+		}
+}
+
+/* A failed authentication from a: GKS_AUTH_FAILS in a window start a
+ * back-off (no message 3, so no Diffie-Hellman, from that address) of
+ * 10 s, doubled each time up to 5 minutes. */
+static void src_auth_failed(in_addr_t a)
+{
+	uint64_t now = loop_now_us();
+	struct gks_src *t = src_get(a);
+	if (!t)
+		return;
+	if (now - t->window_us >= GKS_SRC_WINDOW_US)
+		src_window_end(t, now);
+	t->last_us = now;
+	if (++t->auth_fails < GKS_AUTH_FAILS)
+		return;
+	if (!t->backoff_s)
+		t->backoff_s = GKS_BACKOFF_MIN_S;
+	t->backoff_until_us = now + (uint64_t)t->backoff_s * 1000000u;
+	char s[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	log_notice("gks", "%s: %u failed authentications within %llu s: no new exchange from it for %u s", s,
+		   t->auth_fails, (unsigned long long)(GKS_SRC_WINDOW_US / 1000000u), t->backoff_s);
+	G.st.backoffs++;
+	t->auth_fails = 0;
+	t->backoff_s = t->backoff_s * 2 > GKS_BACKOFF_MAX_S ? GKS_BACKOFF_MAX_S : t->backoff_s * 2;
+}
+
+static int src_backed_off(in_addr_t a)
+{
+	for (struct gks_src *t = G.src[src_bucket(a)]; t; t = t->next)
+		if (t->addr == a)
+			return t->backoff_until_us > loop_now_us();
+	return 0;
+}
+
+/* A refusal: counted always; logged (rate-limited) and published as an
+ * event the first GKS_SRC_EVENTS times per address and window, then
+ * aggregated into one event at the window's end. */
 static void refused(const struct gks_peer *p, const char *group, const char *reason)
 {
 	G.st.refused++;
-	log_warn("gks", "registration from %s refused: %s", p->addr, reason);
+	uint64_t now = loop_now_us();
+	struct gks_src *t = src_get(((const struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr);
+	if (t) {
+		if (now - t->window_us >= GKS_SRC_WINDOW_US)
+			src_window_end(t, now);
+		t->last_us = now;
+		if (++t->refusals > GKS_SRC_EVENTS) {
+			t->suppressed++;
+			str_copy(t->last_reason, reason, sizeof(t->last_reason));
+			G.st.refusals_aggregated++;
+			return;
+		}
+	}
+	log_limited(&G.lim_refused, now, LOG_WARNING, "gks", "registration from %s refused: %s", p->addr, reason);
 	struct event e;
 	ev_begin(&e, EV_REGISTRATION_REFUSED);
 	ev_param(&e, "member", "%s", p->addr);
@@ -1260,7 +1397,8 @@ static void on_ack(const uint8_t *msg, size_t len, const struct sockaddr_in *fro
 	}
 	if (gdoi_ack_verify(msg, len, m->ack_key) < 0) {
 		G.st.drop_ack_bad++;
-		log_info("gks", "ACK from %s with a HASH that does not verify: dropped", m->addr);
+		log_limited(&G.lim_ack, loop_now_us(), LOG_INFO, "gks", "ACK from %s with a HASH that does not verify: dropped",
+			    m->addr);
 		return;
 	}
 	/* Only a push this member was sent can be acknowledged. */
@@ -1554,7 +1692,8 @@ static void on_peer_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	struct gks_peer *p = arg;
 	if (p->half_open) {
 		G.st.expired++;
-		log_info("gks", "phase 1 exchange with %s expired in state %s", p->addr,
+		log_limited(&G.lim_expired, loop_now_us(), LOG_INFO, "gks", "phase 1 exchange with %s expired in state %s",
+			    p->addr,
 			 ike_state_name(p->ike.state));
 	}
 	peer_free(p);
@@ -1582,7 +1721,8 @@ static int half_open_room(const struct gks_peer *p)
 	    (long)ho_from(peer_sin(p)->sin_addr.s_addr) < k->max_half_open_per_peer)
 		return 1;
 	G.st.drop_half_open++;
-	log_info("gks", "message 3 from %s dropped: half-open limit (%ld in total, %ld per peer)",
+	log_limited(&G.lim_drop, loop_now_us(), LOG_INFO, "gks",
+		    "message 3 from %s dropped: half-open limit (%ld in total, %ld per peer)",
 		 p->addr, k->max_half_open, k->max_half_open_per_peer);
 	return 0;
 }
@@ -1842,7 +1982,8 @@ static int pull_msg1(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	const struct gdoi_payload *idp = gdoi_chain_find(c, ISAKMP_NP_ID);
 	if (!np || !idp || np->len < 8 || np->len > sizeof(p->ni) || verify_hash(p, c, chain, NULL, 0) < 0) {
 		G.st.drop_malformed++;
-		log_info("gks", "GROUPKEY-PULL message 1 from %s: bad HASH(1) or missing payloads", p->addr);
+		log_limited(&G.lim_pull, loop_now_us(), LOG_INFO, "gks",
+			    "GROUPKEY-PULL message 1 from %s: bad HASH(1) or missing payloads", p->addr);
 		return -1;
 	}
 	struct gdoi_id id;
@@ -2018,7 +2159,8 @@ static int pull_msg3(struct gks_peer *p, const struct gdoi_chain *c, const uint8
 	struct crypto_iov pre[] = { { p->ni, p->ni_len }, { p->nr, sizeof(p->nr) } };
 	if (verify_hash(p, c, chain, pre, 2) < 0) {
 		G.st.drop_malformed++;
-		log_info("gks", "GROUPKEY-PULL message 3 from %s: bad HASH(3)", p->addr);
+		log_limited(&G.lim_pull, loop_now_us(), LOG_INFO, "gks", "GROUPKEY-PULL message 3 from %s: bad HASH(3)",
+			    p->addr);
 		return -1;
 	}
 	struct gks_group *g = p->group;
@@ -2141,11 +2283,14 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 		return;
 	}
 	if (rc < 0) {
+		if (p->ike.notify == ISAKMP_N_AUTHENTICATION_FAILED)
+			src_auth_failed(((const struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr);
 		if (p->ike.notify == ISAKMP_N_AUTHENTICATION_FAILED ||
 		    p->ike.notify == ISAKMP_N_NO_PROPOSAL_CHOSEN)
 			refused(p, NULL, p->ike.error);
 		else
-			log_info("gks", "Main Mode with %s failed: %s", p->addr, p->ike.error);
+			log_limited(&G.lim_mm, loop_now_us(), LOG_INFO, "gks", "Main Mode with %s failed: %s", p->addr,
+				    p->ike.error);
 		if (p->ike.notify)
 			send_notify(p, p->ike.notify);
 		peer_free(p);
@@ -2191,10 +2336,16 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 		}
 		return;
 	}
-	if (!p)
+	if (!p) {
 		p = peer_new(&h, from);
-	else if (p->embryonic && !msg1 && h.exchange == ISAKMP_EXCH_MAIN && !half_open_room(p))
+	} else if (p->embryonic && !msg1 && h.exchange == ISAKMP_EXCH_MAIN && src_backed_off(from->sin_addr.s_addr)) {
+		G.st.drop_backoff++;
+		log_limited(&G.lim_backoff, loop_now_us(), LOG_INFO, "gks",
+			    "message 3 from %s dropped: backing off after failed authentications", p->addr);
 		return;
+	} else if (p->embryonic && !msg1 && h.exchange == ISAKMP_EXCH_MAIN && !half_open_room(p)) {
+		return;
+	}
 	switch (h.exchange) {
 	case ISAKMP_EXCH_MAIN:
 		on_main(p, msg, len);
@@ -2348,6 +2499,15 @@ int gks_init(const struct cfg *c)
 	G.ibucket = xcalloc(GKS_MEMBER_BUCKETS, sizeof(*G.ibucket));
 	crypto_random(G.cookie_secret, sizeof(G.cookie_secret));
 	G.cookie_rotated_us = loop_now_us();
+	loop_timer_init(&G.src_timer, on_src_timer, NULL);
+	loop_timer_arm_ms(&G.src_timer, GKS_SRC_WINDOW_US / 1000u);
+	G.lim_refused.what = "(refusals)";
+	G.lim_drop.what = "(half-open limit)";
+	G.lim_ack.what = "(ACKs that do not verify)";
+	G.lim_pull.what = "(bad GROUPKEY-PULL messages)";
+	G.lim_mm.what = "(failed Main Modes)";
+	G.lim_expired.what = "(expired exchanges)";
+	G.lim_backoff.what = "(backed-off addresses)";
 	load_proposals(c->gks);
 	if (seq_load(c->agent.state_dir) < 0 || load_signing_key(c) < 0)
 		return -1;
@@ -2379,6 +2539,12 @@ void gks_fini(void)
 	free(G.groups);
 	free(G.mbucket);
 	free(G.ibucket);
+	loop_timer_cancel(&G.src_timer);
+	for (unsigned b = 0; b < GKS_SRC_BUCKETS; b++)
+		for (struct gks_src *t = G.src[b], *next; t; t = next) {
+			next = t->next;
+			free(t);
+		}
 	if (G.h)
 		loop_fd_del(G.h);
 	if (G.fd >= 0)
@@ -2744,6 +2910,9 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "pulls_answered", (double)s->pulls_answered);
 	cJSON_AddNumberToObject(st, "catch_ups", (double)s->catch_ups);
 	cJSON_AddNumberToObject(st, "members_moved", (double)s->members_moved);
+	cJSON_AddNumberToObject(st, "refusals_aggregated", (double)s->refusals_aggregated);
+	cJSON_AddNumberToObject(st, "backoffs", (double)s->backoffs);
+	cJSON_AddNumberToObject(st, "drop_backoff", (double)s->drop_backoff);
 	cJSON_AddNumberToObject(st, "fan_pauses", (double)s->fan_pauses);
 	cJSON_AddNumberToObject(st, "rx_kernel_drops", (double)s->rx_kernel_drops);
 	cJSON_AddNumberToObject(st, "rcvbuf_bytes", (double)s->rcvbuf_bytes);

@@ -30,6 +30,9 @@ struct gks_stats {
 	uint64_t pulls_answered;     /* GROUPKEY-PULL message 2s sent */
 	uint64_t catch_ups;
 	uint64_t members_moved;      /* reregistered from a new port: the entry moved */
+	uint64_t refusals_aggregated; /* refusals summed into one event per address and minute */
+	uint64_t backoffs;           /* addresses backed off after repeated failed authentications */
+	uint64_t drop_backoff;       /* message 3s dropped from an address backed off */
 	uint64_t fan_pauses;         /* unicast fan-outs paused for the loop to read ACKs */
 	uint64_t rx_kernel_drops;    /* datagrams the kernel dropped: receive buffer full (SO_RXQ_OVFL) */
 	uint64_t rcvbuf_bytes;       /* the socket's receive buffer as the kernel sized it */

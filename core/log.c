@@ -127,6 +127,39 @@ void log_msg(int severity, const char *subsys, const char *fmt, ...)
 			lg.sinks[i].fn(severity, subsys, msg, lg.sinks[i].arg);
 }
 
+void log_limited(struct log_limit *l, uint64_t now_us, int severity, const char *subsys, const char *fmt, ...)
+{
+	if (severity > lg.level)
+		return;
+	if (!now_us) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	}
+	uint64_t window = l->window_us ? l->window_us : 10000000u;
+	unsigned burst = l->burst ? l->burst : 5;
+	if (!l->start_us || now_us - l->start_us >= window) {
+		l->start_us = now_us;
+		l->n = 0;
+	}
+	if (l->n >= burst) {
+		l->suppressed++;
+		return;
+	}
+	l->n++;
+	if (l->suppressed) {
+		log_msg(severity, subsys, "%lu similar messages%s%s suppressed", l->suppressed,
+			l->what ? " " : "", l->what ? l->what : "");
+		l->suppressed = 0;
+	}
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(severity, subsys, "%s", msg);
+}
+
 void log_msg_stderr(int severity, const char *subsys, const char *fmt, ...)
 {
 	if (severity > lg.level || !lg.to_stderr)

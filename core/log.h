@@ -4,6 +4,7 @@
 #ifndef GVPN_LOG_H
 #define GVPN_LOG_H
 
+#include <stdint.h>
 #include <syslog.h>
 #include "util.h"
 
@@ -31,6 +32,22 @@ void log_remove_sink(log_sink_fn fn, void *arg);
 void log_msg(int severity, const char *subsys, const char *fmt, ...) GVPN_PRINTF(3, 4);
 /* The same, to stderr only (for lines another sink already carries). */
 void log_msg_stderr(int severity, const char *subsys, const char *fmt, ...) GVPN_PRINTF(3, 4);
+
+/* Rate-limited messages of one kind (a dropped datagram, a refusal):
+ * at most `burst` (default 5) per `window_us` (default 10 s); the rest
+ * are counted, and the first message let through afterwards is preceded
+ * by "N similar messages suppressed". Zero-initialize; the clock is
+ * CLOCK_MONOTONIC, or now_us when non-zero (tests). */
+struct log_limit {
+	unsigned burst;
+	uint64_t window_us;
+	uint64_t start_us;
+	unsigned n;
+	unsigned long suppressed;
+	const char *what;          /* names the kind in the suppression line */
+};
+void log_limited(struct log_limit *l, uint64_t now_us, int severity, const char *subsys, const char *fmt, ...)
+	GVPN_PRINTF(5, 6);
 
 #define log_err(ss, ...)     log_msg(LOG_ERR, ss, __VA_ARGS__)
 #define log_warn(ss, ...)    log_msg(LOG_WARNING, ss, __VA_ARGS__)

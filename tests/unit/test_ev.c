@@ -544,9 +544,54 @@ static void test_publish_without_ring(void **state)
 	ev_unsubscribe(on_capture, &cap_a);
 }
 
+/* ---- log_limited (log.c): the rate limit every flood-prone message uses ---- */
+
+static char lim_lines[16][256];
+static size_t lim_n;
+
+static void lim_sink(int severity, const char *subsys, const char *msg, void *arg)
+{
+	(void)severity;
+	(void)subsys;
+	(void)arg;
+	if (lim_n < 16)
+		snprintf(lim_lines[lim_n], sizeof(lim_lines[0]), "%s", msg);
+	lim_n++;
+}
+
+static void test_log_limited(void **state)
+{
+	(void)state;
+	struct log_limit l = { .burst = 3, .window_us = 10000000u, .what = "(drops)" };
+	int old = log_get_level();
+	log_set_level(LOG_DEBUG);
+	log_stderr(0);
+	lim_n = 0;
+	assert_int_equal(log_add_sink(lim_sink, NULL), 0);
+	uint64_t t = 1000000000u;
+	for (int i = 0; i < 100; i++)
+		log_limited(&l, t + (uint64_t)i * 1000u, LOG_INFO, "test", "drop %d", i);
+	assert_int_equal(lim_n, 3);                 /* the burst, then silence */
+	assert_string_equal(lim_lines[2], "drop 2");
+	assert_int_equal(l.suppressed, 97);
+	/* The next window: the count first, then the message. */
+	log_limited(&l, t + 10000000u, LOG_INFO, "test", "drop %d", 100);
+	assert_int_equal(lim_n, 5);
+	assert_string_equal(lim_lines[3], "97 similar messages (drops) suppressed");
+	assert_string_equal(lim_lines[4], "drop 100");
+	/* Below the level: neither logged nor counted. */
+	log_set_level(LOG_WARNING);
+	log_limited(&l, t + 10000001u, LOG_INFO, "test", "quiet");
+	assert_int_equal(lim_n, 5);
+	log_remove_sink(lim_sink, NULL);
+	log_set_level(old);
+	log_stderr(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_limited),
 		cmocka_unit_test_setup_teardown(test_ids_start_at_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_keeps_last_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_cap_zero_means_one, setup, teardown),

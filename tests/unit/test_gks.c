@@ -1358,6 +1358,67 @@ static void test_wrong_psk_after_retransmission(void **state)
 	assert_int_equal(stat_num("half_open"), 0);
 }
 
+/* One registration with a wrong PSK from 127.6.0.<host>; returns how it
+ * ended (1 registered, -1 refused or timed out). */
+static int wrong_psk_try(int host)
+{
+	struct gm_config mc = { 0 };
+	mc.server = server_addr();
+	mc.local.sin_family = AF_INET;
+	mc.local.sin_addr.s_addr = htonl(0x7f000000u | 0x060000 | (uint32_t)host);
+	mc.group_id = 1;
+	mc.psk = "not the group key";
+	mc.props[0] = MEMBER_IKE;
+	mc.n_props = 1;
+	mc.timeout_ms = 1000;
+	mc.retries = 2;
+	int done = 0;
+	struct gm *m = gm_new(&mc, reg_done, &done);
+	assert_non_null(m);
+	assert_int_equal(gm_start(m), 0);
+	for (int i = 0; i < 20 && !done; i++) {
+		pump(5);
+		if (!done)
+			advance_to(now_us + S / 2);
+	}
+	gm_free(m);
+	return done;
+}
+
+/* Repeated wrong PSKs from one address: three refusal events, the rest
+ * summed into one at the end of the minute; after five failed
+ * authentications the address is backed off (its message 3 gets no
+ * Diffie-Hellman) for 10 s, and may try again after. */
+static void test_wrong_psk_aggregated_and_backed_off(void **state)
+{
+	(void)state;
+	start(NULL, 15, 3600, 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(wrong_psk_try(2), -1);
+	assert_int_equal(stat_num("refused"), 5);
+	assert_int_equal(count_ev(EV_REGISTRATION_REFUSED), 3);
+	assert_int_equal(stat_num("refusals_aggregated"), 2);
+	assert_int_equal(stat_num("backoffs"), 1);
+	/* Backed off: the sixth gets no answer to message 3. */
+	assert_int_equal(wrong_psk_try(2), -1);
+	assert_true(stat_num("drop_backoff") >= 1);
+	assert_int_equal(stat_num("refused"), 5);
+	/* Another address is not affected. */
+	assert_int_equal(wrong_psk_try(3), -1);
+	assert_int_equal(stat_num("refused"), 6);
+	/* The window ends (checked each minute): one event sums up the two
+	 * not published. */
+	advance_to(now_us + 121 * S);
+	assert_int_equal(count_ev(EV_REGISTRATION_REFUSED), 5);
+	const struct event *e = last_ev(EV_REGISTRATION_REFUSED);
+	assert_string_equal(param(e, "count"), "2");
+	assert_string_equal(param(e, "member"), "127.6.0.2");
+	/* The back-off is over: the address is answered again. */
+	size_t refused = (size_t)stat_num("refused");
+	assert_int_equal(wrong_psk_try(2), -1);
+	assert_int_equal((size_t)stat_num("refused"), refused + 1);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARNING);
@@ -1390,6 +1451,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msg1_replayed_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msg1_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_psk_after_retransmission, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_psk_aggregated_and_backed_off, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
