@@ -141,6 +141,10 @@ static void usage(FILE *to)
 		"                            how the key server writes SA TEK addresses and ports\n"
 		"                            (default: little-endian, gdoid's x86 host order, when\n"
 		"                            the policy has gdoid's layouts; else big-endian)\n"
+		"      --pull-id ADDR|NAME   name the group in GROUPKEY-PULL by an IPv4 address\n"
+		"                            (ID_IPV4_ADDR) or a name (ID_USER_FQDN with an @, else\n"
+		"                            ID_FQDN) instead of --group as a KEY_ID, as DigiCert\n"
+		"                            TrustCore's member does (see pull_ids)\n"
 		"      --phase1-doi N        DOI of the Main Mode SA offered: 2 (GDOI, situation 0;\n"
 		"                            the default, which gdoid requires) or 1 (IPsec,\n"
 		"                            SIT_IDENTITY_ONLY)\n"
@@ -382,6 +386,7 @@ int main(int argc, char **argv)
 		{ "multicast-interface", required_argument, NULL, 'F' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "phase1-doi", required_argument, NULL, 'D' },
+		{ "pull-id", required_argument, NULL, 'G' },
 		{ "selector-byte-order", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
@@ -420,6 +425,7 @@ int main(int argc, char **argv)
 			break;
 		case 'F': mcast_if = optarg; break;
 		case 'P': profile = optarg; break;
+		case 'G': cfg.pull_id = optarg; break;
 		case 'O':
 			if (!strcmp(optarg, "big-endian")) {
 				cfg.selector_order = GM_SELECTORS_BE;

@@ -229,6 +229,13 @@ static void send_pull1(struct gm *m)
 	gid.data[1] = (uint8_t)(m->cfg.group_id >> 16);
 	gid.data[2] = (uint8_t)(m->cfg.group_id >> 8);
 	gid.data[3] = (uint8_t)m->cfg.group_id;
+	if (m->cfg.pull_id && inet_pton(AF_INET, m->cfg.pull_id, gid.data) == 1) {
+		gid.type = ISAKMP_ID_IPV4_ADDR;
+	} else if (m->cfg.pull_id) {
+		gid.type = strchr(m->cfg.pull_id, '@') ? ISAKMP_ID_USER_FQDN : ISAKMP_ID_FQDN;
+		gid.len = strlen(m->cfg.pull_id) < sizeof(gid.data) ? strlen(m->cfg.pull_id) : sizeof(gid.data);
+		memcpy(gid.data, m->cfg.pull_id, gid.len);
+	}
 	gdoi_put_id(&b, &gid);
 	if (seal_hash(m, &b, hash_at, NULL, 0) < 0) {
 		gdoi_buf_free(&b);
@@ -1166,6 +1173,7 @@ struct gm *gm_new(const struct gm_config *cfg, gm_done_fn done, void *arg)
 	m->cfg = *cfg;
 	m->cfg.psk = xstrdup(cfg->psk);
 	m->cfg.identity = cfg->identity ? xstrdup(cfg->identity) : NULL;
+	m->cfg.pull_id = cfg->pull_id ? xstrdup(cfg->pull_id) : NULL;
 	if (!m->cfg.timeout_ms)
 		m->cfg.timeout_ms = 2000;
 	if (!m->cfg.retries)
@@ -1215,6 +1223,7 @@ void gm_free(struct gm *m)
 	free(m->last_out);
 	secret_free((char *)m->cfg.psk);
 	free((char *)m->cfg.identity);
+	free((char *)m->cfg.pull_id);
 	OPENSSL_cleanse(m, sizeof(*m));
 	free(m);
 }

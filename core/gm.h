@@ -64,6 +64,10 @@ struct gm_config {
 	int selector_order;
 	struct sockaddr_in local;       /* address and port to bind (port 0: any) */
 	uint32_t group_id;
+	/* How GROUPKEY-PULL message 1 names the group: NULL for group_id as
+	 * a KEY_ID; else an IPv4 address (ID_IPV4_ADDR) or a name with an
+	 * '@' (ID_USER_FQDN), as DigiCert TrustCore's member does. */
+	const char *pull_id;
 	const char *psk;
 	const char *identity;           /* NULL: ID_IPV4_ADDR of the local address */
 	struct ike_proposal props[IKE_MAX_PROPOSALS];

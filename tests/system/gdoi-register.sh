@@ -6,7 +6,7 @@
 tap_setup
 GKS_PORT=$(free_port udp)
 SUITES="aes256-sha256-modp2048 aes256-sha256-ecp256 aes128-sha256-modp3072 aes192-sha384-ecp384 aes256-sha512-modp2048 aes128-sha1-modp1024 3des-sha1-modp1024 3des-md5-modp1536"
-plan $(( $(echo $SUITES | wc -w) * 4 + 21 ))
+plan $(( $(echo $SUITES | wc -w) * 4 + 26 ))
 agent_write_config "\"group_vpn_server\": {
     \"listen\": \"127.0.0.1:$GKS_PORT\",
     \"debug_pcap\": \"plain.pcap\",
@@ -20,7 +20,7 @@ agent_write_config "\"group_vpn_server\": {
       { \"encryption\": \"3des-cbc\", \"hash\": \"sha1\", \"dh_group\": \"modp-1024\" },
       { \"encryption\": \"3des-cbc\", \"hash\": \"md5\", \"dh_group\": \"modp-1536\" } ],
     \"groups\": [
-      { \"name\": \"g1\", \"group_id\": 1,
+      { \"name\": \"g1\", \"group_id\": 1, \"pull_ids\": [ \"239.192.0.1\", \"g1@example.net\", \"10.200.0.0/16\" ],
         \"server_member_communication\": { \"communication_type\": \"unicast\",
           \"encryption_algorithm\": \"aes-256-cbc\", \"sig_hash_algorithm\": \"sha-256\" },
         \"ipsec_sa\": [ { \"name\": \"sa1\", \"proposal\": \"esp-aes256-sha256\",
@@ -82,6 +82,18 @@ like "$ev" "REGISTRATION_REFUSED +registration from 127.0.0.40 refused: authenti
 like "$ev" "REGISTRATION_REFUSED +registration from 127.0.0.41 refused: unknown group" "unknown group: an event"
 like "$ev" "REGISTRATION_REFUSED +registration from 127.0.0.42 refused: not a member" "not a member: an event"
 
+# A PULL that names the group by address or name (pull_ids), as
+# DigiCert TrustCore's member does.
+out=$($M --group 1 --pull-id 239.192.0.1 --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.50 2>&1)
+like "$out" '"event":"registered"' "a PULL naming the group by an address of its pull_ids registers" || echo "# $out"
+out=$($M --group 1 --pull-id g1@example.net --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.51 2>&1)
+like "$out" '"event":"registered"' "a PULL naming the group by a USER_FQDN of its pull_ids registers" || echo "# $out"
+out=$($M --group 1 --pull-id 10.200.3.4 --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.52 2>&1)
+like "$out" '"event":"registered"' "an address inside a pull_ids prefix names the group too" || echo "# $out"
+out=$($M --group 1 --pull-id 239.192.0.2 --psk-file "$TAP_TMP/g1.psk" --local 127.0.0.53 2>&1); rc=$?
+like "$rc $out" "^1 .*refused: notify INVALID-ID-INFORMATION" "an address no group lists: refused as an unknown group"
+like "$(cat "$TAP_TMP/agent.log")" "registration from 127.0.0.53 refused: unknown group" "... with a clear log line"
+
 # 1,000 members at once, each from its own loopback address.
 out=$($M --group 1 --psk-file "$TAP_TMP/g1.psk" --local 127.1.0.1 --count 1000 --timeout 10000 --ike aes256-sha256-ecp256 2>&1); rc=$?
 summary=$(printf '%s\n' "$out" | grep '"event":"summary"')
@@ -89,7 +101,7 @@ is "$rc" 0 "1,000 concurrent members: gvpn-member exits 0"
 like "$summary" '"members":1000,"registered":1000,"failed":0' "1,000 concurrent members all registered"
 diag "$summary"
 groups=$(ctl show groups)
-like "$groups" "Group g1 \(id 1\): 1008 members" "gvpnctl show groups lists 1,008 members of g1"
+like "$groups" "Group g1 \(id 1\): 1011 members" "gvpnctl show groups lists 1,011 members of g1"
 like "$(ctl show registered-members group 1)" "^1 +127.1.3.232:[0-9]+ +127.1.3.232 +active " "the last of the 1,000 is listed with its identity"
 
 agent_stop TERM
