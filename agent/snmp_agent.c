@@ -375,6 +375,9 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 	init_snmp(SNMP_APP);
 	S.up = 1;
 	if (s->mode == CFG_SNMP_MASTER) {
+		/* No SMUX listener (tcp 0.0.0.0:199): nothing asks for one. */
+		static char no_smux[] = "-smux";
+		add_to_init_list(no_smux);
 		if (init_master_agent() != 0) {
 			log_err("snmp", "cannot listen on %s (in use, or a privileged port?)", ports);
 			free(ports);

@@ -4,7 +4,7 @@
 need snmpget snmpwalk curl
 tap_setup
 snmp_env
-plan 24
+plan 25
 agent_write_config
 
 ok "the agent starts and answers on its control socket" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
@@ -53,6 +53,12 @@ out=$(ctl show events)
 like "$out" "AGENT_STARTED" "gvpnctl show events lists the start event"
 out=$(ctl --json show status)
 like "$out" '^\{"ok":true,"result":\{"version":"0.1.0"' "gvpnctl --json prints the reply"
+
+# Listeners: exactly what the config asks for (SNMP on udp, the web page
+# on tcp; no SMUX on tcp 199, nothing on a wildcard address).
+tcp=$(ss -Hltnp | grep "pid=$AGENT_PID," | awk '{print $4}' | sort | tr '\n' ' ')
+udp=$(ss -Hlunp | grep "pid=$AGENT_PID," | awk '{print $4}' | sort | tr '\n' ' ')
+is "$tcp|$udp" "127.0.0.1:$WEB_PORT |127.0.0.1:$SNMP_PORT " "the agent listens only where the config says (tcp: $tcp; udp: $udp)"
 
 agent_stop TERM
 is "$AGENT_RC" 0 "SIGTERM: the agent exits 0"
