@@ -69,6 +69,8 @@ static struct {
 	struct fail_slot fails[WEB_FAIL_SLOTS];
 } W;
 
+/* libmicrohttpd's own messages: fmt comes from the library. */
+static void mhd_log(void *cls GVPN_UNUSED, const char *fmt, va_list ap) GVPN_PRINTF(2, 0);
 static void mhd_log(void *cls GVPN_UNUSED, const char *fmt, va_list ap)
 {
 	char buf[512];
