@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # autogen.sh: prepares a fresh checkout for building.
 #   ./autogen.sh [--deps] [configure options...]
 # --deps installs the missing Debian packages needed to build and to run

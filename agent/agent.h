@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* agent.h: the gvpn-agent daemon's shared state and wiring between its
  * parts (main, control socket, status, SNMP glue). */
 #ifndef GVPN_AGENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ctl_proto.h: gvpnctl <-> gvpn-agent over a unix stream socket. The
  * client sends one JSON object on one line, {"cmd": "show status", ...};
  * the agent answers one JSON object, {"ok": true, "result": ...} or

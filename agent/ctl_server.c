@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ctl_server.c: the control socket gvpnctl talks to. Non-blocking on the
  * loop: each connection sends one JSON request line, gets one reply and is
  * closed; slow or oversized clients are cut off. */

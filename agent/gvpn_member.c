@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gvpn_member.c: gvpn-member, a GDOI group member for Linux and a load
  * generator: registers one or many members (each on its own loopback
  * address) with a key server and reports each step; with --stay the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gvpnctl.c: the operator's command line. Sends one request to the
  * agent's control socket and prints the reply for a person, or as JSON
  * with --json. Exit: 0 ok, 1 the command failed, 2 usage, 3 no agent. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c: gvpn-agent, the daemon. Parses the command line, loads the
  * config, starts the subsystems in dependency order on one event loop,
  * and undoes them in reverse on SIGTERM. SIGHUP reloads the config and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* snmp_agent.c: Net-SNMP embedded in the agent's event loop, and the
  * GVPN-AGENT-MIB scalar group.
  *

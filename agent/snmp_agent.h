@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* snmp_agent.h: the embedded Net-SNMP agent (master, or AgentX subagent),
  * driven from the event loop: no agent_check_and_process(), no threads. */
 #ifndef GVPN_SNMP_AGENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* snmp_notify.c: events become GVPN-AGENT-MIB notifications (the
  * gvpnNotifications arc, doc/mib-design.md), sent to the configured
  * targets (SNMPv3 traps or informs by default, SNMPv2c on request) when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* snmp_notify.h: GVPN-AGENT-MIB notifications from the event bus, their
  * targets, and the gvpnNotify*Enable switches. */
 #ifndef GVPN_SNMP_NOTIFY_H

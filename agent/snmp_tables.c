@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* snmp_tables.c: the GVPN-AGENT-MIB objects beyond gvpnAgent (layout in
  * doc/mib-design.md): key server and syslog scalars, the group, member,
  * KEK, TEK, rekey and VPN tables, the monitor scalars.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* snmp_tables.h: the GVPN-AGENT-MIB tables and scalars beyond gvpnAgent
  * (layout in doc/mib-design.md). */
 #ifndef GVPN_SNMP_TABLES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* status.c: the agent's status as JSON, one builder for every consumer. */
 #include "config.h"
 #include "agent.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg.c: the config model's schema, cross-field checks, the secrets file
  * and loading. The walker itself is in cfg_schema.c. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg.h: the configuration model. One JSON file is the source of truth;
  * cfg_load() validates it into these typed structs and reports every
  * error at once as "file:line:col: key.path: what is wrong (allowed ...)".

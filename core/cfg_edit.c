@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg_edit.c: validated changes to the configuration file (see cfg_edit.h). */
 #include "config.h"
 #include "cfg_edit.h"

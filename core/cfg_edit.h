@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg_edit.h: changes to the configuration file made by the agent itself
  * (SNMP SET, the web page). The file stays the one source of truth: an
  * edit is applied to the file's JSON, the new text is validated by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg_schema.c: the generic JSON-to-struct walker behind cfg.c.
  *
  * cJSON does not record where a value came from, so after cJSON accepts

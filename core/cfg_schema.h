@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg_schema.h: a table-driven JSON-to-struct loader. Each struct of the
  * config model is described by a cfg_schema (its fields: key, type,
  * offset, range, default); one generic walker fills the struct, applies

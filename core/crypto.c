@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* crypto.c: the IKEv1/GDOI cryptography of crypto.h over OpenSSL 3 EVP.
  * Only provider-era APIs are used (EVP_PKEY with OSSL_PARAM, EVP_MAC,
  * fetched ciphers and digests), so nothing here depends on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* crypto.h: the cryptography GDOI and IKEv1 need, over OpenSSL EVP.
  * Diffie-Hellman (MODP groups 2, 5, 14, 15 from RFC 2409/3526; ECP groups
  * 19 and 20 from RFC 5903), the IKEv1 PRF (HMAC with the negotiated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev.c: event catalogue, subscribers and the history ring. */
 #include "config.h"
 #include "ev.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev.h: the event bus. Every state change worth telling anyone is one
  * struct event published here; subscribers (the log, the history ring,
  * syslog collectors, SNMP notifications, the web feed) receive it

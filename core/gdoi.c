@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi.c: the ISAKMP/GDOI message codec. Parsers walk untrusted bytes
  * with a bounds-checked reader (struct rd): every read is checked
  * against the container it comes from, payload chains are walked by

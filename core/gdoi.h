@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi.h: the ISAKMP/GDOI message codec (RFC 2408, RFC 2409 attributes,
  * RFC 6407 GDOI payloads). Parsers work on untrusted bytes: every length
  * is checked against its container, chains are bounded, nothing is read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi_push.c: GROUPKEY-PUSH sealing/opening and RFC 8263 ACKs (see
  * gdoi_push.h for the message layouts). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gks.c: the group key server.
  *
  * One UDP socket; each datagram is matched to a phase 1 SA by its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gks.h: the GDOI group key server. Listens on UDP (RFC 6407: port 848),
  * answers IKEv1 Main Mode as responder, serves GROUPKEY-PULL, and keeps
  * each group's KEK, TEKs and membership list. Runs on the event loop. */

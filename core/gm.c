@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gm.c: the group member. Registration (see gks.c for the exchange):
  * each try resends the last datagram after timeout_ms; after `retries`
  * tries the registration fails. After it, GROUPKEY-PUSH messages

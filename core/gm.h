@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gm.h: a GDOI group member: IKEv1 Main Mode as initiator, then
  * GROUPKEY-PULL for one group, over its own UDP socket on the event loop;
  * once registered, the member stays on that socket and takes the key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ike.c: IKEv1 Main Mode with pre-shared keys, both roles, and the
  * encryption helpers for exchanges protected by the phase 1 SA.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ike.h: IKEv1 phase 1, Main Mode with pre-shared keys (RFC 2409 section
  * 5, RFC 2408), as the responder (the key server) and the initiator (a
  * group member), and the encryption of later exchanges under the phase 1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.c: severity filter and fan-out to the sinks. */
 #include "config.h"
 #include "log.h"

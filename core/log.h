@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.h: the one logging API. Every message has a severity (syslog(3)
  * levels) and a subsystem tag. Sinks plug in behind it: stderr (the
  * default), the local syslog(3), and later the RFC 5424 collectors. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c: epoll, the timer min-heap, signalfd and prepare hooks. */
 #include "config.h"
 #include "loop.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.h: the one event loop. epoll for descriptors, a binary min-heap of
  * timers keyed by a monotonic clock, one signalfd for signals, and
  * "prepare" hooks run before each wait (Net-SNMP and libmicrohttpd use

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mon.c: the VPN monitor's decisions (see mon.h and the seed). Every
  * monitored VPN has one timer. At each tick the probe sent at the
  * previous tick is judged (answered, or one more consecutive miss),

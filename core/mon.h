@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mon.h: the VPN monitor (ScreenOS "vpn monitor" with "optimized" and
  * "rekey", see seeds/vpn-monitor-rekey.txt). Per VPN (a strongSwan child
  * SA) it probes every interval, counts consecutive misses, declares the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mon_icmp.c: ICMP echo over one socket. A raw socket (CAP_NET_RAW) is
  * preferred; an unprivileged "ping" socket (SOCK_DGRAM, IPPROTO_ICMP) is
  * the fallback where net.ipv4.ping_group_range allows it. Each request

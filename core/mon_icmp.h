@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mon_icmp.h: the VPN monitor's ICMP echo prober. One shared socket for
  * every VPN; each probe leaves from the source interface's address (when
  * one is configured) and its reply is matched by identifier and sequence

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mon_vici.c: see mon_vici.h. VICI's answers are never taken as proof
  * that a tunnel works: they only feed the counters and the destination;
  * the monitor's probes decide up and down. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mon_vici.h: the VPN monitor's strongSwan side, over VICI. Keeps a copy
  * of list-sas (refreshed every monitor interval and on child-updown) for
  * the counters (optimized), the default destination (the remote gateway)

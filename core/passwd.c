@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* passwd.c: PBKDF2 password hashes (see passwd.h). */
 #include "config.h"
 #include "passwd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* passwd.h: password hashes for the web page's users (secrets file,
  * "web_users": { "name": "<hash>" }). The format is
  *   pbkdf2-sha256$<iterations>$<salt, base64>$<hash, base64>

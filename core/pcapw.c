@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcapw.c: a minimal libpcap writer (magic a1b2c3d4, link type Ethernet). */
 #include "config.h"
 #include "pcapw.h"

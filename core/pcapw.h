@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcapw.h: writes datagrams as a libpcap file (Ethernet/IPv4/UDP around
  * each payload) so tshark can decode what the agent saw in plaintext. A
  * debugging aid: the file holds decrypted key material. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_fmt.c: struct event -> RFC 5424 message. The header and each
  * SD-PARAM are built apart first so that the length cap can drop whole
  * pieces and never leave a cut escape, a cut UTF-8 character or an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_fmt.h: one struct event as one RFC 5424 message,
  *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [gvpn@32473 eventid="N" k="v" ...] MSG
  * for the remote syslog transports (RFC 5426 UDP, RFC 6587 TCP, RFC 5425

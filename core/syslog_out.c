@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_out.c: one subscriber on the event bus; one formatter call per
  * transport (each has its own size limit); one bounded queue each. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_out.h: the events of the bus as RFC 5424 syslog, to the local
  * syslog socket and to remote collectors (UDP, TCP, TLS), each with its
  * own bounded queue; nothing here ever blocks the event loop. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_tx.c: UDP (RFC 5426), octet-counted TCP (RFC 6587), TLS (RFC 5425)
  * and local /dev/log transports on the event loop. See syslog_tx.h. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_tx.h: the syslog transports behind one interface, all driven by
  * the event loop and never blocking it (except name resolution, below).
  *

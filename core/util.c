@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* util.c: allocation wrappers, bounded strings, atomic file writes. */
 #include "config.h"
 #include "util.h"

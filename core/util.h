@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* util.h: allocation wrappers that never return NULL, bounded string
  * helpers and small shared macros. Fatal exit only on out of memory. */
 #ifndef GVPN_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vici.c: strongSwan VICI client: message codec, packet framing, the
  * non-blocking connection on the event loop, and parsed list results.
  * Everything read from the socket is untrusted: lengths are checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vici.h: a client for strongSwan's VICI protocol over its unix socket,
  * written from the wire format alone (no strongSwan headers or libraries).
  *

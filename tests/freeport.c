@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* freeport.c: prints a port on 127.0.0.1 that is free right now (tcp or
  * udp), for tests that start daemons on loopback. */
 #include <arpa/inet.h>

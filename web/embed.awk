@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # embed.awk: turns a text file into a C string constant.
 #   awk -f embed.awk -v name=SYMBOL FILE > out.c
 BEGIN { print "/* generated from a file in web/static by embed.awk; do not edit */"; printf "const char %s[] =\n", name }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* web.c: libmicrohttpd in the agent's event loop. MHD runs in "external
  * epoll" mode: its epoll descriptor is watched by our loop, MHD_run() is
  * called when it is readable and when MHD's own timeout (from

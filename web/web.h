@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* web.h: the HTTP server (libmicrohttpd) driven from the event loop:
  * the JSON API under /api/v1/ and the static page. */
 #ifndef GVPN_WEB_H

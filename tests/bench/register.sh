@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # register.sh: registrations per second against the real agent over
 # loopback, at 100 and 1,000 concurrent members, for MODP-2048 and ECP-256,
 # and the agent's resident memory per registered member. Prints figures;

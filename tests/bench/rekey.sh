@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # rekey.sh: a unicast rekey to every member until each has acknowledged
 # it, at REKEY_SIZES members (default 10000 50000 100000) simulated by
 # gvpn-member processes (--count, --stay), one agent per size. Prints,

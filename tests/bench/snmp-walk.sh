@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # snmp-walk.sh: how fast an NMS can read gvpnMemberTable. For 10,000 and
 # 100,000 members (registered for real by gvpn-member --count N --stay,
 # ECP-256), snmpbulkwalk -On -Oq of .1.3.6.1.4.1.32473.1.1.4 with

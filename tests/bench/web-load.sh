@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # web-load.sh: a bounded wrk run against GET /api/v1/status on loopback
 # (2 threads, 2 x 10 connections within the per-address limit of 16 each,
 # 10 s), and the agent's CPU time for it. Prints figures; asserts nothing

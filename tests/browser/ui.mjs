@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ui.mjs: the operator's path through the page in headless Chromium.
 // node ui.mjs URL USER PASSWORD SCREENSHOT.png
 // Prints "RESULT key value" lines for tests/system/web-browser.sh to check;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_gdoi.c: libFuzzer target for core/gdoi.c, the parser of every
  * ISAKMP/GDOI byte that arrives from the network. The input is taken as
  * a whole message: header, then the payload chain both with and without

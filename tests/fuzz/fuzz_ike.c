@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_ike.c: libFuzzer target for the Main Mode state machine as the key
  * server runs it: a fresh responder SA fed the input as message 1, and a
  * responder that has already answered a valid message 1 fed the input as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_push.c: libFuzzer target for core/gdoi_push.c, where a member's
  * rekey port (GROUPKEY-PUSH) and the key server's (RFC 8263 ACKs) take
  * untrusted bytes. The KEK (AES-256), its SPI and the ACK key are fixed;

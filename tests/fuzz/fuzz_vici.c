@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_vici.c: libFuzzer target for everything the VICI client reads from
  * charon: the input is a stream of framed packets; each is split, its
  * message parsed, the tree walked and converted, re-encoded and re-parsed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gdoid.sh: interoperability with gdoid, Cisco's GDOI reference
 # implementation (RFC 3547 era, derived from isakmpd), used as test
 # equipment: its source, build fixes and configs are in

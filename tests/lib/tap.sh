@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/lib/tap.sh (bash): a tiny TAP producer for the shell system tests, plus
 # helpers shared by them (temp dirs, free ports, starting the agent by PID
 # and stopping only what the test started). Source it; never run it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # agent-basic.sh: the real daemon on loopback ports, asked by the real
 # tools: snmpget/snmpwalk (v3 and v2c), curl, gvpnctl; SIGTERM exits 0.
 . "$srcdir/tests/lib/tap.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # config-check.sh: gvpn-agent -n accepts good configs and rejects bad ones
 # with every error and its file:line:col, without starting anything.
 . "$srcdir/tests/lib/tap.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # ctl-gks.sh: the key server through gvpnctl, without members: show
 # groups / sa / registered-members / rekeys, a manual rekey (SEQ, events,
 # history, old TEK), errors for unknown groups and bad IDs, SEQ and the

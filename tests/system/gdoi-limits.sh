@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gdoi-limits.sh: bad packets are dropped and counted without harm;
 # half-open phase 1 exchanges (message 3 answered, with a DH key) are
 # bounded per peer and in total and expire; an exchange that has only

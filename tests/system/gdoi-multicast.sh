@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gdoi-multicast.sh: multicast rekeys (seed rekey-messages.txt): the agent
 # sends ONE copy of each rekey and heartbeat from the configured outgoing
 # interface to the group's multicast address; members in their own

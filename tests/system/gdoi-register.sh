@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gdoi-register.sh: the real agent as key server and gvpn-member as
 # members, over loopback: registration with each IKE suite; wrong PSK,
 # unknown group and a member outside the group's list are refused with a

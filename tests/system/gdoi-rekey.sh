@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gdoi-rekey.sh: unicast rekeys between the real agent and real
 # gvpn-member processes over loopback (seeds rekey-messages.txt and
 # server-member-communication.txt):

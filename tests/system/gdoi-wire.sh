@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gdoi-wire.sh: tshark agrees with the wire format. A registration is
 # captured on the loopback interface and decoded (Main Mode and the
 # encrypted GROUPKEY-PULL); the agent's plaintext debug pcap of the same

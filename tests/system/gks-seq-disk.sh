@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # gks-seq-disk.sh: SEQ numbers are never used without a saved
 # reservation. The agent's state directory is a small tmpfs this test
 # mounts; a real gvpn-member stays registered. With the reservation used

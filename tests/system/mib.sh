@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/system/mib.sh: GVPN-AGENT-MIB is clean under smilint -l 6 and
 # Net-SNMP's parser resolves every object to the OIDs the agent serves
 # (doc/mib-design.md), with the access and notification varbinds the

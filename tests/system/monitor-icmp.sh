@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # monitor-icmp.sh: the VPN monitor's ICMP probes against addresses in a
 # private network namespace: a reachable destination is up, a path that
 # breaks goes down after interval x threshold with an event, probing stops

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # monitor-strongswan.sh: the VPN monitor against a real IPsec tunnel. Two
 # strongSwan charon instances in network namespaces (ESP in userspace,
 # kernel-libipsec), the agent in the first watching child SA "tun" with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # reload.sh: SIGHUP and gvpnctl reload. A valid new config is swapped in
 # (generation +1); a broken one is refused, the old one keeps serving, the
 # failure is counted and published as an event.

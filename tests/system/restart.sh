@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # restart.sh: the SNMP engine ID survives a restart and snmpEngineBoots
 # counts restarts (both persisted in the agent's state dir), so an NMS's
 # USM state stays valid; a stale control socket left by a killed agent

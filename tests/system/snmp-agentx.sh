@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # snmp-agentx.sh: gvpn-agent as an AgentX subagent of the system's snmpd,
 # started here with a private configuration (nothing from /etc/snmp or
 # /var/lib/snmp). Through snmpd, snmpbulkwalk -Cr50 -On of the

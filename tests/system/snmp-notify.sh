@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # snmp-notify.sh: snmptrapd (Net-SNMP's own receiver) gets each
 # GVPN-AGENT-MIB notification kind as an SNMPv3 authPriv trap, with the
 # varbinds the MIB names and the instance suffixes of real rows: member

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # snmp-set.sh: the VPN monitor settings written over SNMPv3: valid SETs
 # are written to the config file and apply at once (a walk and gvpnctl
 # show them); invalid ones get the SNMP error the MIB promises

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # snmp-tables.sh: an NMS view of the key server and the VPN monitor.
 # The agent runs a key server with two groups (g1 unicast rekeys, g2
 # without server-member communication), four real gvpn-member processes

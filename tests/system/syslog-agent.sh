@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # syslog-agent.sh: every event kind of the agent reaches a real rsyslog
 # over UDP, TCP and TLS at once, and rsyslog's own RFC 5424 parser
 # extracts APP-NAME, MSGID and the structured data exactly. Everything

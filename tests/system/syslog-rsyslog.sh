@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # syslog-rsyslog.sh: core/syslog_tx against a real rsyslogd (private config,
 # ports and files in TAP_TMP): RFC 5426 UDP, RFC 6587 octet-counted TCP and
 # RFC 5425 TLS (gtls driver, CA and server certificate made here), exact

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # valgrind.sh: a start/serve/register/reload/stop cycle of the real agent under
 # valgrind memcheck: no invalid accesses, nothing definitely or indirectly
 # lost. Library-internal allocations that Net-SNMP keeps for the life of

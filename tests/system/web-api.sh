@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # web-api.sh: the JSON API under /api/v1/ with curl: login with a hash
 # made by `gvpnctl passwd`, the session cookie's flags, every endpoint,
 # each error class (400 with the field at fault, 401, 403 without or with

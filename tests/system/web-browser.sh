@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # web-browser.sh: the page in headless Chromium (Debian's chromium,
 # driven by playwright-core from npm): log in (a wrong password first),
 # see a VPN, turn on VPN Monitor then Rekey, apply, reload and find them

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # web-tls.sh: with a certificate configured the page and the API speak
 # HTTPS, and the session cookie gets the Secure flag; plain HTTP is
 # refused in the configuration on a non-loopback address.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi_flood.c: test tool. Starts N Main Mode exchanges (each with fresh
  * cookies), answers each message 2 with a message 3 (so the server holds
  * a half-open exchange with a Diffie-Hellman key) and sends M datagrams

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi_pcap.c: builds a set of plaintext ISAKMP/GDOI messages with the
  * core/gdoi.c builders and writes them out, so an independent decoder
  * (tshark) can judge the wire format and the fuzzer gets realistic seeds.

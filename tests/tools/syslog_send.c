@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* syslog_send.c: test tool. Sends messages to a collector through
  * core/syslog_tx on the event loop, then prints its counters.
  *   syslog_send [-q QUEUE] [-t SECONDS] [-i] udp|tcp|tls HOST PORT [CA_FILE] [MSG...]

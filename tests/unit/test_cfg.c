@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_cfg.c: unit tests of core/cfg.c and core/cfg_schema.c: loading the
  * JSON configuration into the typed model, the error messages
  * ("file:line:col: key.path: message", every error at once), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_cfg_edit.c: unit tests of core/cfg_edit.c, the changes the agent
  * makes to its own configuration file (SNMP SET, the web page): edits that
  * apply (bool, integer, string, remove; VPNs found by name; other keys and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_crypto.c: unit tests of core/crypto.c. Expected values come from
  * the RFCs and NIST where they print them, and otherwise are computed
  * here with OpenSSL primitives (EVP_Q_mac, EVP_Digest, BN_mod_exp,

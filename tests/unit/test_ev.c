@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_ev.c: unit tests of core/ev.c, the event bus and its history ring. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_gdoi.c: unit tests of core/gdoi.c, the ISAKMP/GDOI codec.
  *
  * Round trips build a payload or message with the builders, parse it

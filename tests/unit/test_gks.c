@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_gks.c: the key server's rekey lifecycle with a fake clock.
  *
  * The server (core/gks.c) runs in this process on a loopback port with

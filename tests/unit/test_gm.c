@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_gm.c: unit tests of core/gm.c, the group member, after
  * registration: GROUPKEY-PUSH rekeys and heartbeats, ACKs, SEQ rules,
  * KEK replacement, the TEK table and its timing, multicast rekeys, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_ike.c: unit tests of core/ike.c, IKEv1 Main Mode with pre-shared
  * keys and the helpers for exchanges under the phase 1 SA.
  *

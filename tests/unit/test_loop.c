@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_loop.c: unit tests of core/loop.c.
  *
  * The timer tests run under a fake clock (fake_now, installed with

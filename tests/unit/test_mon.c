@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_mon.c: the VPN monitor's decisions under a fake clock with a fake
  * probe and fake strongSwan actions. */
 #include <setjmp.h>

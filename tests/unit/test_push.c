@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_push.c: unit tests of core/gdoi_push.c, GROUPKEY-PUSH sealing and
  * opening and the RFC 8263 acknowledgement.
  *

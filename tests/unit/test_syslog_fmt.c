@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_syslog_fmt.c: unit tests of core/syslog_fmt.c, struct event ->
  * RFC 5424 message. valid() is an independent parser of the RFC 5424
  * grammar (header fields, SD elements, escapes, UTF-8) that every output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_syslog_tx.c: unit tests of core/syslog_tx.c against in-process
  * loopback listeners: UDP datagrams intact, octet-counted TCP framing
  * byte for byte, the queue dropping its oldest message, reconnection with

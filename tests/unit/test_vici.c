@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_vici.c: the VICI codec (round trips, hostile input, paths), the
  * parsed list-sas shape, and the client against a fake charon on a unix
  * socket in a temp dir, driven by the real loop (timeouts on a fake clock). */
