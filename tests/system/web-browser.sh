@@ -21,6 +21,8 @@ fi
 cp "$srcdir/tests/browser/ui.mjs" "$PW/ui.mjs" 2>/dev/null || true
 plan 16
 agent_write_gks_config
+# No membership rekey: the keys on the page stay those of the start.
+sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 sed -i "s|^}\$|, \"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\", \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true }, { \"name\": \"site-c\" }, { \"name\": \"site-d\" } ] }\n}|" "$CONF"
 hash=$(printf 'correct horse battery\n' | "$top_builddir/gvpnctl" passwd)
 sed -i "s|\"psk\": {|\"web_users\": { \"admin\": \"$hash\" },\n  \"psk\": {|" "$SECRETS"
