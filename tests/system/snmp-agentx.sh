@@ -113,10 +113,10 @@ count() { awk -F'|' -v p="$O.$1." 'index($1, p) == 1' "$TAP_TMP/w" | wc -l; }
 hex2ip() { printf '%d.%d.%d.%d' 0x${1:0:2} 0x${1:2:2} 0x${1:4:2} 0x${1:6:2}; }
 
 nvpn=0; [ -z "$MON" ] || nvpn=2
-# 4 + 9 + 2 + 8 + 2 scalars; groups 2 x 10; members 4 x 10; KEKs 2 x 8;
+# 4 + 11 + 2 + 8 + 2 scalars; groups 2 x 10; members 4 x 10; KEKs 2 x 8;
 # TEKs 3 x 8 (g1's new and old, g2's); one rekey x 9; VPNs x 23.
-is "$(awk -F'|' '$2 != ""' "$TAP_TMP/w" | wc -l)" $((25 + 20 + 40 + 16 + 24 + 9 + nvpn * 23)) \
-	"through snmpd: every scalar and row is there ($((25 + 20 + 40 + 16 + 24 + 9 + nvpn * 23)) varbinds)"
+is "$(awk -F'|' '$2 != ""' "$TAP_TMP/w" | wc -l)" $((27 + 20 + 40 + 16 + 24 + 9 + nvpn * 23)) \
+	"through snmpd: every scalar and row is there ($((27 + 20 + 40 + 16 + 24 + 9 + nvpn * 23)) varbinds)"
 is "$(val 2.1.0) $(rows 4.1.5 | wc -l)" "$(ctl --json show status | jq .result.key_server.members) 4" \
 	"through snmpd: gvpnServerMembers and the member rows = show status' members"
 exp=$(ctl --json show registered-members | jq -r '.result.members | sort_by(.group_id, .index)[] |
