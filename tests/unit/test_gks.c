@@ -174,22 +174,30 @@ static void reg_done(struct gm *m, enum gm_result r, void *arg)
 	*(int *)arg = r == GM_REGISTERED ? 1 : -1;
 }
 
+/* A member of group 1 on 127.<host> (host: the low 24 bits) with the
+ * server on loopback, one ECP-256 suite; callers change what they test. */
+static void member_config(struct gm_config *mc, uint32_t host, const char *psk)
+{
+	memset(mc, 0, sizeof(*mc));
+	mc->server.sin_family = AF_INET;
+	mc->server.sin_port = htons((uint16_t)port);
+	mc->server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	mc->local.sin_family = AF_INET;
+	mc->local.sin_addr.s_addr = htonl(0x7f000000u | host);
+	mc->group_id = 1;
+	mc->psk = psk ? psk : "unit test group key";
+	mc->props[0] = (struct ike_proposal){ CRYPTO_CIPHER_AES, 256, CRYPTO_HASH_SHA256, 19, 86400 };
+	mc->n_props = 1;
+	mc->timeout_ms = 60000;
+	mc->retries = 2;
+}
+
 /* Registers from 127.0.0.<host> with gm, then takes its socket over. */
 static void member_join(struct tmember *t, int host)
 {
 	memset(t, 0, sizeof(*t));
-	struct gm_config mc = { 0 };
-	mc.server.sin_family = AF_INET;
-	mc.server.sin_port = htons((uint16_t)port);
-	mc.server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	mc.local.sin_family = AF_INET;
-	mc.local.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
-	mc.group_id = 1;
-	mc.psk = "unit test group key";
-	mc.props[0] = (struct ike_proposal){ CRYPTO_CIPHER_AES, 256, CRYPTO_HASH_SHA256, 19, 86400 };
-	mc.n_props = 1;
-	mc.timeout_ms = 60000;
-	mc.retries = 2;
+	struct gm_config mc;
+	member_config(&mc, (uint32_t)host, NULL);
 	int done = 0;
 	struct gm *m = gm_new(&mc, reg_done, &done);
 	assert_non_null(m);
@@ -650,18 +658,8 @@ static void test_bad_acks_dropped(void **state)
 static void registration_across_rekey(int kek_too)
 {
 	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
-	struct gm_config mc = { 0 };
-	mc.server.sin_family = AF_INET;
-	mc.server.sin_port = htons((uint16_t)port);
-	mc.server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	mc.local.sin_family = AF_INET;
-	mc.local.sin_addr.s_addr = htonl(0x7f000000u | 37);
-	mc.group_id = 1;
-	mc.psk = "unit test group key";
-	mc.props[0] = (struct ike_proposal){ CRYPTO_CIPHER_AES, 256, CRYPTO_HASH_SHA256, 19, 86400 };
-	mc.n_props = 1;
-	mc.timeout_ms = 60000;
-	mc.retries = 2;
+	struct gm_config mc;
+	member_config(&mc, 37, NULL);
 	int done = 0, rekeyed = 0;
 	struct gm *m = gm_new(&mc, reg_done, &done);
 	assert_non_null(m);
@@ -1180,15 +1178,10 @@ static int relay_register(struct relay *r, uint32_t host)
 	getsockname(r->front, (struct sockaddr *)&front, &fl);
 	r->back = raw_open(host);
 	r->other = raw_open(host + 1);
-	struct gm_config mc = { 0 };
+	struct gm_config mc;
+	member_config(&mc, host + 2, NULL);
 	mc.server = front;
-	mc.local.sin_family = AF_INET;
-	mc.local.sin_addr.s_addr = htonl(0x7f000000u | (host + 2));
-	mc.group_id = 1;
-	mc.psk = "unit test group key";
-	mc.props[0] = MEMBER_IKE;
-	mc.n_props = 1;
-	mc.timeout_ms = 60000;
+	mc.retries = 0;
 	int done = 0;
 	struct gm *m = gm_new(&mc, reg_done, &done);
 	assert_non_null(m);
@@ -1331,14 +1324,8 @@ static void test_wrong_psk_after_retransmission(void **state)
 {
 	(void)state;
 	start(NULL, 15, 3600, 0);
-	struct gm_config mc = { 0 };
-	mc.server = server_addr();
-	mc.local.sin_family = AF_INET;
-	mc.local.sin_addr.s_addr = htonl(0x7f000000u | 0x060001);
-	mc.group_id = 1;
-	mc.psk = "not the group key";
-	mc.props[0] = MEMBER_IKE;
-	mc.n_props = 1;
+	struct gm_config mc;
+	member_config(&mc, 0x060001, "not the group key");
 	mc.timeout_ms = 1000;
 	mc.retries = 3;
 	int done = 0;
@@ -1363,16 +1350,9 @@ static void test_wrong_psk_after_retransmission(void **state)
  * ended (1 registered, -1 refused or timed out). */
 static int wrong_psk_try(int host)
 {
-	struct gm_config mc = { 0 };
-	mc.server = server_addr();
-	mc.local.sin_family = AF_INET;
-	mc.local.sin_addr.s_addr = htonl(0x7f000000u | 0x060000 | (uint32_t)host);
-	mc.group_id = 1;
-	mc.psk = "not the group key";
-	mc.props[0] = MEMBER_IKE;
-	mc.n_props = 1;
+	struct gm_config mc;
+	member_config(&mc, 0x060000 | (uint32_t)host, "not the group key");
 	mc.timeout_ms = 1000;
-	mc.retries = 2;
 	int done = 0;
 	struct gm *m = gm_new(&mc, reg_done, &done);
 	assert_non_null(m);
