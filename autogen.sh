@@ -35,8 +35,10 @@ if [ $deps -eq 1 ]; then
 		echo "autogen.sh: missing packages:$missing"
 		if [ "$(id -u)" -eq 0 ]; then
 			export DEBIAN_FRONTEND=noninteractive
-			apt-get update
-			apt-get install -y --no-install-recommends $missing
+			# Wait for another apt (unattended-upgrades on a fresh
+			# machine) rather than fail on its lock.
+			apt-get -o DPkg::Lock::Timeout=600 update
+			apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing
 		else
 			echo "autogen.sh: run as root:  apt-get update && apt-get install -y$missing" >&2
 			exit 1

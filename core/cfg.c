@@ -439,6 +439,7 @@ static const struct cfg_field smc_fields[] = {
 	F_INT("multicast_ttl", struct cfg_smc, multicast_ttl, 1, 255, 1),
 	F_BOOL("membership_rekey", struct cfg_smc, membership_rekey, 1),
 	F_INT("membership_rekey_delay", struct cfg_smc, membership_rekey_delay, 1, 3600, 10),
+	F_INT("membership_rekey_max_delay", struct cfg_smc, membership_rekey_max_delay, 0, 86400, 0),
 	F_END
 };
 static const struct cfg_schema smc_schema = {
@@ -656,6 +657,13 @@ static void validate_smc(struct cfg_ctx *ctx, void *obj, const cJSON *node, cons
 	    cfg_member(node, "communication_type"))
 		cfg_err(ctx, child_at(node, "communication_type"), 0, path,
 			"communication_type multicast needs multicast_group");
+	/* Absent: six times the quiet delay. */
+	if (!s->membership_rekey_max_delay)
+		s->membership_rekey_max_delay = 6 * s->membership_rekey_delay;
+	else if (s->membership_rekey_max_delay < s->membership_rekey_delay)
+		cfg_err(ctx, child_at(node, "membership_rekey_max_delay"), 0, path,
+			"membership_rekey_max_delay (%ld) is shorter than membership_rekey_delay (%ld)",
+			s->membership_rekey_max_delay, s->membership_rekey_delay);
 }
 
 static void validate_member(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)

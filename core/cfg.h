@@ -119,6 +119,7 @@ struct cfg_smc {               /* server-member communication */
 	long multicast_ttl;
 	int membership_rekey;       /* rekey when membership changes (default on) */
 	long membership_rekey_delay; /* seconds of quiet before that rekey, 1-3600, 10 */
+	long membership_rekey_max_delay; /* ... but no later than this after the first change (6 x delay) */
 };
 
 struct cfg_match {

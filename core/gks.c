@@ -194,6 +194,7 @@ struct gks_group {
 	size_t n_members;
 	struct gks_round round;
 	struct loop_timer rekey_timer, retx_timer, hb_timer, member_timer, push_timer, fan_timer;
+	uint64_t member_change_us;       /* first membership change no rekey has covered yet; 0 none */
 	uint64_t pushes, rekeys, heartbeats, retransmissions, removed;
 	uint64_t heartbeats_deferred;    /* skipped while a unicast round waited for ACKs */
 	struct timespec last_rekey;
@@ -1009,11 +1010,24 @@ static void free_members(struct gks_group *g)
 	g->n_by_index = g->dead_by_index = 0;
 }
 
+/* The membership rekey comes membership_rekey_delay after the last
+ * change, so that a burst of joins causes one rekey; but no later than
+ * membership_rekey_max_delay after the first change it covers, so that
+ * joins that never stop cannot postpone it (and the pruning of members
+ * that no longer answer, which only a unicast round does) forever. */
 static void membership_changed(struct gks_group *g)
 {
 	const struct cfg_smc *smc = g->cfg->smc;
-	if (smc && smc->membership_rekey)
-		loop_timer_arm_ms(&g->member_timer, (uint64_t)smc->membership_rekey_delay * 1000u);
+	if (!smc || !smc->membership_rekey)
+		return;
+	uint64_t now = loop_now_us();
+	if (!g->member_change_us)
+		g->member_change_us = now;
+	uint64_t at = now + (uint64_t)smc->membership_rekey_delay * 1000000u;
+	uint64_t latest = g->member_change_us + (uint64_t)smc->membership_rekey_max_delay * 1000000u;
+	if (at > latest)
+		at = latest;
+	loop_timer_arm_ms(&g->member_timer, at > now ? (at - now + 999) / 1000 : 0);
 }
 /* ---- GROUPKEY-PUSH ------------------------------------------------------------------ */
 
@@ -1439,7 +1453,9 @@ static void on_push_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 
 static void on_member_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 {
-	rekey(arg, "membership-change", 1);
+	struct gks_group *g = arg;
+	g->member_change_us = 0;
+	rekey(g, "membership-change", 1);
 }
 
 static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)

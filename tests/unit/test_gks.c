@@ -447,6 +447,33 @@ static void test_membership_rekey_off(void **state)
 	member_leave(&a);
 }
 
+/* Joins that keep coming (one every 4 s, the delay is 5 s) postpone
+ * the membership rekey only up to membership_rekey_max_delay (default
+ * 6 x the delay: 30 s) after the first join; the next one waits for its
+ * own quiet again. */
+static void test_membership_rekey_not_postponed_forever(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey_delay\": 5"), 15, 3600, 0);
+	struct tmember m[12];
+	uint64_t t0 = now_us;
+	for (int i = 0; i < 12; i++) {
+		advance_to(t0 + (uint64_t)i * 4 * S);
+		member_join(&m[i], 40 + i);
+		if (now_us < t0 + 30 * S)
+			assert_int_equal(count_ev(EV_REKEY_STARTED), 0);
+	}
+	/* Joined at 0, 4, ... 44 s: the rekey came at 30 s, between joins. */
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "reason"), "membership-change");
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "targeted"), "8");
+	advance_to(now_us + 5 * S);
+	assert_int_equal(count_ev(EV_REKEY_STARTED), 2);
+	assert_string_equal(param(last_ev(EV_REKEY_STARTED), "targeted"), "12");
+	for (int i = 0; i < 12; i++)
+		member_leave(&m[i]);
+}
+
 /* A policy added by a reload, then deleted: each time a rekey. */
 static void test_policy_change_rekey(void **state)
 {
@@ -1410,6 +1437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schedule_without_smc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_change_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_rekey_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_membership_rekey_not_postponed_forever, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_change_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manual_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_within_period, setup, teardown),
