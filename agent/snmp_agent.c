@@ -22,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
@@ -45,6 +48,7 @@ void init_snmp_mib(void);
 
 #define SNMP_APP "gvpn-agent"
 #define SNMP_MAX_FDS 64
+#define GVPN_AGENTX_PING_S 15     /* AgentX: seconds between pings, and reconnects */
 
 /* GVPN-AGENT-MIB::gvpnAgent, 1.3.6.1.4.1.32473.1.1.1 */
 static const oid gvpn_agent_oid[] = { 1, 3, 6, 1, 4, 1, GVPN_PEN, 1, 1, 1 };
@@ -69,6 +73,42 @@ static struct {
 
 /* ---- Net-SNMP's log into ours ------------------------------------------ */
 
+/* Net-SNMP's "Failed to connect to the agentx master agent (X): " has
+ * no reason in it, and comes again at every retry: this finds the reason
+ * (a connect of our own to a Unix socket), says what to check, and says
+ * it again only when the reason changes. */
+static int agentx_last_err = -1;
+
+static void agentx_failed(void)
+{
+	const char *where = netsnmp_ds_get_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET);
+	const char *path = where ? where : "/var/agentx/master";
+	if (!strncmp(path, "unix:", 5))
+		path += 5;
+	int err = 0;
+	if (path[0] == '/') {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		str_copy(sa.sun_path, path, sizeof(sa.sun_path));
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+			close(fd);
+		}
+	}
+	if (err == agentx_last_err) {
+		log_debug("snmp", "AgentX master agent at %s still unreachable", path);
+		return;
+	}
+	agentx_last_err = err;
+	const char *hint = err == ENOENT || err == ECONNREFUSED ?
+		"; is snmpd running with \"master agentx\" and this agentXSocket?" :
+		err == EACCES || err == EPERM ?
+		"; snmpd's agentXPerms must let the agent's user or group write the socket (see \"Deploying\" in the README)" :
+		"";
+	log_warn("snmp", "AgentX: cannot connect to the master agent at %s: %s%s (retrying every %d s)", path,
+		 err ? strerror(err) : "refused", hint, GVPN_AGENTX_PING_S);
+}
+
 static int snmp_log_cb(int major GVPN_UNUSED, int minor GVPN_UNUSED, void *serverarg, void *clientarg GVPN_UNUSED)
 {
 	const struct snmp_log_message *m = serverarg;
@@ -77,6 +117,12 @@ static int snmp_log_cb(int major GVPN_UNUSED, int minor GVPN_UNUSED, void *serve
 	size_t n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
+	if (strstr(buf, "Failed to connect to the agentx master agent")) {
+		agentx_failed();
+		return SNMP_ERR_NOERROR;
+	}
+	if (strstr(buf, "AgentX subagent connected"))
+		agentx_last_err = -1;
 	if (n)
 		log_msg(m->priority, "snmp", "%s", buf);
 	return SNMP_ERR_NOERROR;
@@ -338,6 +384,8 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 	if (s->mode == CFG_SNMP_AGENTX) {
 		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, s->agentx_socket);
+		/* Reconnect when the master agent was not up yet, or restarted. */
+		netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, GVPN_AGENTX_PING_S);
 	} else {
 		ports = join_listen(s);
 		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, ports);

@@ -952,6 +952,7 @@ struct vici_conn {
 	char (*streams)[VICI_NAME_MAX + 1];  /* stream events registered now */
 	size_t nstreams;
 	int busy, dead;
+	int connect_err;    /* errno of the last failed connect; 0: none since the last success */
 };
 
 static void conn_start(struct vici_conn *c);
@@ -1164,6 +1165,7 @@ static void conn_up(struct vici_conn *c)
 {
 	c->state = ST_UP;
 	c->backoff_ms = VICI_BACKOFF_MIN_MS;
+	c->connect_err = 0;
 	log_info("vici", "connected to charon at %s", c->path);
 	queue_registrations(c);
 	update_events(c);
@@ -1396,6 +1398,24 @@ static int read_packets(struct vici_conn *c, const char **why)
 	return 0;
 }
 
+/* A failed connect: a warning the first time and whenever the reason
+ * changes (retries every few seconds would flood the log otherwise),
+ * with what to check; the same reason again is a debug line. */
+static void connect_failed(struct vici_conn *c, int err)
+{
+	if (err == c->connect_err) {
+		log_debug("vici", "connect to %s: %s", c->path, strerror(err));
+		return;
+	}
+	c->connect_err = err;
+	const char *hint = err == ENOENT || err == ECONNREFUSED ?
+		"; is charon running with its vici plugin, and is vici_socket its socket?" :
+		err == EACCES || err == EPERM ?
+		"; the agent's user needs write access to it (charon's socket is root-only by default: "
+		"see \"Deploying\" in the README)" : "";
+	log_warn("vici", "cannot connect to charon at %s: %s%s (retrying)", c->path, strerror(err), hint);
+}
+
 static void on_connected(struct vici_conn *c)
 {
 	int err = 0;
@@ -1403,7 +1423,7 @@ static void on_connected(struct vici_conn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err) {
-		log_debug("vici", "connect to %s: %s", c->path, strerror(err));
+		connect_failed(c, err);
 		close_fd(c);
 		c->state = ST_DOWN;
 		schedule_retry(c);
@@ -1452,7 +1472,7 @@ static void conn_start(struct vici_conn *c)
 	}
 	int rc = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc < 0 && errno != EINPROGRESS) {
-		log_debug("vici", "connect to %s: %s", c->path, strerror(errno));
+		connect_failed(c, errno);
 		close_fd(c);
 		schedule_retry(c);
 		return;
@@ -1532,8 +1552,13 @@ static void on_req_timeout(struct loop_timer *t GVPN_UNUSED, void *arg)
 	int was_sent = r == c->head && c->sending;
 
 	c->busy++;
-	log_warn("vici", "%s %s timed out after %u ms", r->kind == REQ_CMD ?
-		 "command" : "registration", r->name, r->timeout_ms);
+	if (c->state == ST_UP)
+		log_warn("vici", "%s %s timed out after %u ms", r->kind == REQ_CMD ? "command" : "registration",
+			 r->name, r->timeout_ms);
+	else
+		log_warn("vici", "%s %s timed out after %u ms: not connected to charon at %s%s%s",
+			 r->kind == REQ_CMD ? "command" : "registration", r->name, r->timeout_ms, c->path,
+			 c->connect_err ? ": " : "", c->connect_err ? strerror(c->connect_err) : "");
 	if (was_sent)
 		pop_head(c);
 	else

@@ -7,7 +7,7 @@
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
 netns_setup
-plan 8
+plan 10
 N=$TAP_NETNS
 ip -n $N addr add 198.51.100.2/32 dev lo
 ip -n $N route add blackhole 203.0.113.5/32
@@ -36,4 +36,10 @@ like "$(ctl show events)" "TUNNEL_DOWN +VPN site-a is down: 2 consecutive probes
 p1=$(vfield site-a probes_sent)
 sleep 5
 is "$(vfield site-a probes_sent)" "$p1" "without rekey, probing stops once down"
+# No charon here: the agent says so, once, with what to check (not only
+# "timed out" at each request).
+log=$(cat "$TAP_TMP/agent.log")
+like "$log" "cannot connect to charon at $TAP_TMP/none.vici: No such file or directory; is charon running" \
+	"a missing VICI socket is reported with its reason"
+is "$(printf '%s\n' "$log" | grep -c "cannot connect to charon")" 1 "... once, not at every retry"
 tap_done

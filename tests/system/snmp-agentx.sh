@@ -6,11 +6,12 @@
 # a rekey, KEKs and TEKs, two groups, the VPNs when root can probe);
 # GET and GETNEXT at the edges behave as in master mode. When snmpd
 # stops, the agent keeps running (and does not spin); when snmpd comes
-# back, the subagent registers again.
+# back, the subagent registers again; started before snmpd, it says why
+# it cannot connect (once) and registers when snmpd comes up.
 . "$srcdir/tests/lib/tap.sh"
 need snmpd snmpbulkwalk snmpget snmpgetnext jq
 tap_setup
-plan 26
+plan 32
 
 O=.1.3.6.1.4.1.32473.1.1
 agent_write_gks_config
@@ -171,4 +172,19 @@ is "$(v3 snmpget -Oqv $O.2.1.0 2>&1) $(rows 4.1.5 | wc -l)" "4 4" \
 	"through the new snmpd: gvpnServerMembers and the member rows are the four members again"
 agent_stop
 is "$AGENT_RC" 0 "the agent stops (SIGTERM, exit 0)"
+
+# Started before its master agent (boot order): it says why it cannot
+# connect (Net-SNMP's own warning has no reason) and what to check, once,
+# and registers when snmpd comes up.
+ok "snmpd stops again" stop_snmpd
+rm -f "$AX"
+ok "the agent starts while no master agent runs" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
+said() { grep -q "AgentX: cannot connect to the master agent at $AX: No such file or directory; is snmpd running" "$TAP_TMP/agent.log"; }
+ok "it says why it cannot connect, and what to check" wait_for 5 said
+start_snmpd
+ok "the subagent registers once snmpd is up (it retries every 15 s)" wait_for 25 registered
+log=$(cat "$TAP_TMP/agent.log")
+unlike "$log" "Failed to connect to the agentx master agent" "no reasonless Net-SNMP warning"
+is "$(printf '%s\n' "$log" | grep -c "AgentX: cannot connect")" 1 "the reason is said once, not at every retry"
+agent_stop
 tap_done
