@@ -10,13 +10,13 @@
 #                                  -- veth -- ns M2: 10.77.0.12
 . "$srcdir/tests/lib/tap.sh"
 tap_setup
-[ "$(id -u)" -eq 0 ] || skip_all "network namespaces need root"
+[ "$(id -u)" -eq 0 ] || unmet "network namespaces need root"
 need ip tshark
 S=gvpn-mc-s-$$ M1=gvpn-mc-a-$$ M2=gvpn-mc-b-$$
 cleanup_ns() { tap_cleanup; for n in $S $M1 $M2; do ip netns del $n 2>/dev/null; done; }
 trap cleanup_ns EXIT
 for n in $S $M1 $M2; do
-	ip netns add $n 2>/dev/null || skip_all "cannot create network namespaces here"
+	ip netns add $n 2>/dev/null || unmet "cannot create network namespaces here"
 	ip -n $n link set lo up
 done
 ip -n $S link add br0 type bridge mcast_snooping 0

@@ -18,9 +18,9 @@ export LC_ALL
 MIB=${GVPN_MIB:-$srcdir/mibs/GVPN-AGENT-MIB.txt}
 MIBDIR=$(dirname "$MIB")
 
-command -v smilint >/dev/null 2>&1 || skip_all "smilint (libsmi) not installed"
-command -v smidump >/dev/null 2>&1 || skip_all "smidump (libsmi) not installed"
-command -v snmptranslate >/dev/null 2>&1 || skip_all "snmptranslate (Net-SNMP) not installed"
+command -v smilint >/dev/null 2>&1 || unmet "smilint (libsmi) not installed"
+command -v smidump >/dev/null 2>&1 || unmet "smidump (libsmi) not installed"
+command -v snmptranslate >/dev/null 2>&1 || unmet "snmptranslate (Net-SNMP) not installed"
 
 # A directory with every module GVPN-AGENT-MIB imports, under any of the
 # names libsmi and Net-SNMP look for.
@@ -33,8 +33,8 @@ IETF=""
 for d in ${IETF_MIBDIR:-} /usr/lib/erlang/lib/snmp-*/mibs /usr/share/snmp/mibs/ietf /usr/share/snmp/mibs; do
 	[ -z "$IETF" ] && [ -d "$d" ] && has_imports "$d" && IETF=$d
 done
-[ -n "$IETF" ] || skip_all "IETF MIB modules not found (install erlang-snmp or set IETF_MIBDIR)"
-[ -r "$MIB" ] || skip_all "$MIB not readable"
+[ -n "$IETF" ] || unmet "IETF MIB modules not found (install erlang-snmp or set IETF_MIBDIR)"
+[ -r "$MIB" ] || unmet "$MIB not readable"
 
 tap_setup
 

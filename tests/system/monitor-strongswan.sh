@@ -10,16 +10,15 @@
 #   rekey off: break it again -> down, probing stops, nothing re-initiates;
 #              restore it -> it stays down.
 . "$srcdir/tests/lib/tap.sh"
-[ "$(id -u)" -eq 0 ] || skip_all "network namespaces need root"
-need ip iptables swanctl
-[ -x /usr/lib/ipsec/charon ] || skip_all "strongSwan charon is not installed"
+[ "$(id -u)" -eq 0 ] || unmet "network namespaces need root"
+need ip iptables swanctl /usr/lib/ipsec/charon
 tap_setup
 plan 19
 A=gvpnA$$; B=gvpnB$$
 TAP_NETNS=$A
 cleanup_more() { ip netns del $B 2>/dev/null; }
 trap 'cleanup_more; tap_cleanup' EXIT
-ip netns add $A && ip netns add $B || skip_all "cannot create network namespaces"
+ip netns add $A && ip netns add $B || unmet "cannot create network namespaces"
 ip link add gv$$a netns $A type veth peer name gv$$b netns $B
 for X in $A $B; do ip -n $X link set lo up; done
 ip -n $A addr add 192.0.2.1/24 dev gv$$a; ip -n $A link set gv$$a up
@@ -40,13 +39,17 @@ start_charon() { # X NS
 	wait_for 10 test -S $D/$1/charon.vici
 }
 sw() { local X=$1; shift; STRONGSWAN_CONF=$D/$X/strongswan.conf swanctl "$@" --uri unix://$D/$X/charon.vici; }
-ok "charon A starts" start_charon A $A
-ok "charon B starts" start_charon B $B
+# Every later step needs the tunnel: without it, bail out (the steps
+# that expect "down" or "nothing re-initiates" would pass for nothing).
+bail() { echo "Bail out! $*"; cat $D/A/charon.out $D/B/charon.out 2>/dev/null | tail -40 | sed 's/^/# /'; exit 1; }
+ok "charon A starts" start_charon A $A || bail "charon A did not start"
+ok "charon B starts" start_charon B $B || bail "charon B did not start"
 sw A --load-all --file $D/A/swanctl.conf >/dev/null 2>&1
 sw B --load-all --file $D/B/swanctl.conf >/dev/null 2>&1
-ok "the tunnel comes up" sw A --initiate --child tun --timeout 10
+ok "the tunnel comes up" sw A --initiate --child tun --timeout 10 || bail "the tunnel never came up"
 spi_in() { sw A --list-sas 2>/dev/null | sed -n 's/^ *in  *\([0-9a-f]\{8\}\),.*/\1/p' | head -1; }
 spi1=$(spi_in)
+[ -n "$spi1" ] || bail "no CHILD SA SPI listed by swanctl"
 
 agent_write_config "\"vpn_monitor\": { \"interval\": 2, \"threshold\": 3, \"vici_socket\": \"unix://$D/A/charon.vici\",
     \"vpns\": [ { \"name\": \"tun\", \"monitor\": true, \"rekey\": true, \"source_interface\": \"lo\",
@@ -55,7 +58,7 @@ AGENT_NETNS=$A
 ok "the agent starts in namespace A" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 vstate() { ctl --json show vpns | grep -o '"state":"[a-zA-Z]*"' | head -1 | cut -d'"' -f4; }
 state_is() { test "$(vstate)" = "$1"; }
-ok "the probes through the tunnel answer: up" wait_for 10 state_is up
+ok "the probes through the tunnel answer: up" wait_for 10 state_is up || bail "the agent never saw the tunnel up"
 like "$(ctl show vpns)" "IKE SA tun ESTABLISHED 192.0.2.1 -> 192.0.2.2, rekey in [0-9]+ s; CHILD SA SPIs [0-9a-f]{8}/[0-9a-f]{8}, .*expires in [0-9]+ s" \
 	"gvpnctl show vpns has the IKE and CHILD SA lifetimes"
 

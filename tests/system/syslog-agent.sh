@@ -5,14 +5,14 @@
 # (agent, rsyslogd, member, probes) runs in a private network namespace.
 . "$srcdir/tests/lib/tap.sh"
 need rsyslogd openssl
-[ -n "$(find /usr/lib* -name lmnsd_gtls.so 2>/dev/null | head -1)" ] || skip_all "rsyslog-gnutls is not installed"
+[ -n "$(find /usr/lib* -name lmnsd_gtls.so 2>/dev/null | head -1)" ] || unmet "rsyslog-gnutls is not installed"
 tap_setup
 netns_setup
 N=$TAP_NETNS
 plan 22
 T=$TAP_TMP
 UDP=20514; TCP=20601; TLS=20602; GKS=20848
-rsyslog_setup $UDP $TCP $TLS || skip_all "openssl could not make the test certificates"
+rsyslog_setup $UDP $TCP $TLS || unmet "openssl could not make the test certificates"
 port_open() { ip netns exec $N bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 rsyslog_start() {
 	rm -f "$T/rsyslogd.pid"

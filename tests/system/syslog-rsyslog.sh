@@ -11,9 +11,9 @@
 . "${srcdir:-.}/tests/lib/tap.sh"
 
 need rsyslogd openssl
-[ -x "$top_builddir/tests/tools/syslog_send" ] || skip_all "tests/tools/syslog_send is not built"
+[ -x "$top_builddir/tests/tools/syslog_send" ] || unmet "tests/tools/syslog_send is not built"
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -n "$(find /usr/lib* -name lmnsd_gtls.so 2>/dev/null | head -1)" ] ||
-	skip_all "rsyslog-gnutls (lmnsd_gtls) is not installed"
+	unmet "rsyslog-gnutls (lmnsd_gtls) is not installed"
 
 tap_setup
 plan 15
@@ -29,7 +29,7 @@ while [ "$TLS_PORT" = "$TCP_PORT" ]; do TLS_PORT=$(free_port tcp); done
 rsyslog_setup "$UDP_PORT" "$TCP_PORT" "$TLS_PORT" &&
 	(cd "$T" && openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 \
 		-subj /CN=other-ca) >>"$T/openssl.log" 2>&1 ||
-	{ cat "$T/openssl.log" >&2; skip_all "openssl could not make the test certificates"; }
+	{ cat "$T/openssl.log" >&2; unmet "openssl could not make the test certificates"; }
 
 
 RS_PID=""

@@ -8,14 +8,14 @@
 # an SNMP GET show the saved settings at once.
 . "$srcdir/tests/lib/tap.sh"
 need node curl snmpget
-[ -x /usr/bin/chromium ] || skip_all "Debian's chromium is not installed (./autogen.sh --deps installs it)"
-[ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
+[ -x /usr/bin/chromium ] || unmet "Debian's chromium is not installed (./autogen.sh --deps installs it)"
+[ "$(id -u)" -eq 0 ] || unmet "the VPN monitor's ICMP socket needs root"
 tap_setup
 PW=$srcdir/tests/browser
 if [ ! -d "$PW/node_modules/playwright-core" ]; then
 	mkdir -p "$TAP_TMP/pw" && cp "$srcdir/tests/browser/package.json" "$TAP_TMP/pw/"
 	(cd "$TAP_TMP/pw" && npm install --no-audit --no-fund --silent >npm.log 2>&1) ||
-		skip_all "playwright-core is not installed and npm cannot install it"
+		unmet "playwright-core is not installed and npm cannot install it"
 	PW=$TAP_TMP/pw
 fi
 cp "$srcdir/tests/browser/ui.mjs" "$PW/ui.mjs" 2>/dev/null || true
