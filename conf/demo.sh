@@ -88,7 +88,8 @@ stop_all() {
 			kill -KILL "$p" 2>/dev/null
 			left="$left $p"
 		fi
-		wait "$p" 2>/dev/null
+		# No "wait $p" here: inside a trap bash may already have reaped a
+		# child without noting it, and would then wait for it forever.
 	done
 	PIDS=""
 	[ -z "$left" ] || echo "demo: killed (SIGKILL) what did not stop within 5 s:$left" >&2
@@ -108,8 +109,17 @@ trap 'stop_all' EXIT
 
 # ---- the working directory and the config ----------------------------------
 case $DIR in /|"$HOME"|"$BUILD"|"$SRC") die "refusing to empty $DIR" ;; esac
+if [ -f "$DIR/demo.pid" ]; then
+	read -r other <"$DIR/demo.pid"
+	case $other in ''|*[!0-9]*) ;; *)
+		if tr '\0' ' ' 2>/dev/null <"/proc/$other/cmdline" | grep -q 'demo\.sh'; then
+			die "a demo already runs in $DIR (pid $other); stop it first (Ctrl-C there, or kill -INT $other)"
+		fi ;;
+	esac
+fi
 rm -rf "$DIR" && mkdir -p "$DIR/state" "$DIR/rsyslog" || die "cannot make $DIR"
 DIR=$(cd "$DIR" && pwd)
+echo $$ >"$DIR/demo.pid"
 umask 077
 
 # An ICMP socket for the monitor: raw as root, else a ping socket when
