@@ -203,7 +203,7 @@ AGENT_PID=$!
 started $AGENT_PID gvpn-agent
 if ! wait_for 20 "${CTL[@]}" show status; then
 	tail -20 "$DIR/agent.log" >&2
-	die "the agent did not start (log: $DIR/agent.log)"
+	die "the agent did not start (log: $DIR/agent.log; a port in use? see --help for other ports)"
 fi
 
 # ---- the members: one process, consecutive addresses from 127.0.0.2 --------
