@@ -163,8 +163,11 @@ static void apply_model(struct cfg *n, const char *source)
 		A.cfg->gks = NULL;
 	}
 	gks_reconfigure(n);
+	int was = syslog_out_local();
 	syslog_out_reconfigure(&A.cfg->syslog, &n->syslog, local_wanted(n));
 	apply_stderr();
+	if (syslog_out_local() != was)
+		syslog_out_log_where();
 	if (n->mon && A.cfg->mon && strcmp(n->mon->vici_socket, A.cfg->mon->vici_socket))
 		log_warn("config", "vpn_monitor.vici_socket changed: that takes effect when the agent restarts");
 	if (n->mon && !A.cfg->mon)
@@ -431,6 +434,7 @@ int main(int argc, char **argv)
 		goto out_loop;
 	syslog_out_init(&cfg->syslog, local_wanted(cfg));
 	apply_stderr();
+	syslog_out_log_where();
 	if (!L.foreground && cfg->agent.pid_file && write_pid_file(cfg->agent.pid_file) < 0)
 		goto out_loop;
 	if (snmp_agent_init(&cfg->snmp, cfg->agent.state_dir) < 0)

@@ -49,6 +49,7 @@ void svc_fini(void)
 	S.interval_us = 0;
 }
 
+static void send_with_status(const char *state, const char *fmt, va_list ap) GVPN_PRINTF(2, 0);
 static void send_with_status(const char *state, const char *fmt, va_list ap)
 {
 	char text[256], msg[320];

@@ -152,7 +152,7 @@ static void clear(void)
 	O.local = 0;
 }
 
-static void say_where(void)
+void syslog_out_log_where(void)
 {
 	for (size_t i = 0; i < O.n; i++) {
 		if (i == 0 && O.local)
@@ -172,7 +172,6 @@ int syslog_out_init(const struct cfg_syslog *s, int local)
 	build(s, local);
 	if (!O.subscribed && ev_subscribe(on_event, NULL) == 0)
 		O.subscribed = 1;
-	say_where();
 	return 0;
 }
 
@@ -209,7 +208,6 @@ void syslog_out_reconfigure(const struct cfg_syslog *old, const struct cfg_syslo
 	log_notice("syslog", "syslog settings changed: reconnecting the collectors");
 	clear();
 	build(s, local);
-	say_where();
 }
 
 int syslog_out_local(void)

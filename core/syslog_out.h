@@ -28,6 +28,9 @@ void syslog_out_fini(void);
 /* Rebuilds the transports when the settings changed (a reload); the
  * queues of unchanged settings are kept. */
 void syslog_out_reconfigure(const struct cfg_syslog *old, const struct cfg_syslog *s, int local);
+/* Logs where the events and log lines go (after init or a reconfigure,
+ * once the caller has chosen whether stderr has them too). */
+void syslog_out_log_where(void);
 /* enum syslog_local: what the local socket gets now. */
 int syslog_out_local(void);
 
