@@ -29,7 +29,7 @@ CONF=$D/gvpn-agent.json
 CTL_SOCK=$D/gvpnctl.sock
 ESC_CONF="$T/cfg\\\\nPRIORITY=0/gvpn-agent.json" # as dgram_recv writes it, as a regex
 
-"$RECV" -j -t 120 "$T/journal.sock" "$T/journal.log" &
+"$RECV" -j -t 600 "$T/journal.sock" "$T/journal.log" &
 RECV_PID=$!
 tap_track_pid $RECV_PID
 ok "the journal stand-in socket is bound" wait_for 5 test -S "$T/journal.sock"

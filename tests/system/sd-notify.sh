@@ -31,7 +31,7 @@ SH
 chmod +x "$T/wd.sh"
 
 recv_start() { # log file
-	"$RECV" -p -s -t 120 "$T/notify.sock" "$1" &
+	"$RECV" -p -s -t 600 "$T/notify.sock" "$1" &
 	RECV_PID=$!
 	tap_track_pid $RECV_PID
 	wait_for 5 test -S "$T/notify.sock"
