@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "snmp_agent.h"
+#include "svc.h"
 #include "util.h"
 #include "web.h"
 
@@ -35,13 +36,18 @@ struct agent A;
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"Usage: gvpn-agent [-c FILE] [-n] [-f] [-v]\n"
+		"Usage: gvpn-agent [-c FILE] [-n] [-f] [--log-stderr] [-v]\n"
 		"Group VPN key server and VPN monitor with SNMP, syslog and web exports.\n"
 		"\n"
 		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -n, --check        check the configuration and the secrets file, then exit:\n"
 		"                     0 when valid, 1 with every error listed\n"
-		"  -f, --foreground   do not daemonize; log to stderr\n"
+		"  -f, --foreground   do not daemonize; log to stderr unless the local log\n"
+		"                     socket has the messages (syslog.local: on a terminal,\n"
+		"                     a copy on stderr too)\n"
+		"      --log-stderr   log lines and events to stderr only, each line with a\n"
+		"                     <N> priority prefix (sd-daemon(3)); the local log\n"
+		"                     socket gets nothing (the remote collectors are kept)\n"
 		"  -v, --verbose      log debug messages\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n"
@@ -50,20 +56,66 @@ static void usage(FILE *to)
 		"See gvpn-agent(8), gvpn-agent.json(5) and gvpnctl(8).\n");
 }
 
+/* Where log lines and events go on this machine: each to exactly one
+ * place (gvpn-agent(8), LOGGING). */
+static struct {
+	int foreground;
+	int to_stderr_only;  /* --log-stderr */
+	int prefix;          /* <N> prefixes on stderr */
+} L;
+
+/* Events reach the local log socket with their fields (syslog_out); on
+ * stderr they are a line like any other. */
 static void log_event(const struct event *e, void *arg GVPN_UNUSED)
 {
-	/* Events reach the local syslog in RFC 5424 form when that is on:
-	 * do not send them there twice. */
-	if (syslog_out_local())
-		log_msg_stderr(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
+	log_msg_stderr(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
+}
+
+/* systemd connects stderr to the journal and says so in JOURNAL_STREAM
+ * ("device:inode" of that stream); a stderr redirected elsewhere since
+ * does not count. */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* 1 when log lines and events go to the local log socket. */
+static int local_wanted(const struct cfg *c)
+{
+	return !L.to_stderr_only && (c->syslog.local || !L.foreground);
+}
+
+/* stderr gets the lines only when the local socket does not, or when it
+ * is a terminal (a person watching: no log has them twice). */
+static void apply_stderr(void)
+{
+	if (!L.foreground && !L.to_stderr_only)
+		log_stderr(0); /* daemonized: stderr is /dev/null */
 	else
-		log_msg(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
+		log_stderr(!syslog_out_local() || isatty(STDERR_FILENO));
 }
 
 static void print_errors(const struct cfg_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
-		fprintf(stderr, "%s\n", errs->msg[i]);
+		fprintf(stderr, "%s%s\n", L.prefix ? "<3>" : "", errs->msg[i]);
+}
+
+/* The STATUS= line for the service manager. */
+static void svc_report(int ready, const char *what)
+{
+	size_t groups = A.cfg->gks ? A.cfg->gks->n_groups : 0, vpns = A.cfg->mon ? A.cfg->mon->n_vpns : 0;
+	if (ready)
+		svc_ready("%sserving %zu group%s, %zu VPN%s", what, groups, groups == 1 ? "" : "s", vpns,
+			  vpns == 1 ? "" : "s");
+	else
+		svc_status("%sserving %zu group%s, %zu VPN%s", what, groups, groups == 1 ? "" : "s", vpns,
+			   vpns == 1 ? "" : "s");
 }
 
 static void apply_log_settings(const struct cfg *c, int verbose)
@@ -111,7 +163,11 @@ static void apply_model(struct cfg *n, const char *source)
 		A.cfg->gks = NULL;
 	}
 	gks_reconfigure(n);
-	syslog_out_reconfigure(&A.cfg->syslog, &n->syslog);
+	int was = syslog_out_local();
+	syslog_out_reconfigure(&A.cfg->syslog, &n->syslog, local_wanted(n));
+	apply_stderr();
+	if (syslog_out_local() != was)
+		syslog_out_log_where();
 	if (n->mon && A.cfg->mon && strcmp(n->mon->vici_socket, A.cfg->mon->vici_socket))
 		log_warn("config", "vpn_monitor.vici_socket changed: that takes effect when the agent restarts");
 	if (n->mon && !A.cfg->mon)
@@ -184,6 +240,7 @@ int agent_reload(struct cfg_errors *errs)
 	}
 	loaded = st;
 	apply_model(n, "file");
+	svc_report(0, "");
 	return 0;
 }
 
@@ -192,13 +249,18 @@ static void on_hup(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
 	struct cfg_errors errs;
 	cfg_errors_init(&errs);
 	log_notice("agent", "SIGHUP: reloading %s", A.cfg_path);
-	agent_reload(&errs);
+	svc_reloading();
+	if (agent_reload(&errs) < 0)
+		svc_report(1, "configuration refused, the old one in force; ");
+	else
+		svc_report(1, "");
 	cfg_errors_free(&errs);
 }
 
 static void on_term(int signo, void *arg GVPN_UNUSED)
 {
 	log_notice("agent", "%s: shutting down", strsignal(signo));
+	svc_stopping();
 	loop_stop();
 }
 
@@ -302,6 +364,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "log-stderr", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = DEFAULT_CONFIG;
@@ -314,6 +377,7 @@ int main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("gvpn-agent %s\n", PACKAGE_VERSION); return 0;
+		case 'L': L.to_stderr_only = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -324,13 +388,16 @@ int main(int argc, char **argv)
 	}
 
 	log_init("gvpn-agent");
+	L.foreground = foreground || L.to_stderr_only;
+	L.prefix = L.to_stderr_only || stderr_is_journal();
+	log_stderr_prefix(L.prefix);
 	struct cfg_errors errs;
 	cfg_errors_init(&errs);
 	struct cfg *cfg = cfg_edit_load(path, &loaded, &errs);
 	if (!cfg) {
 		print_errors(&errs);
-		fprintf(stderr, "gvpn-agent: %s: %zu error%s; configuration refused\n", path, errs.n,
-			errs.n == 1 ? "" : "s");
+		fprintf(stderr, "%sgvpn-agent: %s: %zu error%s; configuration refused\n", L.prefix ? "<3>" : "",
+			path, errs.n, errs.n == 1 ? "" : "s");
 		cfg_errors_free(&errs);
 		return 1;
 	}
@@ -346,13 +413,9 @@ int main(int argc, char **argv)
 	A.generation = 1;
 	A.verbose = verbose;
 	apply_log_settings(cfg, verbose);
-	if (!foreground) {
-		if (daemonize() < 0) {
-			fprintf(stderr, "gvpn-agent: cannot daemonize: %s\n", strerror(errno));
-			return 1;
-		}
-		log_stderr(0);
-		log_syslog(1, cfg->syslog.facility << 3);
+	if (!L.foreground && daemonize() < 0) {
+		fprintf(stderr, "gvpn-agent: cannot daemonize: %s\n", strerror(errno));
+		return 1;
 	}
 
 	int rc = 1;
@@ -369,8 +432,10 @@ int main(int argc, char **argv)
 		goto out_loop;
 	if (ensure_dir(cfg->agent.state_dir) < 0)
 		goto out_loop;
-	syslog_out_init(&cfg->syslog);
-	if (!foreground && cfg->agent.pid_file && write_pid_file(cfg->agent.pid_file) < 0)
+	syslog_out_init(&cfg->syslog, local_wanted(cfg));
+	apply_stderr();
+	syslog_out_log_where();
+	if (!L.foreground && cfg->agent.pid_file && write_pid_file(cfg->agent.pid_file) < 0)
 		goto out_loop;
 	if (snmp_agent_init(&cfg->snmp, cfg->agent.state_dir) < 0)
 		goto out_snmp;
@@ -388,8 +453,11 @@ int main(int argc, char **argv)
 	ev_param(&e, "version", "%s", PACKAGE_VERSION);
 	ev_param(&e, "pid", "%ld", (long)getpid());
 	ev_publish(&e, "gvpn-agent %s started with %s", PACKAGE_VERSION, A.cfg_path);
+	svc_init();
+	svc_report(1, "");
 
 	rc = loop_run() < 0 ? 1 : 0;
+	svc_fini();
 
 	ev_begin(&e, EV_AGENT_STOPPING);
 	ev_publish(&e, "gvpn-agent stopping");
@@ -408,7 +476,7 @@ out_web:
 	web_fini();
 out_snmp:
 	snmp_agent_fini();
-	if (!foreground && A.cfg->agent.pid_file)
+	if (!L.foreground && A.cfg->agent.pid_file)
 		unlink(A.cfg->agent.pid_file);
 out_loop:
 	syslog_out_fini();

@@ -12,7 +12,7 @@
 static struct {
 	int level;
 	int to_stderr;
-	int to_syslog;
+	int prefix;
 	char ident[32];
 	struct {
 		log_sink_fn fn;
@@ -31,9 +31,6 @@ void log_init(const char *ident)
 
 void log_fini(void)
 {
-	if (lg.to_syslog)
-		closelog();
-	lg.to_syslog = 0;
 	memset(lg.sinks, 0, sizeof(lg.sinks));
 }
 
@@ -69,13 +66,9 @@ void log_stderr(int on)
 	lg.to_stderr = on;
 }
 
-void log_syslog(int on, int facility)
+void log_stderr_prefix(int on)
 {
-	if (lg.to_syslog)
-		closelog();
-	lg.to_syslog = on;
-	if (on)
-		openlog(lg.ident, LOG_PID | LOG_NDELAY, facility);
+	lg.prefix = on;
 }
 
 int log_add_sink(log_sink_fn fn, void *arg)
@@ -97,11 +90,22 @@ void log_remove_sink(log_sink_fn fn, void *arg)
 			lg.sinks[i].fn = NULL;
 }
 
-static void to_stderr(int severity, const char *subsys, const char *msg)
+/* One message is one line: a newline or other control character (from
+ * a peer's name, say) must not start a line of its own, which a reader of
+ * <N> prefixes would take as another message. */
+static void to_stderr(int severity, const char *subsys, const char *raw)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
+	char when[32], msg[1024];
+	size_t i;
+	for (i = 0; raw[i] && i < sizeof(msg) - 1; i++)
+		msg[i] = (unsigned char)raw[i] < 0x20 || raw[i] == 0x7f ? '?' : raw[i];
+	msg[i] = '\0';
+	if (lg.prefix) {
+		fprintf(stderr, "<%d>%s: %s\n", severity < 0 ? 0 : severity > 7 ? 7 : severity, subsys, msg);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -121,8 +125,6 @@ void log_msg(int severity, const char *subsys, const char *fmt, ...)
 
 	if (lg.to_stderr)
 		to_stderr(severity, subsys, msg);
-	if (lg.to_syslog)
-		syslog(severity, "%s: %s", subsys, msg);
 	for (size_t i = 0; i < LOG_MAX_SINKS; i++)
 		if (lg.sinks[i].fn)
 			lg.sinks[i].fn(severity, subsys, msg, lg.sinks[i].arg);

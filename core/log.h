@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* log.h: the one logging API. Every message has a severity (syslog(3)
  * levels) and a subsystem tag. Sinks plug in behind it: stderr (the
- * default), the local syslog(3), and later the RFC 5424 collectors. */
+ * default) and extra sinks such as the local log socket (syslog_out). */
 #ifndef GVPN_LOG_H
 #define GVPN_LOG_H
 
@@ -21,10 +21,12 @@ int log_get_level(void);
 int log_level_parse(const char *name);
 const char *log_level_name(int severity);
 
-/* stderr sink: on by default; off once daemonized. */
+/* stderr sink: on by default. */
 void log_stderr(int on);
-/* local syslog(3) sink. */
-void log_syslog(int on, int facility);
+/* 1: stderr lines are "<N>subsys: msg", N the severity, as sd-daemon(3)
+ * reads them (systemd's stdout/stderr capture, and others), without the
+ * timestamp the reader adds itself; 0 (default): "TIME LEVEL subsys: msg". */
+void log_stderr_prefix(int on);
 
 /* Extra sinks (at most a few). Returns 0 or -1 when full. */
 int log_add_sink(log_sink_fn fn, void *arg);

@@ -60,8 +60,7 @@ static const char *field(const char *s, size_t max)
 	return n ? s : "-";
 }
 
-/* Length of the well-formed UTF-8 character at s (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t syslog_fmt_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp, min;
@@ -88,6 +87,45 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The character at s (n bytes left) as it may be copied: its length, or
+ * 0 when it must be replaced by '?' (invalid UTF-8; in the classic form
+ * also control characters, which would end or garble a line). */
+static size_t char_len(const unsigned char *s, size_t n, int bsd)
+{
+	if (bsd && (s[0] < 0x20 || s[0] == 0x7f))
+		return 0;
+	return syslog_fmt_utf8_len(s, n);
+}
+
+/* "Mmm dd hh:mm:ss" in local time, as syslog(3) writes it. */
+static void bsd_timestamp(const struct timespec *ts, char *buf, size_t size)
+{
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	if (!localtime_r(&t, &tm) || tm.tm_mon < 0 || tm.tm_mon > 11) {
+		memset(&tm, 0, sizeof(tm)); /* "Jan  1 00:00:00": still parses */
+		tm.tm_mday = 1;
+	}
+	snprintf(buf, size, "%s %2d %02d:%02d:%02d", months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
+}
+
+/* "<PRI>Mmm dd hh:mm:ss APP[PID]: " into buf[HDR_MAX]. */
+static size_t bsd_header(int facility, int severity, const struct timespec *when,
+			 const struct syslog_fmt_opts *o, char *buf)
+{
+	int sev = severity < 0 ? 0 : severity > 7 ? 7 : severity;
+	char ts[64], pid[24] = "";
+	bsd_timestamp(when, ts, sizeof(ts));
+	if (o->procid > 0)
+		snprintf(pid, sizeof(pid), "[%ld]", o->procid);
+	int n = snprintf(buf, HDR_MAX, "<%d>%s %s%s: ", facility * 8 + sev, ts,
+			 field(o->app_name ? o->app_name : SYSLOG_FMT_APP_NAME, APP_MAX), pid);
+	return n < 0 ? 0 : (size_t)n;
+}
+
 /* RFC 3339 in UTC with microseconds, or "-" if the time cannot be shown. */
 static void timestamp(const struct timespec *ts, char *buf, size_t size)
 {
@@ -104,6 +142,11 @@ static void timestamp(const struct timespec *ts, char *buf, size_t size)
 
 static size_t header(const struct event *e, const struct syslog_fmt_opts *o, char *buf)
 {
+	if (o->bsd) {
+		size_t n = bsd_header(o->facility, e->severity, &e->when, o, buf);
+		int m = snprintf(buf + n, HDR_MAX - n, "%s ", field(ev_kind_msgid(e->kind), MSGID_MAX));
+		return m < 0 ? n : n + (size_t)m;
+	}
 	int sev = e->severity < 0 ? 0 : e->severity > 7 ? 7 : e->severity;
 	char ts[40], pid[24];
 	timestamp(&e->when, ts, sizeof(ts));
@@ -119,7 +162,7 @@ static size_t header(const struct event *e, const struct syslog_fmt_opts *o, cha
 }
 
 /* " name=\"value\"" into buf[PIECE_MAX]; 0 if the param has no usable name. */
-static size_t piece(const struct ev_param *p, char *buf)
+static size_t piece(const struct ev_param *p, int bsd, char *buf)
 {
 	size_t n = 0, nl = strnlen(p->name, sizeof(p->name));
 	buf[n++] = ' ';
@@ -134,7 +177,7 @@ static size_t piece(const struct ev_param *p, char *buf)
 	const unsigned char *v = (const unsigned char *)p->value;
 	size_t vl = strnlen(p->value, sizeof(p->value));
 	for (size_t i = 0; i < vl;) {
-		size_t len = utf8_len(v + i, vl - i);
+		size_t len = char_len(v + i, vl - i, bsd);
 		if (!len) {
 			buf[n++] = '?';
 			i++;
@@ -150,18 +193,18 @@ static size_t piece(const struct ev_param *p, char *buf)
 	return n;
 }
 
-/* Appends " " [BOM] text to out at *pos, whole characters only, without
- * passing limit; nothing at all if not one character fits. */
-static void message(const struct event *e, int bom, char *out, size_t *pos, size_t limit)
+/* Appends lead and text (tl bytes) to out at *pos, whole characters
+ * only, without passing limit; nothing at all if not one character fits. */
+static void message(const char *lead_s, const char *text, size_t tl, int bsd, char *out, size_t *pos,
+		    size_t limit)
 {
-	const unsigned char *t = (const unsigned char *)e->text;
-	size_t tl = strnlen(e->text, sizeof(e->text));
-	size_t lead = bom ? 4 : 1, n = *pos + lead;
+	const unsigned char *t = (const unsigned char *)text;
+	size_t lead = strlen(lead_s), n = *pos + lead;
 	if (!tl || n >= limit)
 		return;
-	memcpy(out + *pos, bom ? " \xef\xbb\xbf" : " ", lead);
+	memcpy(out + *pos, lead_s, lead);
 	for (size_t i = 0; i < tl;) {
-		size_t len = utf8_len(t + i, tl - i);
+		size_t len = char_len(t + i, tl - i, bsd);
 		if (n + (len ? len : 1) > limit)
 			break;
 		if (len) {
@@ -196,7 +239,7 @@ int syslog_fmt_event(const struct event *e, const struct syslog_fmt_opts *o, cha
 	size_t sdlen = (size_t)sl + 1; /* + ']' */
 	unsigned nparams = e->nparams < EV_MAX_PARAMS ? e->nparams : EV_MAX_PARAMS;
 	for (unsigned i = 0; i < nparams; i++) {
-		plen[np] = piece(&e->params[i], pieces[np]);
+		plen[np] = piece(&e->params[i], o->bsd, pieces[np]);
 		if (plen[np])
 			sdlen += plen[np++];
 	}
@@ -220,7 +263,36 @@ int syslog_fmt_event(const struct event *e, const struct syslog_fmt_opts *o, cha
 		}
 		out[pos++] = ']';
 		if (keep == np)
-			message(e, o->bom, out, &pos, limit);
+			message(o->bom && !o->bsd ? " \xef\xbb\xbf" : " ", e->text,
+				strnlen(e->text, sizeof(e->text)), o->bsd, out, &pos, limit);
+	}
+	out[pos] = '\0';
+	return (int)pos;
+}
+
+int syslog_fmt_line(int severity, const char *subsys, const char *msg, const struct timespec *when,
+		    const struct syslog_fmt_opts *o, char *out, size_t cap)
+{
+	if (!msg || !when || !o || !out || !cap)
+		return -1;
+	out[0] = '\0';
+	if (o->facility < 0 || o->facility > 23)
+		return -1;
+	size_t limit = cap - 1;
+	if (o->max_len && o->max_len < limit)
+		limit = o->max_len;
+	char hdr[HDR_MAX];
+	size_t hlen = bsd_header(o->facility, severity, when, o, hdr);
+	if (!hlen || hlen > limit)
+		return -1;
+	memcpy(out, hdr, hlen);
+	size_t pos = hlen;
+	if (subsys && *subsys) { /* "subsys: " as a lead, so it is never cut apart from the text */
+		char lead[NAME_MAX_ + 3];
+		snprintf(lead, sizeof(lead), "%.*s: ", NAME_MAX_, subsys);
+		message(lead, msg, strlen(msg), 1, out, &pos, limit);
+	} else {
+		message("", msg, strlen(msg), 1, out, &pos, limit);
 	}
 	out[pos] = '\0';
 	return (int)pos;

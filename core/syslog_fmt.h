@@ -2,12 +2,17 @@
 /* syslog_fmt.h: one struct event as one RFC 5424 message,
  *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [gvpn@32473 eventid="N" k="v" ...] MSG
  * for the remote syslog transports (RFC 5426 UDP, RFC 6587 TCP, RFC 5425
- * TLS), which only frame and send what this returns. Pure: no I/O, no
+ * TLS), which only frame and send what this returns; or, for the local
+ * /dev/log socket, in the classic (RFC 3164-like) form that rsyslog's
+ * imuxsock and glibc's syslog(3) use,
+ *   <PRI>Mmm dd hh:mm:ss APP-NAME[PROCID]: MSGID [gvpn@32473 ...] MSG
+ * with the structured data kept inside the message text. Pure: no I/O, no
  * allocation, no global state. doc/syslog-catalogue.md lists the MSGIDs. */
 #ifndef GVPN_SYSLOG_FMT_H
 #define GVPN_SYSLOG_FMT_H
 
 #include <stddef.h>
+#include <time.h>
 #include "ev.h"
 #include "util.h"
 
@@ -29,6 +34,8 @@ struct syslog_fmt_opts {
 	long procid;           /* the pid; <= 0 gives "-" */
 	int bom;               /* 1: MSG-UTF8 (BOM first); 0 (default): MSG-ANY, no BOM */
 	size_t max_len;        /* message length limit in octets, no NUL; 0: cap - 1 */
+	int bsd;               /* 1: the classic local form (hostname and bom unused;
+	                        * local time; control characters become '?') */
 };
 
 /* Writes the message and a NUL into out[cap]; returns its length (at most
@@ -41,6 +48,17 @@ struct syslog_fmt_opts {
  * are escaped, invalid UTF-8 in values and MSG becomes '?'. A severity
  * outside 0..7 is clamped. */
 int syslog_fmt_event(const struct event *e, const struct syslog_fmt_opts *o, char *out, size_t cap);
+
+/* A plain log line in the classic local form,
+ *   <PRI>Mmm dd hh:mm:ss APP-NAME[PROCID]: SUBSYS: MSG
+ * (o->bsd is implied; when is the time of the line). Invalid UTF-8 and
+ * control characters become '?'; MSG is cut on a character boundary to
+ * fit. Returns the length, or -1 as syslog_fmt_event(). */
+int syslog_fmt_line(int severity, const char *subsys, const char *msg, const struct timespec *when,
+		    const struct syslog_fmt_opts *o, char *out, size_t cap);
+
+/* Length of the well-formed UTF-8 character at s (n > 0 bytes left), or 0. */
+size_t syslog_fmt_utf8_len(const unsigned char *s, size_t n);
 
 /* "emerg" ... "debug" for 0..7, else NULL. */
 const char *syslog_fmt_severity_name(int severity);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_syslog_fmt.c: unit tests of core/syslog_fmt.c, struct event ->
- * RFC 5424 message. valid() is an independent parser of the RFC 5424
+ * RFC 5424 message (and the classic local form), and of core/journal_fmt.c
+ * (journald's native protocol). valid() is an independent parser of the RFC 5424
  * grammar (header fields, SD elements, escapes, UTF-8) that every output
  * goes through, whatever the cap. */
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <syslog.h>
 
 #include "ev.h"
+#include "journal_fmt.h"
 #include "syslog_fmt.h"
 
 /* 2026-11-23T10:11:12.123456Z */
@@ -573,9 +575,123 @@ static void test_every_kind(void **state)
 	}
 }
 
+/* ---- the classic local form ------------------------------------------------ */
+
+static void test_bsd_event(void **state)
+{
+	(void)state;
+	struct syslog_fmt_opts o = opts();
+	o.bsd = 1;
+	struct event e;
+	char out[1024];
+	mkevent(&e, EV_MEMBER_REGISTERED, 7);
+	ev_param(&e, "member", "a\nb");
+	ev_param(&e, "q", "x\"y]");
+	text(&e, "text\nPRIORITY=0 \xff");
+	int n = syslog_fmt_event(&e, &o, out, sizeof(out));
+	const char *want = "<29>Nov 23 10:11:12 gvpn-agent[4242]: MEMBER_REGISTERED "
+			   "[gvpn@32473 eventid=\"7\" member=\"a?b\" q=\"x\\\"y\\]\"] text?PRIORITY=0 ?";
+	assert_string_equal(out, want);
+	assert_int_equal(n, (int)strlen(want));
+	o.procid = 0; /* no pid: no brackets */
+	e.nparams = 0;
+	text(&e, "");
+	syslog_fmt_event(&e, &o, out, sizeof(out));
+	assert_string_equal(out, "<29>Nov 23 10:11:12 gvpn-agent: MEMBER_REGISTERED [gvpn@32473 eventid=\"7\"]");
+}
+
+static void test_bsd_line(void **state)
+{
+	(void)state;
+	struct syslog_fmt_opts o = opts();
+	struct timespec when = { .tv_sec = T_SEC + 86400 * 10 };
+	char out[256];
+	int n = syslog_fmt_line(LOG_INFO, "syslog", "hello\nworld\t\xc3\xa9", &when, &o, out, sizeof(out));
+	assert_string_equal(out, "<30>Dec  3 10:11:12 gvpn-agent[4242]: syslog: hello?world?\xc3\xa9");
+	assert_int_equal(n, (int)strlen(out));
+	/* Cut on a character boundary: the two-byte e-acute does not fit. */
+	o.max_len = strlen("<30>Dec  3 10:11:12 gvpn-agent[4242]: syslog: hello?world?") + 1;
+	syslog_fmt_line(LOG_INFO, "syslog", "hello\nworld\t\xc3\xa9", &when, &o, out, sizeof(out));
+	assert_string_equal(out, "<30>Dec  3 10:11:12 gvpn-agent[4242]: syslog: hello?world?");
+	o.max_len = 0;
+	syslog_fmt_line(42, NULL, "x", &when, &o, out, sizeof(out)); /* clamped, no subsystem */
+	assert_string_equal(out, "<31>Dec  3 10:11:12 gvpn-agent[4242]: x");
+	o.facility = 24;
+	assert_int_equal(syslog_fmt_line(LOG_INFO, "s", "x", &when, &o, out, sizeof(out)), -1);
+	o.facility = 3;
+	assert_int_equal(syslog_fmt_line(LOG_INFO, "s", "x", &when, &o, out, 10), -1);
+}
+
+/* ---- journald's native protocol ------------------------------------------ */
+
+static void test_journal_names(void **state)
+{
+	(void)state;
+	char n[JOURNAL_FMT_NAME_MAX + 1];
+	assert_int_equal(journal_fmt_param_name("spi-in", n, sizeof(n)), 11);
+	assert_string_equal(n, "GVPN_SPI_IN");
+	assert_int_equal(journal_fmt_param_name("a.b c=\xc3\xa9_9", n, sizeof(n)), 15);
+	assert_string_equal(n, "GVPN_A_B_C____9");
+	assert_int_equal(journal_fmt_param_name("", n, sizeof(n)), 0);
+	assert_int_equal(journal_fmt_param_name("msgid", n, sizeof(n)), 0);
+	assert_int_equal(journal_fmt_param_name("EventId", n, sizeof(n)), 0);
+	assert_int_equal(journal_fmt_param_name("subsystem", n, sizeof(n)), 0);
+	assert_int_equal(journal_fmt_param_name("abc", n, 8), 0); /* no room */
+}
+
+static void test_journal_event(void **state)
+{
+	(void)state;
+	struct journal_fmt_opts o = { .facility = 16 };
+	struct event e;
+	char out[2048];
+	mkevent(&e, EV_CONFIG_RELOADED, 12);
+	ev_param(&e, "file", "/etc/a\nPRIORITY=0");
+	ev_param(&e, "msgid", "forged");
+	ev_param(&e, "bad", "\xff");
+	text(&e, "reloaded");
+	int n = journal_fmt_event(&e, &o, out, sizeof(out));
+	static const char want[] = "MESSAGE=reloaded\nPRIORITY=5\nSYSLOG_FACILITY=16\nSYSLOG_IDENTIFIER=gvpn-agent\n"
+				   "GVPN_MSGID=CONFIG_RELOADED\nGVPN_EVENTID=12\n"
+				   "GVPN_FILE\n\x11\0\0\0\0\0\0\0/etc/a\nPRIORITY=0\n"
+				   "GVPN_BAD=?\n";
+	assert_int_equal(n, (int)sizeof(want) - 1);
+	assert_memory_equal(out, want, sizeof(want) - 1);
+	/* Too small for the parameters: they go, the fixed fields stay. */
+	size_t fixed = strlen("MESSAGE=reloaded\nPRIORITY=5\nSYSLOG_FACILITY=16\nSYSLOG_IDENTIFIER=gvpn-agent\n"
+			      "GVPN_MSGID=CONFIG_RELOADED\nGVPN_EVENTID=12\n");
+	assert_int_equal(journal_fmt_event(&e, &o, out, fixed + 5), (int)fixed);
+	assert_int_equal(journal_fmt_event(&e, &o, out, fixed - 1), -1);
+	o.facility = -1;
+	assert_int_equal(journal_fmt_event(&e, &o, out, sizeof(out)), -1);
+}
+
+static void test_journal_line(void **state)
+{
+	(void)state;
+	struct journal_fmt_opts o = { .facility = 3, .identifier = "x" };
+	char out[512];
+	int n = journal_fmt_line(LOG_ERR, "gks", "two\nlines", &o, out, sizeof(out));
+	static const char want[] = "MESSAGE\n\x0e\0\0\0\0\0\0\0gks: two\nlines\nPRIORITY=3\n"
+				   "SYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER=x\nGVPN_SUBSYSTEM=gks\n";
+	assert_int_equal(n, (int)sizeof(want) - 1);
+	assert_memory_equal(out, want, sizeof(want) - 1);
+	n = journal_fmt_line(-3, NULL, "plain", &o, out, sizeof(out));
+	static const char want2[] = "MESSAGE=plain\nPRIORITY=0\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER=x\n";
+	assert_int_equal(n, (int)sizeof(want2) - 1);
+	assert_memory_equal(out, want2, sizeof(want2) - 1);
+	assert_int_equal(journal_fmt_line(LOG_ERR, "gks", NULL, &o, out, sizeof(out)), -1);
+}
+
 int main(void)
 {
+	setenv("TZ", "UTC", 1); /* the classic form's time is local time */
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bsd_event),
+		cmocka_unit_test(test_bsd_line),
+		cmocka_unit_test(test_journal_names),
+		cmocka_unit_test(test_journal_event),
+		cmocka_unit_test(test_journal_line),
 		cmocka_unit_test(test_validator),
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_sd_id),
