@@ -268,12 +268,18 @@ static int do_blind(const struct sockaddr_in *first, unsigned n)
 
 /* ---- message 1 flood ---- */
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int do_flood1(const struct sockaddr_in *first, unsigned n_addrs, unsigned rate)
 {
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long sent = 0;
 	unsigned used = 0;
+	double due = now_s();
 	while (!stop) {
 		unsigned i = (unsigned)(sent % n_addrs);
 		struct sockaddr_in a = nth_addr(first, i);
@@ -289,15 +295,16 @@ static int do_flood1(const struct sockaddr_in *first, unsigned n_addrs, unsigned
 		sent++;
 		if (used < n_addrs)
 			used++;
-		if (sent == n_addrs) {
+		if (sent == n_addrs)
 			printf("flood1: every one of the %u addresses has sent a message 1\n", n_addrs);
-			fflush(stdout);
-		}
-		/* at most rate a second: the sent-th send is due at sent / rate */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double ahead = (double)sent / rate - ((double)(now.tv_sec - t0.tv_sec) +
-						     (double)(now.tv_nsec - t0.tv_nsec) / 1e9);
-		if (ahead > 0) {
+		/* at most rate a second, and after a stall no burst to catch
+		 * up (it would evict a member's exchange sooner than the rate
+		 * says) */
+		due += 1.0 / rate;
+		double ahead = due - now_s();
+		if (ahead < 0) {
+			due -= ahead;
+		} else {
 			struct timespec d = { .tv_sec = (time_t)ahead,
 					      .tv_nsec = (long)((ahead - (double)(time_t)ahead) * 1e9) };
 			nanosleep(&d, NULL);
