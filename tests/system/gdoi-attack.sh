@@ -185,7 +185,7 @@ is "$(st drop_half_open)" 0 "and none was refused for want of a slot"
 # ---- 7: wrong PSKs from one address ----
 fails=0
 for i in 1 2 3 4 5; do
-	out=$(PSK=$TAP_TMP/bad.psk register 127.0.7.1 --timeout 1000 --retries 3)
+	out=$(PSK=$TAP_TMP/bad.psk register 127.0.7.1 --timeout 500 --retries 3)
 	case $out in *AUTHENTICATION-FAILED*) fails=$((fails + 1)) ;; *) diag "try $i: $out" ;; esac
 done
 is "$fails" 5 "five registrations with a wrong PSK from 127.0.7.1 are refused (AUTHENTICATION-FAILED)"
@@ -195,12 +195,12 @@ is "$(st refusals_aggregated)" 2 "the other two aggregated (summed into one even
 is "$(grep -c 'gks: registration from 127.0.7.1 refused' "$LOG")" 3 "three refusal log lines"
 is "$(st backoffs)" 1 "five failed authentications back the address off"
 like "$(cat "$LOG")" "127.0.7.1: 5 failed authentications within 60 s: no new exchange from it for 10 s" "the back-off is logged"
-out=$(PSK=$TAP_TMP/bad.psk register 127.0.7.1 --timeout 1000 --retries 3)
+out=$(PSK=$TAP_TMP/bad.psk register 127.0.7.1 --timeout 500 --retries 2)
 like "$out" "no answer from the key server" "a sixth try from the address gets no answer to its message 3"
 ok "its message 3s are dropped and counted (drop_backoff)" test "$(st drop_backoff)" -ge 1
 is "$(st refused)" 5 "and refused no more"
 like "$(register 127.0.7.2)" "^127.0.7.2: registered" "a member at another address registers meanwhile"
-out=$(PSK=$TAP_TMP/bad.psk register 127.0.7.3 --timeout 1000 --retries 3)
+out=$(PSK=$TAP_TMP/bad.psk register 127.0.7.3 --timeout 500 --retries 3)
 like "$out" "AUTHENTICATION-FAILED" "a wrong PSK from a third address is refused as usual"
 is "$(refusal_events 127.0.7.3)" 1 "with its own refusal event"
 
