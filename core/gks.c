@@ -2290,7 +2290,10 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 {
 	struct gdoi_buf out;
 	gdoi_buf_init(&out);
+	int had_dh = p->ike.dh != NULL;
 	int rc = ike_input(&p->ike, msg, len, G.props, G.n_props, psk_candidate, NULL, &out);
+	if (!had_dh && p->ike.dh)
+		G.st.dh_computed++;
 	if (rc == 1)
 		send_to((const struct sockaddr_in *)&p->ike.peer, out.data, out.len);
 	gdoi_buf_free(&out);
@@ -2920,6 +2923,7 @@ cJSON *gks_status_json(void)
 	cJSON_AddNumberToObject(st, "half_open", (double)s->half_open);
 	cJSON_AddNumberToObject(st, "embryonic", (double)s->embryonic);
 	cJSON_AddNumberToObject(st, "embryonic_evicted", (double)s->embryonic_evicted);
+	cJSON_AddNumberToObject(st, "dh_computed", (double)s->dh_computed);
 	cJSON_AddNumberToObject(st, "phase1_sas", (double)s->sas);
 	cJSON_AddNumberToObject(st, "rekeys_sent", (double)s->rekeys_sent);
 	cJSON_AddNumberToObject(st, "retransmissions", (double)s->retransmissions);

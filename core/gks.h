@@ -22,6 +22,7 @@ struct gks_stats {
 	uint64_t half_open;          /* now: message 3 answered, not established */
 	uint64_t embryonic;          /* now: message 1 answered, no message 3 yet */
 	uint64_t embryonic_evicted;  /* embryonic exchanges dropped for a newer one */
+	uint64_t dh_computed;        /* Diffie-Hellman key pairs made (message 3s taken) */
 	uint64_t sas;                /* phase 1 SAs now */
 	uint64_t rekeys_sent;        /* rekey pushes (one per group and rekey) */
 	uint64_t retransmissions;    /* unicast copies sent again for want of an ACK */

@@ -1101,10 +1101,12 @@ static void test_blind_msg3_no_dh(void **state)
 	assert_int_equal(raw_recv(fd, &in), 0);
 	assert_int_equal(stat_num("half_open"), 0);
 	assert_int_equal(stat_num("embryonic"), 1);
+	assert_int_equal(stat_num("dh_computed"), 0);
 	raw_send(fd, m3.data, m3.len);
 	assert_true(raw_recv(fd, &in) > 0);   /* message 4 */
 	assert_int_equal(stat_num("half_open"), 1);
 	assert_int_equal(stat_num("embryonic"), 0);
+	assert_int_equal(stat_num("dh_computed"), 1);
 	gdoi_buf_free(&m1);
 	gdoi_buf_free(&m3);
 	gdoi_buf_free(&in);
@@ -1261,6 +1263,7 @@ static void test_injected_msg3(void **state)
 	assert_int_equal(relay_register(&r, 0x040010), 1);
 	assert_int_equal(r.injected, 1);
 	assert_int_equal(stat_num("registrations"), 1);
+	assert_int_equal(stat_num("dh_computed"), 1);   /* the member's only */
 	assert_true(stat_num("drop_malformed") >= 1);
 }
 
