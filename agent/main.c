@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG SYSCONFDIR "/gvpn-agent/gvpn-agent.json"
@@ -41,7 +42,7 @@ static void usage(FILE *to)
 		"\n"
 		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -n, --check        check the configuration and the secrets file, then exit:\n"
-		"                     0 when valid, 1 with every error listed\n"
+		"                     0 when valid, 78 with every error listed\n"
 		"  -f, --foreground   do not daemonize; log to stderr unless the local log\n"
 		"                     socket has the messages (syslog.local: on a terminal,\n"
 		"                     a copy on stderr too)\n"
@@ -53,6 +54,9 @@ static void usage(FILE *to)
 		"  -V, --version      show the version\n"
 		"\n"
 		"Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n"
+		"Exit status: 78 (EX_CONFIG) when the configuration or the secrets file is\n"
+		"refused (with -n or at start), 2 on a usage error, 1 when the agent cannot\n"
+		"start for another reason or fails while running.\n"
 		"See gvpn-agent(8), gvpn-agent.json(5) and gvpnctl(8).\n");
 }
 
@@ -399,7 +403,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%sgvpn-agent: %s: %zu error%s; configuration refused\n", L.prefix ? "<3>" : "",
 			path, errs.n, errs.n == 1 ? "" : "s");
 		cfg_errors_free(&errs);
-		return 1;
+		/* Distinct from other failures: the unit does not restart on it
+		 * (RestartPreventExitStatus=78), as a restart cannot help. */
+		return EX_CONFIG;
 	}
 	cfg_errors_free(&errs);
 	if (check) {

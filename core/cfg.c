@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -849,6 +850,18 @@ static const struct cfg_snmp_secret *snmp_secret(const struct cfg_secrets *s, co
 	return NULL;
 }
 
+/* Mode 0600 (or stricter), whoever owns it; or 0640 when root owns it and
+ * its group is the agent's: the packaged root:gvpn 0640, which only root
+ * can change and only the agent's group can read. Any other group could
+ * be people: refused, also for an agent running as root. */
+int cfg_secrets_mode_ok(const struct stat *st, gid_t egid)
+{
+	mode_t perm = st->st_mode & 07777;
+	if (!(perm & 077))
+		return 1;
+	return (perm & 077) == 040 && st->st_uid == 0 && st->st_gid == egid;
+}
+
 int cfg_secrets_load(const char *path, struct cfg_secrets *out, struct cfg_errors *errs)
 {
 	size_t start = errs->n;
@@ -864,10 +877,17 @@ int cfg_secrets_load(const char *path, struct cfg_secrets *out, struct cfg_error
 		cfg_errors_add(errs, "%s: the secrets file is not a regular file", path);
 		return -1;
 	}
-	if (st.st_mode & 077) {
-		cfg_errors_add(errs, "%s: refused: mode %04o lets group or others read or write it; "
-			       "the secrets file must be mode 0600 (chmod 600 %s)",
-			       path, (unsigned)(st.st_mode & 07777), path);
+	if (!cfg_secrets_mode_ok(&st, getegid())) {
+		unsigned perm = (unsigned)(st.st_mode & 07777);
+		if ((perm & 077) == 040 && st.st_uid == 0)
+			cfg_errors_add(errs, "%s: refused: mode %04o lets group %ld read it, and the agent runs as "
+				       "group %ld; the secrets file must be mode 0600, or 0640 owned by root with "
+				       "the agent's group (chmod 600 %s, or run the agent as that group)",
+				       path, perm, (long)st.st_gid, (long)getegid(), path);
+		else
+			cfg_errors_add(errs, "%s: refused: mode %04o lets group or others read or write it; "
+				       "the secrets file must be mode 0600, or 0640 owned by root with the "
+				       "agent's group (chmod 600 %s)", path, perm, path);
 		return -1;
 	}
 	size_t len;

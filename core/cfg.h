@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* ---- agent ---------------------------------------------------------- */
 struct cfg_agent {
@@ -242,6 +243,10 @@ void cfg_free(struct cfg *c);
 
 /* Secrets alone (used by cfg_load; exposed for tests and gvpn-member). */
 int cfg_secrets_load(const char *path, struct cfg_secrets *out, struct cfg_errors *errs);
+/* Whether a secrets file with this mode and owner may be read by an agent
+ * running as group egid: 0600 or stricter, or 0640 owned by root with
+ * group egid. */
+int cfg_secrets_mode_ok(const struct stat *st, gid_t egid);
 void cfg_secrets_free(struct cfg_secrets *s);
 const char *cfg_secret_psk(const struct cfg_secrets *s, const char *name);
 

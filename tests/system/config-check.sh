@@ -11,7 +11,7 @@ is "$rc" 0 "-n on a valid config exits 0"
 like "$out" "configuration OK" "-n says the config is OK"
 
 out=$("$top_builddir/gvpn-agent" -n -c "$srcdir/conf/demo.json" 2>&1); rc=$?
-is "$rc" 1 "the shipped demo config without its secrets file is refused"
+is "$rc" 78 "the shipped demo config without its secrets file is refused (exit 78, EX_CONFIG)"
 
 mkdir -p "$TAP_TMP/demo"
 cp "$srcdir/conf/demo.json" "$TAP_TMP/demo/gvpn-agent.json"
@@ -29,7 +29,7 @@ cat >"$TAP_TMP/bad.json" <<'JSON'
 }
 JSON
 out=$("$top_builddir/gvpn-agent" -n -c "$TAP_TMP/bad.json" 2>&1); rc=$?
-is "$rc" 1 "-n on a bad config exits 1"
+is "$rc" 78 "-n on a bad config exits 78 (EX_CONFIG)"
 like "$out" "bad.json:2:27: agent.log_level: \"loud\" is not one of: emerg, alert, crit, err, warning, notice, info, debug" \
 	"bad enum named with line:col and allowed values"
 like "$out" "bad.json:3:40: web.colour: unknown key" "unknown key located at the key"

@@ -23,6 +23,6 @@ ok "plain HTTP gets no answer on the HTTPS port" sh -c "! curl -s -m 3 http://12
 agent_stop
 sed -i "s|\"listen\": \"127.0.0.1:$WEB_PORT\", \"cert_file\": \"web.pem\", \"key_file\": \"web.key\"|\"listen\": \"0.0.0.0:$WEB_PORT\"|" "$CONF"
 out=$("$top_builddir/gvpn-agent" -n -c "$CONF" 2>&1); rc=$?
-is "$rc" 1 "plain HTTP on 0.0.0.0: the configuration is refused"
+is "$rc" 78 "plain HTTP on 0.0.0.0: the configuration is refused"
 like "$out" 'web.listen: "0.0.0.0:[0-9]+" is not a loopback address; plain HTTP is allowed only on loopback' "... saying why"
 tap_done

@@ -1579,6 +1579,10 @@ static void test_secrets_mode_refused(void **state)
 	char *sf = secrets_path();
 	static const mode_t modes[] = { 0644, 0640, 0604, 0660, 0602, 0620, 0666 };
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		/* root's own 0640 file with the agent's group (0) is accepted:
+		 * test_secrets_mode_rules */
+		if (modes[i] == 0640 && geteuid() == 0 && getegid() == 0)
+			continue;
 		put_secrets(&s, SECRETS_OK, modes[i]);
 		struct cfg_errors *e;
 		assert_null(load(p, &e));
@@ -1589,7 +1593,8 @@ static void test_secrets_mode_refused(void **state)
 		if (modes[i] == 0644)
 			assert_string_equal(e->msg[0],
 				fmt("%s: refused: mode 0644 lets group or others read or write it; "
-				    "the secrets file must be mode 0600 (chmod 600 %s)", sf, sf));
+				    "the secrets file must be mode 0600, or 0640 owned by root with the "
+				    "agent's group (chmod 600 %s)", sf, sf));
 	}
 }
 
@@ -1607,6 +1612,62 @@ static void test_secrets_mode_accepted(void **state)
 		assert_str(c->snmp.v3_users[0].auth_passphrase, "auth-pass-1");
 		assert_str(c->snmp.v3_users[0].priv_passphrase, "priv-pass-1");
 	}
+}
+
+/* The packaged root:gvpn 0640: only for an agent running as that group. */
+static void test_secrets_mode_rules(void **state)
+{
+	(void)state;
+	static const struct {
+		mode_t mode;
+		uid_t uid;
+		gid_t gid;
+		int ok;
+	} cases[] = {
+		{ 0600, 1000, 1000, 1 }, { 0400, 0, 0, 1 }, { 0600, 0, 42, 1 },
+		{ 0640, 0, 42, 1 },	 /* root-owned, the agent's group */
+		{ 0440, 0, 42, 1 },	 /* the same, read-only for root too */
+		{ 0640, 0, 43, 0 },	 /* another group */
+		{ 0640, 1000, 42, 0 },	 /* not root-owned: its owner could widen it */
+		{ 0660, 0, 42, 0 },	 { 0650, 0, 42, 0 }, { 0644, 0, 42, 0 }, { 0604, 0, 42, 0 },
+		{ 0641, 0, 42, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stat st;
+		memset(&st, 0, sizeof(st));
+		st.st_mode = S_IFREG | cases[i].mode;
+		st.st_uid = cases[i].uid;
+		st.st_gid = cases[i].gid;
+		if (cfg_secrets_mode_ok(&st, 42) != cases[i].ok)
+			fail_msg("mode %04o uid %d gid %d: expected %s", (unsigned)cases[i].mode, (int)cases[i].uid,
+				 (int)cases[i].gid, cases[i].ok ? "accepted" : "refused");
+	}
+}
+
+/* As root: a root-owned 0640 file loads when its group is the agent's and
+ * is refused with the two groups named when it is not. */
+static void test_secrets_mode_group_as_root(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || getegid() != 0) {
+		skip();
+		return;
+	}
+	struct doc d, s;
+	char *p = put_conf(&d, CONF_NEEDS_SECRETS);
+	char *sf = secrets_path();
+	put_secrets(&s, SECRETS_OK, 0640);
+	assert_int_equal(chown(sf, 0, 0), 0);
+	struct cfg *c = load_ok(p);
+	assert_str(c->gks->groups[0].members[0].psk_value, "a-long-random-psk");
+	assert_int_equal(chown(sf, 0, 4242), 0);
+	struct cfg_errors *e;
+	assert_null(load(p, &e));
+	expect_n(e, 1);
+	assert_string_equal(e->msg[0],
+		fmt("%s: refused: mode 0640 lets group 4242 read it, and the agent runs as group 0; the secrets "
+		    "file must be mode 0600, or 0640 owned by root with the agent's group (chmod 600 %s, or run "
+		    "the agent as that group)", sf, sf));
 }
 
 static void test_secrets_missing_ok_when_unneeded(void **state)
@@ -1910,6 +1971,8 @@ int main(void)
 		T_(test_address_helpers),
 		T_(test_secrets_mode_refused),
 		T_(test_secrets_mode_accepted),
+		T_(test_secrets_mode_rules),
+		T_(test_secrets_mode_group_as_root),
 		T_(test_secrets_missing_ok_when_unneeded),
 		T_(test_secrets_missing_but_needed),
 		T_(test_secrets_snmp_passphrases),
