@@ -459,12 +459,13 @@ static void test_demo_config(void **state)
 	assert_int_equal(g->smc->communication_type, CFG_COMM_UNICAST);
 	assert_int_equal(g->smc->encryption_algorithm, CFG_ENC_AES256_CBC);
 	assert_int_equal(g->smc->sig_hash_algorithm, CFG_HASH_SHA256);
-	assert_int_equal(g->smc->lifetime_seconds, 3600);
-	assert_int_equal(g->smc->heartbeat, 300);
+	assert_int_equal(g->smc->lifetime_seconds, 300);
+	assert_int_equal(g->smc->heartbeat, 10);
 	assert_int_equal(g->smc->number_of_retransmission, 2);
-	assert_int_equal(g->smc->retransmission_period, 10);
+	assert_int_equal(g->smc->retransmission_period, 5);
 	assert_int_equal(g->smc->membership_rekey, 1);
-	assert_int_equal(g->smc->membership_rekey_delay, 10);
+	assert_int_equal(g->smc->membership_rekey_delay, 5);
+	assert_int_equal(g->smc->membership_rekey_max_delay, 30);
 	assert_null(c->gks->signing_key);
 	assert_int_equal(g->n_ipsec_sa, 1);
 	assert_str(g->ipsec_sa[0].name, "sa1");
@@ -473,23 +474,27 @@ static void test_demo_config(void **state)
 	assert_str(g->ipsec_sa[0].match.destination, "10.0.0.0/8");
 	assert_int_equal(g->ipsec_sa[0].match.protocol, 0);
 	assert_int_equal(g->n_members, 1);
-	assert_str(g->members[0].address, "127.0.0.2");
+	assert_str(g->members[0].address, "127.0.0.0/8");
 	assert_str(g->members[0].psk, "g1-members");
 	assert_str(g->members[0].psk_value, "demo-group-1-preshared-key");
 	assert_str(cfg_secret_psk(&c->secrets, "g1-members"), "demo-group-1-preshared-key");
 	assert_null(cfg_secret_psk(&c->secrets, "nope"));
 
 	assert_non_null(c->mon);
-	assert_int_equal(c->mon->interval, 10);
-	assert_int_equal(c->mon->threshold, 10);
+	assert_int_equal(c->mon->interval, 3);
+	assert_int_equal(c->mon->threshold, 3);
 	assert_str(c->mon->vici_socket, "unix:///var/run/charon.vici");
-	assert_int_equal(c->mon->n_vpns, 1);
+	assert_int_equal(c->mon->n_vpns, 2);
 	const struct cfg_vpn *v = &c->mon->vpns[0];
-	assert_str(v->name, "site-b");
+	assert_str(v->name, "branch-lo");
 	assert_int_equal(v->monitor, 1);
 	assert_int_equal(v->optimized, 0);
-	assert_int_equal(v->rekey, 1);
+	assert_int_equal(v->rekey, 0);
 	assert_str(v->source_interface, "lo");
+	assert_str(v->destination_ip, "127.0.0.10");
+	v = &c->mon->vpns[1];
+	assert_str(v->name, "site-b");
+	assert_int_equal(v->monitor, 0);
 	assert_str(v->destination_ip, "198.51.100.2");
 }
 
