@@ -144,6 +144,7 @@ struct gks_member {
 	unsigned sends;                  /* copies of that push sent */
 	uint32_t last_acked_seq;         /* 0: none acknowledged since it registered */
 	uint32_t last_sent_seq;          /* the newest push sent to it by unicast */
+	struct in_addr local;            /* our address it registered with: pushes come from it */
 	uint64_t rekeys_sent, rekeys_acked, retransmissions;
 };
 
@@ -219,6 +220,7 @@ struct gks_peer {
 	int embryonic;                   /* only message 1 seen */
 	int half_open;                   /* message 3 seen, not established */
 	char addr[INET6_ADDRSTRLEN];
+	struct in_addr local;            /* our address its datagrams came to: answers go from it */
 	/* GROUPKEY-PULL */
 	enum pull_state pull;
 	uint32_t msgid;
@@ -244,6 +246,7 @@ static struct {
 	int fd;
 	struct loop_fd *h;
 	struct sockaddr_in local;
+	struct in_addr rx_local;         /* the address the datagram being handled came to */
 	const struct cfg *cfg;
 	struct ike_proposal props[IKE_MAX_PROPOSALS];
 	size_t n_props;
@@ -310,15 +313,38 @@ static int hash_of(int h)
 	return map[h];
 }
 
-static int send_to(const struct sockaddr_in *to, const uint8_t *buf, size_t len)
+/* Sends from our address src: with a wildcard listen address the kernel
+ * would otherwise pick the source by route, and a member on a host with
+ * several addresses (or several of ours on one link) would see the answer
+ * come from an address it did not send to, and drop it. */
+static int send_from(const struct in_addr *src, const struct sockaddr_in *to, const uint8_t *buf, size_t len)
 {
-	if (sendto(G.fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0) {
+	struct iovec iov = { (void *)buf, len };
+	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))]; } ctl;
+	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = sizeof(*to), .msg_iov = &iov, .msg_iovlen = 1 };
+	if (src && src->s_addr != INADDR_ANY && G.local.sin_addr.s_addr == INADDR_ANY) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = &ctl;
+		mh.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		struct in_pktinfo pi = { .ipi_spec_dst = *src };
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	if (sendmsg(G.fd, &mh, 0) < 0) {
 		G.st.send_errors++;
-		log_debug("gks", "sendto: %s", strerror(errno));
+		log_debug("gks", "sendmsg: %s", strerror(errno));
 		return -1;
 	}
 	G.st.tx++;
 	return 0;
+}
+
+static int send_to(const struct sockaddr_in *to, const uint8_t *buf, size_t len)
+{
+	return send_from(NULL, to, buf, len);
 }
 
 static unsigned src_bucket(in_addr_t a)
@@ -1104,7 +1130,7 @@ static void fan_out(struct gks_group *g)
 		struct gks_member *m = g->by_index[i];
 		if (!m || m->pending_seq != r->seq)
 			continue;
-		send_to(&m->sa, r->msg, r->len);
+		send_from(&m->local, &m->sa, r->msg, r->len);
 		r->fan_next = m->index + 1;
 		sent++;
 	}
@@ -1490,7 +1516,7 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	size_t sent = 0;
 	if (smc->communication_type == CFG_COMM_UNICAST) {
 		for (struct gks_member *m = g->members; m; m = m->next)
-			sent += send_to(&m->sa, b.data, b.len) == 0;
+			sent += send_from(&m->local, &m->sa, b.data, b.len) == 0;
 	} else {
 		sent = send_multicast(g, b.data, b.len);
 	}
@@ -1764,6 +1790,7 @@ static struct gks_peer *peer_new(const struct isakmp_hdr *h, const struct sockad
 	ike_sa_init(&p->ike, 0, (const struct sockaddr *)from, sizeof(*from));
 	memcpy(p->ike.icky, h->icookie, 8);
 	cookie_make(h->icookie, from, p->ike.rcky);
+	p->local = G.rx_local;
 	addr_str(from, p->addr, sizeof(p->addr));
 	if (G.pcap) {
 		p->ike.plain_hook = pcap_hook;
@@ -1988,7 +2015,7 @@ static void send_protected_notify(struct gks_peer *p, uint16_t type)
 	size_t after = hash_at + 4 + p->ike.keys.hash_len;
 	if (ike_hash_a(&p->ike, msgid, NULL, 0, b.data + after, b.len - after, b.data + hash_at + 4) == 0 &&
 	    ike_seal(&p->ike, &b, iv) == 0)
-		send_to((const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
+		send_from(&p->local, (const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
 	gdoi_buf_free(&b);
 }
 
@@ -2143,6 +2170,7 @@ static void register_member(struct gks_peer *p, int stale)
 		ibucket_link(m);
 		is_new = 1;
 	}
+	m->local = p->local;
 	/* A reregistration starts afresh: no push is awaited from it. */
 	round_member_gone(g, m);
 	m->sends = 0;
@@ -2218,7 +2246,7 @@ static void on_pull(struct gks_peer *p, const uint8_t *msg, size_t len, const st
 	}
 	if (p->last_in && len == p->last_in_len && !memcmp(msg, p->last_in, len)) {
 		if (p->last_out)
-			send_to(from, p->last_out, p->last_out_len);
+			send_from(&p->local, from, p->last_out, p->last_out_len);
 		return;
 	}
 	if (p->pull == PULL_NONE) {
@@ -2251,9 +2279,9 @@ static void on_pull(struct gks_peer *p, const uint8_t *msg, size_t len, const st
 	memcpy(p->iv, iv, sizeof(iv));
 	if (ike_seal(&p->ike, &out, p->iv) < 0)
 		goto done;
-	send_to(from, out.data, out.len);
+	send_from(&p->local, from, out.data, out.len);
 	if (p->catch_up && p->group && p->group->last.msg)
-		send_to(from, p->group->last.msg, p->group->last.len);
+		send_from(&p->local, from, p->group->last.msg, p->group->last.len);
 	p->catch_up = 0;
 	free(p->last_in);
 	free(p->last_out);
@@ -2282,7 +2310,7 @@ static void send_notify(const struct gks_peer *p, int type)
 	/* the peer's phase 1 DOI: TrustCore drops a DOI 2 notify there */
 	gdoi_put_notify(&b, p->ike.doi, ISAKMP_PROTO_ISAKMP, (uint16_t)type, NULL, 0);
 	gdoi_finish(&b);
-	send_to((const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
+	send_from(&p->local, (const struct sockaddr_in *)&p->ike.peer, b.data, b.len);
 	gdoi_buf_free(&b);
 }
 
@@ -2295,7 +2323,7 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 	if (!had_dh && p->ike.dh)
 		G.st.dh_computed++;
 	if (rc == 1)
-		send_to((const struct sockaddr_in *)&p->ike.peer, out.data, out.len);
+		send_from(&p->local, (const struct sockaddr_in *)&p->ike.peer, out.data, out.len);
 	gdoi_buf_free(&out);
 	if (rc < 0 && p->ike.state != IKE_FAILED) {
 		G.st.drop_malformed++;
@@ -2381,7 +2409,7 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	uint8_t buf[GDOI_MAX_MSG];
-	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(uint32_t))]; } ctl;
+	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct in_pktinfo))]; } ctl;
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_in from;
 		struct iovec iov = { buf, sizeof(buf) };
@@ -2393,12 +2421,18 @@ static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNU
 				log_warn("gks", "recvmsg: %s", strerror(errno));
 			return;
 		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		G.rx_local = G.local.sin_addr;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 				uint32_t drops;
 				memcpy(&drops, CMSG_DATA(c), sizeof(drops));
 				G.st.rx_kernel_drops = drops;
+			} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				G.rx_local = pi.ipi_addr;
 			}
+		}
 		if (from.sin_family == AF_INET && mh.msg_namelen >= sizeof(from))
 			on_datagram(buf, (size_t)n, &from);
 	}
@@ -2448,6 +2482,10 @@ static int open_socket(const char *listen)
 	if (setsockopt(G.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(G.fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(G.fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	/* Which of our addresses each datagram came to (a wildcard listen
+	 * address): the answer goes from that one. */
+	if (G.local.sin_addr.s_addr == INADDR_ANY)
+		setsockopt(G.fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	if (getsockopt(G.fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) < 0)
 		got = 0;
 	G.st.rcvbuf_bytes = (uint64_t)(got > 0 ? got : 0);

@@ -86,9 +86,9 @@ tap_cleanup() {
 # skips the script unless root can create one.
 netns_setup() {
 	[ "$(id -u)" -eq 0 ] || skip_all "network namespaces need root"
-	command -v ip >/dev/null 2>&1 || skip_all "iproute2 (ip) is not installed"
+	command -v ip >/dev/null 2>&1 || unmet "iproute2 (ip) is not installed"
 	TAP_NETNS="gvpn-test-$$"
-	ip netns add "$TAP_NETNS" 2>/dev/null || skip_all "cannot create a network namespace here"
+	ip netns add "$TAP_NETNS" 2>/dev/null || unmet "cannot create a network namespace here"
 	ip -n "$TAP_NETNS" link set lo up
 }
 
