@@ -28,12 +28,18 @@
 
 static const oid trap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };   /* snmpTrapOID.0 */
 static uint64_t sent[CFG_NOTIFY_COUNT];
+static uint64_t failed[CFG_NOTIFY_COUNT];
 static int subscribed;
 static int have_targets;   /* any target, or a master agent to forward to */
 
 uint64_t snmp_notify_sent(int kind)
 {
 	return kind >= 0 && kind < CFG_NOTIFY_COUNT ? sent[kind] : 0;
+}
+
+uint64_t snmp_notify_failed(int kind)
+{
+	return kind >= 0 && kind < CFG_NOTIFY_COUNT ? failed[kind] : 0;
 }
 
 /* ---- targets ------------------------------------------------------------- */
@@ -300,9 +306,13 @@ static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 		}
 	}
 	}
-	send_v2trap(v.list);
+	/* send_v2trap() without the void: -1 when Net-SNMP could not build
+	 * the notification (the varbinds, the v2 PDU) for its sinks. */
+	if (netsnmp_send_traps(-1, -1, NULL, 0, v.list, NULL, 0) < 0)
+		failed[k]++;
+	else
+		sent[k]++;
 	snmp_free_varbind(v.list);
-	sent[k]++;
 }
 
 /* ---- the enable switches ------------------------------------------------------------------ */
@@ -354,6 +364,7 @@ int snmp_notify_init(void)
 	ev_subscribe(on_event, NULL);
 	subscribed = 1;
 	memset(sent, 0, sizeof(sent));
+	memset(failed, 0, sizeof(failed));
 	return 0;
 }
 
