@@ -170,7 +170,7 @@ static void gks_lifetime_metrics(struct prom *p, const struct gks_group_info *g,
 		    "Seconds left of each TEK's lifetime, old TEKs still valid included");
 	for (int r = gks_tek_lookup(0, 0, 1, &t); r == 0; r = gks_tek_lookup(t.group_id, t.index, 1, &t)) {
 		snprintf(id, sizeof(id), "%ld", t.group_id);
-		snprintf(spi, sizeof(spi), "%08x", t.spi);
+		snprintf(spi, sizeof(spi), "0x%08x", t.spi);   /* as gvpnctl shows it */
 		prom_u64(p, "gvpn_gks_tek_remaining_seconds", t.remaining, "group_id", id,
 			 "group", group_name(g, n, t.group_id), "policy", t.policy, "spi", spi, NULL);
 	}
