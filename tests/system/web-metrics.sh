@@ -136,7 +136,7 @@ is "$out" "rc=0" "... promtool: clean"
 # ---- a token too short to be a secret ------------------------------------------------
 sed -i "s|\"$TOKEN\"|\"short-token\"|" "$SECRETS"
 out=$("$top_builddir/gvpn-agent" -n -c "$CONF" 2>&1); rc=$?
-like "$rc $out" "^1 .*metrics_tokens\\.prometheus: a token must have at least 32 characters" \
+like "$rc $out" "^78 .*metrics_tokens\\.prometheus: a token must have at least 32 characters" \
 	"gvpn-agent -n refuses a metrics token shorter than 32 characters"
 
 agent_stop
