@@ -132,7 +132,8 @@ else
 fi
 
 # 6. All of it: SNMP with a notification target, the web page, the key
-# server, syslog collectors over UDP and TCP, and (as root) the VPN monitor
+# server, local logging (journald or /dev/log: a client socket), syslog
+# collectors over UDP and TCP, and (as root) the VPN monitor
 # with its ICMP socket. The target's client socket is on 127.0.0.1; the
 # UDP collector's is connected to it (not a listener).
 MON='.'
@@ -144,6 +145,7 @@ if [ -n "$ROOT" ]; then
 fi
 write_config "$SNMP_ON | .snmp.notification_targets = [ { address: \"udp:127.0.0.1:$TRAP_PORT\", user: \"tester\" } ]
 	| $WEB_ON | $GKS_ON | $MON
+	| .syslog.local = true
 	| .syslog.collectors = [ { transport: \"udp\", host: \"127.0.0.1\", port: $SL_UDP },
 				 { transport: \"tcp\", host: \"127.0.0.1\", port: $SL_TCP } ]"
 if agent_start; then
