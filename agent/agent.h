@@ -44,6 +44,11 @@ cJSON *status_vpns_json(void);
 /* The event history since id as a JSON array. */
 cJSON *status_events_json(uint64_t since);
 
+/* GET /metrics: Prometheus text (caller frees) and its length. */
+char *metrics_text(size_t *len);
+/* The name of the secrets file's metrics token equal to token, or NULL. */
+const char *metrics_token_name(const char *token);
+
 /* Control socket for gvpnctl. */
 int ctl_init(const char *path);
 void ctl_fini(void);

@@ -338,6 +338,7 @@ static const struct web_ops web_ops = {
 	.status = status_json, .groups = gks_status_json, .sa = gks_sa_json, .members = web_members, .vpns = status_vpns_json,
 	.events = status_events_json, .rekey_group = gks_rekey_group, .apply_edit = web_apply,
 	.user_hash = web_user_hash, .rekey_vpn = web_rekey_vpn,
+	.metrics = metrics_text, .metrics_token = metrics_token_name,
 };
 
 /* The VPN monitor: ICMP probes, strongSwan over VICI. */

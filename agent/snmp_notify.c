@@ -17,8 +17,11 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
@@ -28,12 +31,18 @@
 
 static const oid trap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };   /* snmpTrapOID.0 */
 static uint64_t sent[CFG_NOTIFY_COUNT];
+static uint64_t failed[CFG_NOTIFY_COUNT];
 static int subscribed;
 static int have_targets;   /* any target, or a master agent to forward to */
 
 uint64_t snmp_notify_sent(int kind)
 {
 	return kind >= 0 && kind < CFG_NOTIFY_COUNT ? sent[kind] : 0;
+}
+
+uint64_t snmp_notify_failed(int kind)
+{
+	return kind >= 0 && kind < CFG_NOTIFY_COUNT ? failed[kind] : 0;
 }
 
 /* ---- targets ------------------------------------------------------------- */
@@ -68,6 +77,61 @@ static char *v3_line(const struct cfg_snmp *s, const struct cfg_snmp_target *t)
 				 t->inform ? " -Ci" : "", t->address);
 	return xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
 			 snmp_auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "", t->address);
+}
+
+/* The source address the kernel picks towards a UDP/IPv4 target
+ * ("udp:A.B.C.D:PORT" or "A.B.C.D:PORT"): a connect() of a datagram
+ * socket sends nothing. 1 found, 0 not a UDP target (TCP is connected:
+ * no listener), -1 one whose source cannot be told (IPv6, a name). */
+static int udp_source(const char *address, struct in_addr *src)
+{
+	if (!strncmp(address, "tcp", 3))
+		return 0;
+	const char *rest = !strncmp(address, "udp:", 4) ? address + 4 : address;
+	char host[INET6_ADDRSTRLEN + 1];
+	long port;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	if (!strncmp(address, "udp6:", 5) || cfg_parse_hostport(rest, host, sizeof(host), &port) < 0 ||
+	    inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+		return -1;
+	sin.sin_port = htons((uint16_t)port);
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		 getsockname(fd, (struct sockaddr *)&sin, &len) == 0 ? 1 : -1;
+	if (fd >= 0)
+		close(fd);
+	*src = sin.sin_addr;
+	return rc;
+}
+
+/* Net-SNMP sends notifications over UDP from an unconnected socket bound
+ * to the wildcard address on a random port, where anyone can send to it.
+ * When every UDP target is reached from one address, bind them there
+ * (Net-SNMP's clientaddr): loopback targets get a loopback socket. */
+static void bind_sources(const struct cfg_snmp *s)
+{
+	struct in_addr one = { 0 }, src;
+	int n = 0, mixed = 0;
+	for (size_t i = 0; i < s->n_targets + s->n_trap_sinks; i++) {
+		const char *a = i < s->n_targets ? s->targets[i].address : s->trap_sinks[i - s->n_targets];
+		int rc = udp_source(a, &src);
+		if (rc < 0 || (rc > 0 && n && src.s_addr != one.s_addr))
+			mixed = 1;
+		if (rc > 0 && !n++)
+			one = src;
+	}
+	if (!n)
+		return;
+	if (mixed) {
+		log_notice("snmp", "notification targets are reached from different or unknown source addresses: "
+			   "their UDP socket is bound to the wildcard address");
+		return;
+	}
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &one, ip, sizeof(ip));
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CLIENT_ADDR, ip);
+	log_debug("snmp", "notifications leave from %s", ip);
 }
 
 /* Sessions through the in-memory config lines (see snmp_agent.c), so
@@ -106,6 +170,7 @@ int snmp_notify_config(const struct cfg_snmp *s)
 		log_info("snmp", "notifications (traps, SNMPv2c) to %s", s->trap_sinks[i]);
 		secret_free(line);
 	}
+	bind_sources(s);
 	have_targets = s->n_targets || s->n_trap_sinks || s->mode == CFG_SNMP_AGENTX;
 	return 0;
 }
@@ -300,9 +365,13 @@ static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 		}
 	}
 	}
-	send_v2trap(v.list);
+	/* send_v2trap() without the void: -1 when Net-SNMP could not build
+	 * the notification (the varbinds, the v2 PDU) for its sinks. */
+	if (netsnmp_send_traps(-1, -1, NULL, 0, v.list, NULL, 0) < 0)
+		failed[k]++;
+	else
+		sent[k]++;
 	snmp_free_varbind(v.list);
-	sent[k]++;
 }
 
 /* ---- the enable switches ------------------------------------------------------------------ */
@@ -354,6 +423,7 @@ int snmp_notify_init(void)
 	ev_subscribe(on_event, NULL);
 	subscribed = 1;
 	memset(sent, 0, sizeof(sent));
+	memset(failed, 0, sizeof(failed));
 	return 0;
 }
 

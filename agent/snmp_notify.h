@@ -17,5 +17,7 @@ int snmp_notify_init(void);
 void snmp_notify_fini(void);
 /* Notifications sent since start, per kind (enum cfg_notify_kind). */
 uint64_t snmp_notify_sent(int kind);
+/* ... and those Net-SNMP could not build for its sinks. */
+uint64_t snmp_notify_failed(int kind);
 
 #endif

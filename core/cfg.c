@@ -560,6 +560,7 @@ static const struct cfg_field secrets_fields[] = {
 	F_STRMAP("psk", struct cfg_secrets, psk, n_psk),
 	F_OBJMAP("snmp_users", struct cfg_secrets, snmp_users, n_snmp_users, snmp_secret_schema),
 	F_STRMAP("web_users", struct cfg_secrets, web_users, n_web_users),
+	F_STRMAP("metrics_tokens", struct cfg_secrets, metrics_tokens, n_metrics_tokens),
 	F_END
 };
 static const struct cfg_schema secrets_schema = {
@@ -907,6 +908,12 @@ int cfg_secrets_load(const char *path, struct cfg_secrets *out, struct cfg_error
 	OPENSSL_cleanse(text, len);
 	free(text);
 	out->loaded = 1;
+	/* A token is all a scraper shows: one short enough to guess is refused. */
+	for (size_t i = 0; i < out->n_metrics_tokens; i++)
+		if (strlen(out->metrics_tokens[i].value) < CFG_METRICS_TOKEN_MIN)
+			cfg_errors_add(errs, "%s: metrics_tokens.%s: a token must have at least %d characters "
+				       "(e.g. openssl rand -hex 32)", path, out->metrics_tokens[i].name,
+				       CFG_METRICS_TOKEN_MIN);
 	if (errs->n > start) {
 		cfg_secrets_free(out);
 		return -1;

@@ -2,8 +2,8 @@
 /* cfg.h: the configuration model. One JSON file is the source of truth;
  * cfg_load() validates it into these typed structs and reports every
  * error at once as "file:line:col: key.path: what is wrong (allowed ...)".
- * Secrets (PSKs, SNMPv3 passphrases, web password hashes) live in a second
- * JSON file that must not be readable by group or others.
+ * Secrets (PSKs, SNMPv3 passphrases, web password hashes, metrics tokens)
+ * live in a second JSON file that must not be readable by group or others.
  *
  * Ownership: a struct cfg and everything under it belongs to whoever
  * cfg_load() returned it to; cfg_free() releases it (wiping secrets). The
@@ -203,11 +203,15 @@ struct cfg_mon {
 struct cfg_secret { char *name; char *value; };
 struct cfg_snmp_secret { char *name; char *auth_passphrase; char *priv_passphrase; };
 
+#define CFG_METRICS_TOKEN_MIN 32
+
 struct cfg_secrets {
 	int loaded;            /* 0 when the file does not exist */
 	struct cfg_secret *psk; size_t n_psk;
 	struct cfg_snmp_secret *snmp_users; size_t n_snmp_users;
 	struct cfg_secret *web_users; size_t n_web_users;
+	/* bearer tokens for GET /metrics: name -> token (at least 32 characters) */
+	struct cfg_secret *metrics_tokens; size_t n_metrics_tokens;
 };
 
 /* ---- the whole model ------------------------------------------------------- */

@@ -3055,6 +3055,7 @@ int gks_group_lookup(long group_id, int next, struct gks_group_info *out)
 	out->next_rekey = loop_timer_armed(&g->rekey_timer)
 				  ? (uint32_t)(loop_timer_remaining_us(&g->rekey_timer) / 1000000u) : 0;
 	out->rekeys = g->rekeys;
+	out->pushes = g->pushes;
 	out->heartbeats = g->heartbeats;
 	out->retransmissions = g->retransmissions;
 	out->removed = g->removed;

@@ -86,7 +86,7 @@ struct gks_group_info {
 	int communication;           /* 1 none, 2 unicast, 3 multicast */
 	size_t members;
 	uint32_t seq, next_rekey, atd;
-	uint64_t rekeys, heartbeats, retransmissions, removed;
+	uint64_t rekeys, pushes, heartbeats, retransmissions, removed;
 };
 int gks_group_lookup(long group_id, int next, struct gks_group_info *out);
 

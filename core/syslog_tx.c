@@ -285,7 +285,11 @@ static int watch(struct syslog_tx *t, uint32_t ev)
 	return 0;
 }
 
-/* Datagram: resolve (UDP) once, open an unconnected socket, done. */
+/* Datagram: resolve (UDP) once, open a socket, done. A UDP socket is
+ * connected to the collector: unconnected, the kernel would bind it to
+ * the wildcard address on a random port, a listener anyone can send to;
+ * connected, only the collector can, and its ICMP errors come back as
+ * send errors (counted drops) instead of silent losses. */
 static void dgram_open(struct syslog_tx *t)
 {
 	int family = AF_UNIX;
@@ -301,6 +305,10 @@ static void dgram_open(struct syslog_tx *t)
 	t->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0) {
 		tx_fail(t, "cannot open a socket", strerror(errno));
+		return;
+	}
+	if (t->kind == TX_UDP && connect(t->fd, (struct sockaddr *)&t->dst, t->dst_len) < 0) {
+		tx_fail(t, "cannot connect the socket", strerror(errno));
 		return;
 	}
 	if (watch(t, 0) < 0)

@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "ev.h"
 #include "passwd.h"
+#include "prom.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -364,6 +366,75 @@ static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, co
 	return ret;
 }
 
+/* ---- GET /metrics ------------------------------------------------------------------------ */
+
+static enum MHD_Result metrics_refused(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "error", msg);
+	char *text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!text)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	add_common_headers(r, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"gvpn-agent\"");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A logged-in session (the page's cookie) or a bearer token named in the
+ * secrets file; nothing without either. Wrong tokens count as failed
+ * logins of the address (audited, then 429 like the login). */
+static int metrics_allowed(struct MHD_Connection *c, const char *addr, enum MHD_Result *ret)
+{
+	if (session_of(c))
+		return 1;
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!auth) {
+		*ret = metrics_refused(c, MHD_HTTP_UNAUTHORIZED,
+				       "log in first, or send Authorization: Bearer with a token of metrics_tokens");
+		return 0;
+	}
+	struct fail_slot *f = fails_of(addr, 0);
+	if (f && f->n >= WEB_LOGIN_FAILS) {
+		*ret = metrics_refused(c, 429, "too many failed logins from this address; wait a minute");
+		return 0;
+	}
+	const char *tok = strncasecmp(auth, "Bearer ", 7) ? NULL : auth + 7;
+	while (tok && *tok == ' ')
+		tok++;
+	if (tok && *tok && W.ops.metrics_token && W.ops.metrics_token(tok))
+		return 1;
+	f = fails_of(addr, 1);
+	f->n++;
+	audit(EV_WEB_LOGIN_FAILED, addr, "", "metrics request with a wrong or no bearer token");
+	*ret = metrics_refused(c, MHD_HTTP_UNAUTHORIZED, "wrong bearer token");
+	return 0;
+}
+
+static enum MHD_Result do_metrics(struct MHD_Connection *c, int is_get, const char *addr)
+{
+	enum MHD_Result ret;
+	if (!is_get)
+		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /metrics");
+	if (!metrics_allowed(c, addr, &ret))
+		return ret;
+	size_t len = 0;
+	char *text = W.ops.metrics ? W.ops.metrics(&len) : NULL;
+	if (!text)
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "no metrics");
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	add_common_headers(r, PROM_CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method, const struct req *r)
 {
 	int is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
@@ -379,6 +450,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 		MHD_destroy_response(resp);
 		return ret;
 	}
+	if (!strcmp(url, "/metrics"))
+		return do_metrics(c, is_get, addr);
 	if (strncmp(url, "/api/v1/", 8))
 		return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
 	const char *path = url + 8;

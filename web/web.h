@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* web.h: the HTTP server (libmicrohttpd) driven from the event loop:
- * the JSON API under /api/v1/ and the static page. */
+ * the JSON API under /api/v1/, the static page, and /metrics for
+ * Prometheus (a session or a bearer token). */
 #ifndef GVPN_WEB_H
 #define GVPN_WEB_H
 
@@ -25,6 +26,10 @@ struct web_ops {
 	int (*apply_edit)(const struct cfg_edit *e, struct cfg_errors *errs);
 	/* The stored password hash of a web user, or NULL. */
 	const char *(*user_hash)(const char *user);
+	/* GET /metrics: the text (caller frees) and its length. */
+	char *(*metrics)(size_t *len);
+	/* The name of the metrics token equal to token, or NULL. */
+	const char *(*metrics_token)(const char *token);
 };
 
 int web_init(const struct cfg_web *w, const struct web_ops *ops);

@@ -1770,7 +1770,7 @@ static void test_secrets_bad_json(void **state)
 	sf = put_secrets(&s, "{ `\"psks\": {}, \"psk\": { \"k1\": `[] },\n  \"snmp_users\": { \"nms\": { `\"auth\": \"x\" } } }", 0600);
 	assert_null(load(p, &e));
 	EXPECT_ERRS(e, sf, &s,
-		"psks: unknown key (known keys in the secrets file: psk, snmp_users, web_users)",
+		"psks: unknown key (known keys in the secrets file: psk, snmp_users, web_users, metrics_tokens)",
 		"psk.k1: expected a string, got an array",
 		"snmp_users.nms.auth: unknown key (known keys in an SNMP user's secrets: auth_passphrase, "
 		"priv_passphrase)");
