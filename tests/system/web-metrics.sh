@@ -47,7 +47,9 @@ val() { S="$1 " awk 'index($0, ENVIRON["S"]) == 1 { print substr($0, length(ENVI
 is "$(get "$TAP_TMP/none")" "401 application/json" "no session, no token: 401"
 like "$(cat "$TAP_TMP/none.headers")" 'WWW-Authenticate: Bearer realm="gvpn-agent"' "... asking for a bearer token"
 unlike "$(cat "$TAP_TMP/none")" 'gvpn_' "... and no metric in the body"
-is "$(get "$TAP_TMP/wrong" -H "Authorization: Bearer ${TOKEN%?}0")" "401 application/json" "a wrong token: 401"
+# The token with its last character changed (not merely set: it may be 0).
+case $TOKEN in *0) WRONG=${TOKEN%?}1 ;; *) WRONG=${TOKEN%?}0 ;; esac
+is "$(get "$TAP_TMP/wrong" -H "Authorization: Bearer $WRONG")" "401 application/json" "a wrong token: 401"
 unlike "$(cat "$TAP_TMP/wrong")" 'gvpn_' "... and no metric in the body"
 is "$(get "$TAP_TMP/basic" -u "admin:metrics pass word")" "401 application/json" \
 	"HTTP Basic with the web user's password: 401 (bearer or a session only)"
