@@ -17,7 +17,7 @@ agent_write_gks_config
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false }/' "$CONF"
 ok "the agent starts" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 T=$TAP_TMP
-stat() { ctl --json show groups | jq -r ".result.stats.$1"; }
+gstat() { ctl --json show groups | jq -r ".result.stats.$1"; }
 member() { # member ADDR: the JSON of the members registered from ADDR
 	ctl --json show registered-members | jq -c "[.result.members[] | select(.address == \"$1\")]"
 }
@@ -53,7 +53,7 @@ is "$(last_ack_snmp "$idx")" 0 "SNMP gvpnMemberLastAckedSeq.1.$idx: 0 (none)"
 
 # Its HASH spoilt: the server finds the member and its KEK, and the HASH
 # fails (this shows the forged ACKs reach it as the member's own).
-bad0=$(stat drop_ack_bad); unk0=$(stat drop_ack_unknown); acks0=$(stat acks)
+bad0=$(gstat drop_ack_bad); unk0=$(gstat drop_ack_unknown); acks0=$(gstat acks)
 kill -USR1 $ACK_PID
 ok "an ACK from the member's socket with a spoilt HASH fails to verify (drop_ack_bad $bad0 -> +1)" \
 	wait_for 10 sh -c "[ \$('$top_builddir/gvpnctl' -s '$CTL_SOCK' --json show groups | jq .result.stats.drop_ack_bad) -eq $((bad0 + 1)) ]"
@@ -62,7 +62,7 @@ kill -USR2 $ACK_PID
 ok "the ACK of SEQ 2 (never pushed) with a valid HASH is dropped: drop_ack_unknown $unk0 -> +1" \
 	wait_for 10 sh -c "[ \$('$top_builddir/gvpnctl' -s '$CTL_SOCK' --json show groups | jq .result.stats.drop_ack_unknown) -eq $((unk0 + 1)) ]"
 is "$(grep -c '"event":"forged_ack","hash":"[a-z]*","seq":2}' "$T/ack.log")" 2 "gdoi_ack sent both forged ACKs (SEQ 2), no error"
-is "$(stat drop_ack_bad)/$(stat acks)" "$((bad0 + 1))/$acks0" "its HASH verified (drop_ack_bad unchanged) and it was not counted as an ACK"
+is "$(gstat drop_ack_bad)/$(gstat acks)" "$((bad0 + 1))/$acks0" "its HASH verified (drop_ack_bad unchanged) and it was not counted as an ACK"
 is "$(member 127.0.0.7 | jq -c '.[0].last_acked_seq')/$(last_ack_text 127.0.0.7)/$(last_ack_snmp "$idx")" "0/-/0" \
 	"last ACK still none (JSON 0, gvpnctl '-', SNMP 0)"
 
@@ -71,14 +71,14 @@ like "$(ctl rekey group 1)" 'rekey SEQ 2 pushed' "a rekey pushes SEQ 2 to the me
 ok "the member ACKs it" wait_for 20 grep -q '"event":"ack_sent","seq":2,' "$T/ack.log"
 ok "the agent counts that ACK: last_acked_seq 2" \
 	wait_for 10 sh -c "[ \"\$('$top_builddir/gvpnctl' -s '$CTL_SOCK' --json show registered-members | jq -c '[.result.members[] | select(.address == \"127.0.0.7\")][0] | [.last_acked_seq, .rekeys_acked]')\" = '[2,1]' ]"
-is "$(last_ack_text 127.0.0.7)/$(last_ack_snmp "$idx")/$(stat acks)" "2/2/$((acks0 + 1))" \
+is "$(last_ack_text 127.0.0.7)/$(last_ack_snmp "$idx")/$(gstat acks)" "2/2/$((acks0 + 1))" \
 	"gvpnctl and SNMP show last ACK 2; acks +1"
 # After the push: an ACK for the next SEQ, not pushed either.
-unk1=$(stat drop_ack_unknown)
+unk1=$(gstat drop_ack_unknown)
 kill -USR2 $ACK_PID
 ok "a valid ACK of SEQ 3 (not pushed) is dropped too: drop_ack_unknown +1" \
 	wait_for 10 sh -c "[ \$('$top_builddir/gvpnctl' -s '$CTL_SOCK' --json show groups | jq .result.stats.drop_ack_unknown) -eq $((unk1 + 1)) ]"
-is "$(member 127.0.0.7 | jq -c '.[0].last_acked_seq')/$(stat acks)/$(stat drop_ack_bad)" "2/$((acks0 + 1))/$((bad0 + 1))" \
+is "$(member 127.0.0.7 | jq -c '.[0].last_acked_seq')/$(gstat acks)/$(gstat drop_ack_bad)" "2/$((acks0 + 1))/$((bad0 + 1))" \
 	"last ACK stays 2, no ACK counted, its HASH verified"
 kill -TERM $ACK_PID
 
@@ -88,17 +88,17 @@ member_run() { # member_run LOCAL [OPTIONS...]: registers once and exits
 		--ike aes256-sha256-ecp256 --local "$@"
 }
 two_ports
-moved0=$(stat members_moved)
+moved0=$(gstat members_moved)
 ok "a member registers from 127.0.0.5:$P1" member_run "127.0.0.5:$P1"
 first=$(member 127.0.0.5 | jq -c '.[0] | [.index, .port, .registrations]')
 ok "... and registers again from a new port, $P2" member_run "127.0.0.5:$P2"
 is "$(member 127.0.0.5 | jq -c 'map([.index, .port, .registrations])')" \
 	"[[$(printf '%s' "$first" | jq '.[0]'),$P2,2]]" \
 	"one entry ($first before): the same index, now at port $P2, 2 registrations"
-is "$(stat members_moved)" $((moved0 + 1)) "members_moved $moved0 -> $((moved0 + 1))"
+is "$(gstat members_moved)" $((moved0 + 1)) "members_moved $moved0 -> $((moved0 + 1))"
 P3=$(free_port udp)
 ok "another identity behind the same address registers (port $P3)" member_run "127.0.0.5:$P3" --identity other.example
-is "$(member 127.0.0.5 | jq -c 'map([.identity, .port]) | sort') $(stat members_moved)" \
+is "$(member 127.0.0.5 | jq -c 'map([.identity, .port]) | sort') $(gstat members_moved)" \
 	"[[\"127.0.0.5\",$P2],[\"other.example\",$P3]] $((moved0 + 1))" \
 	"it gets an entry of its own; members_moved stays $((moved0 + 1))"
 agent_stop
