@@ -14,7 +14,7 @@
 . "$srcdir/tests/lib/tap.sh"
 need jq
 tap_setup
-plan 16
+plan 15
 T=$TAP_TMP
 agent_write_gks_config "\"max_half_open_per_peer\": 64, \"max_half_open\": 20000"
 # Only the rekey under test; a retransmission period as long as allowed:
