@@ -296,10 +296,13 @@ static void print_members(const cJSON *r)
 		if (!n++)
 			printf("%-5s %-21s %-20s %-11s %-20s %8s %11s %5s\n", "group", "member", "identity",
 			       "state", "registered", "last ACK", "sent/acked", "retx");
-		char addr[80];
+		char addr[80], acked[16] = "-";
 		snprintf(addr, sizeof(addr), "%s:%.0f", str(m, "address"), num(m, "port"));
-		printf("%-5.0f %-21s %-20s %-11s %-20s %8.0f %5.0f/%-5.0f %5.0f\n", num(m, "group_id"), addr,
-		       str(m, "identity"), str(m, "state"), str(m, "registered"), num(m, "last_acked_seq"),
+		/* SEQ 0 is never pushed: 0 means no ACK since it registered. */
+		if (num(m, "last_acked_seq") > 0)
+			snprintf(acked, sizeof(acked), "%.0f", num(m, "last_acked_seq"));
+		printf("%-5.0f %-21s %-20s %-11s %-20s %8s %5.0f/%-5.0f %5.0f\n", num(m, "group_id"), addr,
+		       str(m, "identity"), str(m, "state"), str(m, "registered"), acked,
 		       num(m, "rekeys_sent"), num(m, "rekeys_acked"), num(m, "retransmissions"));
 	}
 	printf("%zu member%s\n", n, n == 1 ? "" : "s");
