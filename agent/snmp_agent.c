@@ -453,6 +453,7 @@ void snmp_agent_fini(void)
 		loop_fd_del(S.fds[i].h);
 	snmp_shutdown(SNMP_APP);
 	shutdown_agent();
+	snmp_tables_fini();
 	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL, 1);
 	memset(&S, 0, sizeof(S));
 }
