@@ -31,9 +31,11 @@ int agent_reload(struct cfg_errors *errs);
  * reload (CONFIG_RELOADED with source=...). Refused, with the file and
  * the model untouched and no event (the caller reports), when invalid or
  * when the file changed on disk since it was loaded. An edit that
- * changes nothing writes nothing. 0, or -1 with errs. */
+ * changes nothing writes nothing. 0, or -1 with errs and, when fault is
+ * not NULL, in *fault the tag of the change at fault (-1: none can be
+ * told; see cfg_edit_prepare_at). */
 struct cfg_edit;
-int agent_apply_edit(const struct cfg_edit *e, struct cfg_errors *errs, const char *source);
+int agent_apply_edit(const struct cfg_edit *e, struct cfg_errors *errs, const char *source, long *fault);
 
 unsigned long agent_uptime_seconds(void);
 

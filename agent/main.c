@@ -197,13 +197,15 @@ static void apply_model(struct cfg *n, const char *source)
 	}
 }
 
-int agent_apply_edit(const struct cfg_edit *ed, struct cfg_errors *errs, const char *source)
+int agent_apply_edit(const struct cfg_edit *ed, struct cfg_errors *errs, const char *source, long *fault)
 {
 	char *text = NULL;
 	struct cfg_edit_stamp written;
+	if (fault)
+		*fault = -1;
 	if (!cfg_edit_count(ed))
 		return 0;
-	struct cfg *n = cfg_edit_prepare(ed, A.cfg_path, &loaded, &text, errs);
+	struct cfg *n = cfg_edit_prepare_at(ed, A.cfg_path, &loaded, &text, errs, fault);
 	if (!n)
 		return -1;
 	if (!text) { /* the values asked for are in force already */
@@ -316,7 +318,7 @@ static int ensure_dir(const char *path)
 }
 
 static cJSON *web_members(long group_id, size_t limit) { return gks_members_json_limit(group_id, limit); }
-static int web_apply(const struct cfg_edit *e, struct cfg_errors *errs) { return agent_apply_edit(e, errs, "web"); }
+static int web_apply(const struct cfg_edit *e, struct cfg_errors *errs) { return agent_apply_edit(e, errs, "web", NULL); }
 static const char *web_user_hash(const char *user)
 {
 	const struct cfg_secrets *s = &A.cfg->secrets;

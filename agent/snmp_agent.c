@@ -241,14 +241,24 @@ static int feed_access(const struct cfg_snmp *s)
 			log_warn("snmp", "user %s uses a weak algorithm (%s/%s)", u->name,
 				 snmp_auth_token(u->auth), priv ? priv : "no privacy");
 	}
+	/* A community line without "-v" would serve SNMPv1 too: each
+	 * serves only the versions its "versions" lists. */
+	size_t v1 = 0, v2c = 0;
 	for (size_t i = 0; i < s->n_communities; i++) {
 		const struct cfg_snmp_community *c = &s->communities[i];
-		remember("%s %s %s", c->access == CFG_ACCESS_RW ? "rwcommunity" : "rocommunity",
-			 c->name, c->source);
+		remember("%s %s%s %s", c->access == CFG_ACCESS_RW ? "rwcommunity" : "rocommunity",
+			 c->v1 && c->v2c ? "" : c->v1 ? "-v 1 " : "-v 2c ", c->name, c->source);
+		v1 += c->v1 != 0;
+		v2c += c->v2c != 0;
 	}
-	if (s->n_communities)
+	/* And no SNMPv1 message is even looked at unless a community asks. */
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_V1, !v1);
+	if (v2c)
 		log_notice("snmp", "SNMPv2c is enabled (%zu communit%s): community strings travel in clear",
-			   s->n_communities, s->n_communities == 1 ? "y" : "ies");
+			   v2c, v2c == 1 ? "y" : "ies");
+	if (v1)
+		log_notice("snmp", "SNMPv1 is enabled (%zu communit%s): community strings travel in clear",
+			   v1, v1 == 1 ? "y" : "ies");
 	return 0;
 }
 
@@ -453,6 +463,7 @@ void snmp_agent_fini(void)
 		loop_fd_del(S.fds[i].h);
 	snmp_shutdown(SNMP_APP);
 	shutdown_agent();
+	snmp_tables_fini();
 	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL, 1);
 	memset(&S, 0, sizeof(S));
 }
@@ -484,7 +495,8 @@ int snmp_agent_needs_restart(const struct cfg_snmp *a, const struct cfg_snmp *b)
 	for (size_t i = 0; i < a->n_communities; i++)
 		if (strcmp(a->communities[i].name, b->communities[i].name) ||
 		    a->communities[i].access != b->communities[i].access ||
-		    strcmp(a->communities[i].source, b->communities[i].source))
+		    strcmp(a->communities[i].source, b->communities[i].source) ||
+		    a->communities[i].v1 != b->communities[i].v1 || a->communities[i].v2c != b->communities[i].v2c)
 			return 1;
 	return 0;
 }

@@ -215,65 +215,152 @@ static void table_getnext(const struct table *t, netsnmp_request_info *r, void *
 	}
 }
 
-/* ---- SET: one edit per PDU, applied at ACTION ------------------------------------- */
+/* ---- SET: one edit per transaction, applied at ACTION ------------------------------
+ *
+ * Net-SNMP calls each registration's handler once per phase: RESERVE1,
+ * RESERVE2, ACTION, then COMMIT or FREE, or UNDO. In master mode all the
+ * phases of a SET share one agent session; as an AgentX subagent each
+ * AgentX PDU (TestSet, CommitSet, CleanupSet, UndoSet) comes with an
+ * agent session of its own. What the phases share in both modes is the
+ * PDU's transaction id (for AgentX, the master's, from the AgentX header;
+ * with its session id): the pending edit is keyed on that. Master agents
+ * process one SET at a time, but nothing here relies on it: each
+ * transaction has its own edit, and one left behind (a master agent gone
+ * between phases) is dropped when the slots run out, oldest first. */
 
-static struct {
-	void *asp;                 /* the request the edit belongs to */
+#define SET_PENDING_MAX 8
+
+struct set_txn {
+	int used;
+	long transid, sessid;
+	unsigned long age;         /* order of creation, for eviction */
 	struct cfg_edit *e;
 	int applied, failed;
-} P;
+	long fault;                /* the varbind (index in the PDU) refused at ACTION */
+	long first;                /* the lowest varbind index in the edit */
+};
 
-static struct cfg_edit *pending(netsnmp_agent_request_info *ri)
+static struct {
+	struct set_txn t[SET_PENDING_MAX];
+	unsigned long seq;
+} SET;
+
+static void txn_drop(struct set_txn *t)
 {
-	if (P.asp != ri->asp || !P.e) {
-		cfg_edit_free(P.e);
-		P.e = cfg_edit_new();
-		P.asp = ri->asp;
-		P.applied = P.failed = 0;
-	}
-	return P.e;
+	cfg_edit_free(t->e);
+	memset(t, 0, sizeof(*t));
 }
 
-static void pending_drop(void)
+/* The transaction of ri's PDU; with create, a new one when there is none. */
+static struct set_txn *txn_get(netsnmp_agent_request_info *ri, int create)
 {
-	cfg_edit_free(P.e);
-	memset(&P, 0, sizeof(P));
+	if (!ri->asp || !ri->asp->pdu)
+		return NULL;
+	long transid = ri->asp->pdu->transid, sessid = ri->asp->pdu->sessid;
+	struct set_txn *slot = NULL;
+	for (size_t i = 0; i < SET_PENDING_MAX; i++) {
+		struct set_txn *t = &SET.t[i];
+		if (t->used && t->transid == transid && t->sessid == sessid)
+			return t;
+		if (!slot || (slot->used && (!t->used || t->age < slot->age)))
+			slot = t;
+	}
+	if (!create)
+		return NULL;
+	if (slot->used) {
+		log_warn("snmp", "SET transaction %ld never finished (%d pending): its edit is dropped", slot->transid,
+			 SET_PENDING_MAX);
+		txn_drop(slot);
+	}
+	*slot = (struct set_txn){ .used = 1, .transid = transid, .sessid = sessid, .age = ++SET.seq,
+				  .e = cfg_edit_new() };
+	return slot;
+}
+
+static const char *set_mode_name(int mode)
+{
+	switch (mode) {
+	case MODE_SET_RESERVE1: return "RESERVE1";
+	case MODE_SET_RESERVE2: return "RESERVE2";
+	case MODE_SET_ACTION: return "ACTION";
+	case MODE_SET_COMMIT: return "COMMIT";
+	case MODE_SET_FREE: return "FREE";
+	case MODE_SET_UNDO: return "UNDO";
+	default: return "?";
+	}
+}
+
+/* ACTION: the first handler called applies the whole edit; each marks
+ * the varbind at fault if it is one of its own, so the error index
+ * names it whichever handler owns it. */
+static void txn_action(struct set_txn *t, netsnmp_agent_request_info *ri, netsnmp_request_info *requests)
+{
+	if (!t->applied) {
+		struct cfg_errors errs;
+		long fault;
+		cfg_errors_init(&errs);
+		t->applied = 1;
+		if (agent_apply_edit(t->e, &errs, "snmp", &fault) < 0) {
+			t->failed = 1;
+			t->fault = fault > 0 ? fault : t->first;
+			for (size_t i = 0; i < errs.n; i++)
+				log_warn("snmp", "SET refused: %s", errs.msg[i]);
+		}
+		cfg_errors_free(&errs);
+	}
+	if (!t->failed)
+		return;
+	for (netsnmp_request_info *r = requests; r; r = r->next)
+		if (r->index == t->fault)
+			netsnmp_set_request_error(ri, r, SNMP_ERR_INCONSISTENTVALUE);
 }
 
 void snmp_set_phase(netsnmp_agent_request_info *ri, netsnmp_request_info *requests,
 		      int (*reserve1)(netsnmp_request_info *r, struct cfg_edit *e, void *arg), void *arg)
 {
+	struct set_txn *t = txn_get(ri, ri->mode == MODE_SET_RESERVE1);
+	log_debug("snmp", "SET %s, transaction %ld%s", set_mode_name(ri->mode),
+		  ri->asp && ri->asp->pdu ? ri->asp->pdu->transid : -1L, t ? "" : " (no edit pending)");
 	switch (ri->mode) {
 	case MODE_SET_RESERVE1:
 		for (netsnmp_request_info *r = requests; r; r = r->next) {
-			int err = reserve1(r, pending(ri), arg);
+			int err = t ? SNMP_ERR_NOERROR : SNMP_ERR_GENERR;
+			if (t) {
+				cfg_edit_tag(t->e, r->index);
+				err = reserve1(r, t->e, arg);
+				if (!t->first || r->index < t->first)
+					t->first = r->index;
+			}
 			if (err != SNMP_ERR_NOERROR)
 				netsnmp_set_request_error(ri, r, err);
 		}
 		break;
 	case MODE_SET_ACTION:
-		if (P.asp == ri->asp && !P.applied) {
-			struct cfg_errors errs;
-			cfg_errors_init(&errs);
-			P.applied = 1;
-			if (agent_apply_edit(P.e, &errs, "snmp") < 0) {
-				P.failed = 1;
-				for (size_t i = 0; i < errs.n; i++)
-					log_warn("snmp", "SET refused: %s", errs.msg[i]);
-			}
-			cfg_errors_free(&errs);
+		if (t) {
+			txn_action(t, ri, requests);
+		} else {
+			/* RESERVE1 was not seen for this transaction: never
+			 * answer noError for an edit that was not made. */
+			log_err("snmp", "SET ACTION without a pending edit: refused");
+			netsnmp_set_request_error(ri, requests, SNMP_ERR_GENERR);
 		}
-		if (P.asp == ri->asp && P.failed)
-			netsnmp_set_request_error(ri, requests, SNMP_ERR_INCONSISTENTVALUE);
 		break;
 	case MODE_SET_COMMIT:
 	case MODE_SET_FREE:
 	case MODE_SET_UNDO:
-		pending_drop();
+		if (t)
+			txn_drop(t);
 		break;
 	default: /* RESERVE2: nothing to allocate */
 		break;
 	}
+}
+
+void snmp_tables_fini(void)
+{
+	for (size_t i = 0; i < SET_PENDING_MAX; i++)
+		if (SET.t[i].used)
+			txn_drop(&SET.t[i]);
 }
 
 struct table_set_arg {

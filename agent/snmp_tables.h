@@ -6,12 +6,16 @@
 
 /* Registers them with the running Net-SNMP agent; 0 or -1 (logged). */
 int snmp_tables_init(void);
+/* Frees the edits of SETs still pending. */
+void snmp_tables_fini(void);
 
-/* SET for GVPN-AGENT-MIB objects: every varbind of a PDU is checked by
- * reserve1 (which returns an SNMP error status, or adds the change to
- * the PDU's one edit); at ACTION the edit is applied through
- * agent_apply_edit() (validated like the file, written back, applied),
- * or every varbind fails with inconsistentValue. */
+/* SET for GVPN-AGENT-MIB objects, the same in master and AgentX mode:
+ * every varbind of a SET is checked by reserve1 (which returns an SNMP
+ * error status, or adds the change to the transaction's one edit); at
+ * ACTION the edit is applied through agent_apply_edit() (validated like
+ * the file, written back, applied), or refused with inconsistentValue
+ * at the varbind whose change is at fault (the first varbind when none
+ * can be told). */
 struct netsnmp_agent_request_info_s;
 struct netsnmp_request_info_s;
 struct cfg_edit;

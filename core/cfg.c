@@ -278,6 +278,15 @@ static int check_source(const char *v, char *why, size_t n)
 	return 0;
 }
 
+static int check_community_version(const char *v, char *why, size_t n)
+{
+	if (strcmp(v, "v1") && strcmp(v, "v2c")) {
+		snprintf(why, n, "is not an SNMP version a community serves (\"v1\" or \"v2c\")");
+		return -1;
+	}
+	return 0;
+}
+
 static int check_passphrase(const char *v, char *why, size_t n)
 {
 	if (strlen(v) < 8) {
@@ -315,6 +324,7 @@ static int check_passphrase(const char *v, char *why, size_t n)
 #define F_END { .key = NULL }
 
 static void validate_collector(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
+static void validate_community(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
 static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
 static void validate_smc(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
 static void validate_member(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path);
@@ -347,10 +357,11 @@ static const struct cfg_field community_fields[] = {
 	F_STR_REQ("name", struct cfg_snmp_community, name, NULL),
 	F_ENUM("access", struct cfg_snmp_community, access, cfg_access_names, CFG_ACCESS_RO),
 	F_STR("source", struct cfg_snmp_community, source, "127.0.0.1", check_source),
+	F_LIST("versions", struct cfg_snmp_community, versions, n_versions, "v2c", check_community_version),
 	F_END
 };
 static const struct cfg_schema community_schema = {
-	"an SNMP community", sizeof(struct cfg_snmp_community), community_fields, NULL };
+	"an SNMP community", sizeof(struct cfg_snmp_community), community_fields, validate_community };
 
 const char *const cfg_notify_names[] = { "member_registered", "member_removed", "rekey_sent",
 					  "kek_replaced", "tek_replaced", "tunnel_up", "tunnel_down",
@@ -608,6 +619,21 @@ static const char *field_path(char *buf, size_t len, const char *path, const cha
 {
 	snprintf(buf, len, "%s.%s", path, key);
 	return buf;
+}
+
+/* SNMPv1 only when asked for: a community serves the versions listed. */
+static void validate_community(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)
+{
+	struct cfg_snmp_community *c = obj;
+	char fld[320];
+	for (size_t i = 0; i < c->n_versions; i++) {
+		c->v1 |= !strcmp(c->versions[i], "v1");
+		c->v2c |= !strcmp(c->versions[i], "v2c");
+	}
+	const cJSON *v = cfg_member(node, "versions");
+	if (v && cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0)
+		cfg_err(ctx, child_at(node, "versions"), 0, field_path(fld, sizeof(fld), path, "versions"),
+			"is empty: list \"v2c\", \"v1\" or both (or remove the community)");
 }
 
 static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, const char *path)

@@ -45,6 +45,8 @@ struct cfg_snmp_community {
 	char *name;
 	int access;            /* enum cfg_access */
 	char *source;          /* "127.0.0.1", "10.0.0.0/8", "default" */
+	char **versions; size_t n_versions;      /* "v1", "v2c"; default "v2c" */
+	int v1, v2c;           /* from versions */
 };
 
 /* Notification kinds (GVPN-AGENT-MIB gvpnNotifications 1-8), in order. */

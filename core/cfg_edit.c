@@ -23,11 +23,13 @@ struct change {
 	int type;
 	long i;
 	char *s;
+	long tag;               /* the caller's, from cfg_edit_tag() */
 };
 
 struct cfg_edit {
 	struct change *ch;
 	size_t n;
+	long tag;               /* for the changes added next */
 };
 
 struct cfg_edit *cfg_edit_new(void)
@@ -50,8 +52,10 @@ void cfg_edit_free(struct cfg_edit *e)
 static void add(struct cfg_edit *e, const char *path, int type, long i, const char *s)
 {
 	e->ch = xrealloc(e->ch, (e->n + 1) * sizeof(*e->ch));
-	e->ch[e->n++] = (struct change){ xstrdup(path), type, i, s ? xstrdup(s) : NULL };
+	e->ch[e->n++] = (struct change){ xstrdup(path), type, i, s ? xstrdup(s) : NULL, e->tag };
 }
+
+void cfg_edit_tag(struct cfg_edit *e, long tag) { e->tag = tag; }
 
 void cfg_edit_bool(struct cfg_edit *e, const char *path, int v) { add(e, path, E_BOOL, !!v, NULL); }
 void cfg_edit_int(struct cfg_edit *e, const char *path, long v) { add(e, path, E_INT, v, NULL); }
@@ -280,26 +284,28 @@ static size_t parent_len(const char *path)
 	return dot ? (size_t)(dot - path) : 0;
 }
 
-/* The edit's path that an error about field (named) is most likely due
- * to: that setting itself, else a setting of the same object (monitor off
- * refuses the rekey beside it), else the only change there is. */
-static const char *at_fault(const struct cfg_edit *e, const char *field)
+/* The change that an error about field (named) is most likely due to:
+ * that setting itself, else a setting of the same object (monitor off
+ * refuses the rekey beside it), else the only change there is; NULL when
+ * none can be told. */
+static const struct change *at_fault(const struct cfg_edit *e, const char *field)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (!strcmp(e->ch[i].path, field))
-			return e->ch[i].path;
+			return &e->ch[i];
 	size_t pl = parent_len(field);
 	for (size_t i = 0; i < e->n && pl; i++)
 		if (parent_len(e->ch[i].path) == pl && !strncmp(e->ch[i].path, field, pl))
-			return e->ch[i].path;
-	return e->n == 1 ? e->ch[0].path : NULL;
+			return &e->ch[i];
+	return e->n == 1 ? &e->ch[0] : NULL;
 }
 
 /* The loader writes "FILE:LINE:COL: FIELD: message" about the edited
  * text. That text was never written, so its positions would send a
  * reader to the wrong line of the file on disk: say instead which
  * setting of the edit is at fault, then the loader's own message. */
-static char *edit_message(const struct cfg_edit *e, const cJSON *root, const char *cfg_path, const char *msg)
+static char *edit_message(const struct cfg_edit *e, const cJSON *root, const char *cfg_path, const char *msg,
+			  const struct change **fault)
 {
 	size_t pl = strlen(cfg_path);
 	if (strncmp(msg, cfg_path, pl) || msg[pl] != ':')
@@ -321,18 +327,24 @@ static char *edit_message(const struct cfg_edit *e, const cJSON *root, const cha
 	char *named = named_path(root, raw);
 	free(raw);
 	const char *what = field + fl + 2;
-	const char *edit = at_fault(e, named);
-	char *out = !edit || !strcmp(edit, named) ? xasprintf("%s: %s", named, what) :
-						    xasprintf("%s: %s: %s", edit, named, what);
+	const struct change *c = at_fault(e, named);
+	char *out = !c || !strcmp(c->path, named) ? xasprintf("%s: %s", named, what) :
+						    xasprintf("%s: %s: %s", c->path, named, what);
 	free(named);
+	*fault = c;
 	return out;
 }
 
+/* Rewrites the loader's messages from index from on; *fault: the change
+ * the first of them that can be told is about (else left as it is). */
 static void name_errors(const struct cfg_edit *e, const cJSON *root, const char *cfg_path,
-			struct cfg_errors *errs, size_t from)
+			struct cfg_errors *errs, size_t from, const struct change **fault)
 {
 	for (size_t i = from; i < errs->n; i++) {
-		char *m = edit_message(e, root, cfg_path, errs->msg[i]);
+		const struct change *c = NULL;
+		char *m = edit_message(e, root, cfg_path, errs->msg[i], &c);
+		if (c && !*fault)
+			*fault = c;
 		if (m) {
 			free(errs->msg[i]);
 			errs->msg[i] = m;
@@ -345,6 +357,13 @@ static void name_errors(const struct cfg_edit *e, const cJSON *root, const char 
 struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
 			     char **new_text, struct cfg_errors *errs)
 {
+	return cfg_edit_prepare_at(e, cfg_path, loaded, new_text, errs, NULL);
+}
+
+struct cfg *cfg_edit_prepare_at(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
+				char **new_text, struct cfg_errors *errs, long *fault_tag)
+{
+	const struct change *fault = NULL;
 	struct cfg *n = NULL;
 	cJSON *root = NULL, *orig = NULL;
 	size_t len, before = errs->n;
@@ -369,8 +388,11 @@ struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, con
 	orig = cJSON_Duplicate(root, 1);
 	for (size_t i = 0; i < e->n; i++) {
 		char why[300] = "";
-		if (apply_change(root, &e->ch[i], why, sizeof(why)) < 0)
+		if (apply_change(root, &e->ch[i], why, sizeof(why)) < 0) {
 			cfg_errors_add(errs, "%s: %s", e->ch[i].path, why);
+			if (!fault)
+				fault = &e->ch[i];
+		}
 	}
 	if (errs->n > before)
 		goto done;
@@ -383,7 +405,7 @@ struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, con
 	free(out);
 	n = cfg_load_text(cfg_path, t, strlen(t), errs);
 	if (!n) {
-		name_errors(e, root, cfg_path, errs, before);
+		name_errors(e, root, cfg_path, errs, before, &fault);
 		free(t);
 	} else if (cJSON_Compare(root, orig, 1)) {
 		free(t); /* the values asked for are there already */
@@ -391,6 +413,8 @@ struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, con
 		*new_text = t;
 	}
 done:
+	if (fault_tag)
+		*fault_tag = fault ? fault->tag : -1;
 	cJSON_Delete(orig);
 	cJSON_Delete(root);
 	free(text);

@@ -39,6 +39,9 @@ void cfg_edit_int(struct cfg_edit *e, const char *path, long v);
 void cfg_edit_str(struct cfg_edit *e, const char *path, const char *v);
 void cfg_edit_remove(struct cfg_edit *e, const char *path);
 size_t cfg_edit_count(const struct cfg_edit *e);
+/* A number of the caller's (e.g. the SNMP varbind a change comes from)
+ * attached to the changes added from now on; 0 until set. */
+void cfg_edit_tag(struct cfg_edit *e, long tag);
 
 /* The version of the file a model was loaded from (a digest of its
  * text). An edit made against a file that has changed since would throw
@@ -62,6 +65,12 @@ struct cfg *cfg_edit_load(const char *cfg_path, struct cfg_edit_stamp *loaded, s
  * is written. */
 struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
 			     char **new_text, struct cfg_errors *errs);
+/* cfg_edit_prepare() that, when it fails, also says which change the
+ * first error is about: *fault_tag (may be NULL) gets that change's tag,
+ * or -1 when no one change can be told (the file changed on disk, or is
+ * unreadable; a secrets file error). */
+struct cfg *cfg_edit_prepare_at(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
+				char **new_text, struct cfg_errors *errs, long *fault_tag);
 
 /* Writes new_text over cfg_path (through a symbolic link, to its target)
  * atomically: temp file, fsync, rename. The mode is kept, and the owner

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # agent-basic.sh: the real daemon on loopback ports, asked by the real
 # tools: snmpget/snmpwalk (v3 and v2c), curl, gvpnctl; SIGTERM exits 0.
+# SNMPv1 only for a community whose "versions" lists it.
 . "$srcdir/tests/lib/tap.sh"
-need snmpget snmpwalk curl
+need snmpget snmpwalk curl jq
 tap_setup
 snmp_env
-plan 25
+plan 31
 agent_write_config
 
 ok "the agent starts and answers on its control socket" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
@@ -26,6 +27,8 @@ out=$(snmpget -v2c -c testcomm -t 2 -r 1 -On -Oqv "127.0.0.1:$SNMP_PORT" "$GVPN_
 is "$out" '"0.1.0"' "SNMPv2c GET with the configured community"
 out=$(snmpget -v2c -c wrongcomm -t 1 -r 0 -On "127.0.0.1:$SNMP_PORT" "$GVPN_OID.1.0" 2>&1)
 like "$out" "Timeout" "a wrong community gets no answer"
+out=$(snmpget -v1 -c testcomm -t 1 -r 0 -On "127.0.0.1:$SNMP_PORT" "$GVPN_OID.1.0" 2>&1)
+like "$out" "Timeout" "SNMPv1 with the configured community gets no answer (\"versions\" default: v2c only)"
 out=$(snmpget -v3 -l authPriv -u tester -a SHA-256 -A wrong-passphrase -x AES -X tester-priv-1 \
 	-t 1 -r 0 "127.0.0.1:$SNMP_PORT" "$GVPN_OID.1.0" 2>&1)
 like "$out" "Authentication failure" "a wrong v3 passphrase is refused"
@@ -63,4 +66,16 @@ is "$tcp|$udp" "127.0.0.1:$WEB_PORT |127.0.0.1:$SNMP_PORT " "the agent listens o
 
 agent_stop TERM
 is "$AGENT_RC" 0 "SIGTERM: the agent exits 0"
+
+# SNMPv1 when a community asks for it, and only for that community.
+jq '.snmp.communities += [ { name: "both", versions: ["v1", "v2c"] }, { name: "onlyv1", versions: ["v1"] } ]' \
+	"$CONF" >"$CONF.new" && mv "$CONF.new" "$CONF"
+ok "the agent starts again with communities both (v1, v2c) and onlyv1" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
+get() { snmpget -v$1 -c $2 -t 1 -r 0 -On -Oqv "127.0.0.1:$SNMP_PORT" "$GVPN_OID.1.0" 2>&1; }
+is "$(get 1 both) $(get 2c both) $(get 1 onlyv1)" '"0.1.0" "0.1.0" "0.1.0"' \
+	"SNMPv1 and v2c GETs with community both, SNMPv1 with onlyv1 are answered"
+like "$(get 2c onlyv1)" "Timeout" "SNMPv2c with onlyv1 gets no answer"
+like "$(get 1 testcomm)" "Timeout" "SNMPv1 with testcomm (versions default) still gets no answer"
+like "$(cat "$TAP_TMP/agent.log")" "SNMPv1 is enabled \(2 communities\)" "the agent says SNMPv1 is enabled, and for how many communities"
+agent_stop TERM
 tap_done

@@ -5,19 +5,26 @@
 # (wrongValue out of range, inconsistentValue for rekey without monitor,
 # wrongType, wrongLength) and leave the file byte for byte as it was; a
 # read-only user cannot write; a file changed on disk is not overwritten.
+# Then the checks snmp-agentx-set.sh runs through snmpd, the same here
+# (tests/lib/snmp-set-checks.sh): error-index of the faulty varbind, many
+# varbinds, two managers at once, the file and a GET after each SET.
 . "$srcdir/tests/lib/tap.sh"
-need snmpset snmpget
+. "$srcdir/tests/lib/snmp-set-checks.sh"
+need snmpset snmpget jq
 [ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
 tap_setup
-plan 24
+plan $((24 + SET_CHECKS_PLAN))
 agent_write_config "\"vpn_monitor\": { \"interval\": 10, \"threshold\": 3, \"vici_socket\": \"unix://$TAP_TMP/none.vici\",
     \"vpns\": [ { \"name\": \"site-b\", \"monitor\": true },
-               { \"name\": \"site-c\" } ] }"
+               { \"name\": \"site-c\" },
+               { \"name\": \"w1\", \"monitor\": true }, { \"name\": \"w2\" }, { \"name\": \"w3\" }, { \"name\": \"w4\" } ] }"
+W=3 # w1's index in gvpnVpnTable
 # A second SNMPv3 user with write access.
-sed -i 's/"v3_users": \[{ "name": "tester", "access": "ro", "auth": "sha-256", "priv": "aes-128" }\]/"v3_users": [{ "name": "tester", "access": "ro", "auth": "sha-256", "priv": "aes-128" }, { "name": "admin", "access": "rw", "auth": "sha-512", "priv": "aes-256" }]/' "$CONF"
+sed -i 's/"v3_users": \[{ "name": "tester", "access": "ro", "auth": "sha-256", "priv": "aes-128" }\]/"v3_users": [{ "name": "tester", "access": "ro", "auth": "sha-256", "priv": "aes-128" }, { "name": "admin", "access": "rw", "auth": "sha-512", "priv": "aes-256" }, { "name": "admin2", "access": "rw" }]/' "$CONF"
 cat >"$SECRETS" <<JSON
 { "snmp_users": { "tester": { "auth_passphrase": "tester-auth-1", "priv_passphrase": "tester-priv-1" },
-                  "admin": { "auth_passphrase": "admin-auth-pass", "priv_passphrase": "admin-priv-pass" } } }
+                  "admin": { "auth_passphrase": "admin-auth-pass", "priv_passphrase": "admin-priv-pass" },
+                  "admin2": { "auth_passphrase": "admin2-auth-pass", "priv_passphrase": "admin2-priv-pass" } } }
 JSON
 chmod 600 "$SECRETS"
 ok "the agent starts with two monitored VPNs" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
@@ -64,6 +71,12 @@ out=$(adm snmpset $O.8.1.0 u 30 $O.9.1.10.1 s lo $O.9.1.12.1 x 0A000009 2>&1); r
 is "$rc" 0 "interval 30, source interface lo, destination 10.0.0.9 in one SET" || diag "$out"
 like "$(ctl --json show vpns)" '"interval":30,.*"name":"site-b".*"source_interface":"lo","destination_ip":"10.0.0.9"' \
 	"gvpnctl shows the new interval, source interface and destination"
+
+mgr1() { local tool=$1; shift; $tool -v3 -l authPriv -u admin -a SHA-512 -A admin-auth-pass -x AES-256 -X admin-priv-pass \
+	-t 3 -r 0 -On "127.0.0.1:$SNMP_PORT" "$@"; }
+mgr2() { local tool=$1; shift; $tool -v3 -l authPriv -u admin2 -a SHA-256 -A admin2-auth-pass -x AES -X admin2-priv-pass \
+	-t 3 -r 0 -On "127.0.0.1:$SNMP_PORT" "$@"; }
+snmp_set_checks "master"
 
 # A read-only user cannot write.
 like "$(snmp_v3 snmpset $O.8.1.0 u 20 2>&1)" "noAccess|authorizationError|notWritable" "the read-only user is refused"

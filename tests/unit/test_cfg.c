@@ -441,6 +441,8 @@ static void test_demo_config(void **state)
 	assert_str(c->snmp.communities[0].name, "public");
 	assert_int_equal(c->snmp.communities[0].access, CFG_ACCESS_RO);
 	assert_str(c->snmp.communities[0].source, "127.0.0.1");
+	assert_int_equal(c->snmp.communities[0].v2c, 1); /* "versions" default: SNMPv2c only */
+	assert_int_equal(c->snmp.communities[0].v1, 0);
 	assert_int_equal(c->snmp.n_trap_sinks, 1);
 	assert_str(c->snmp.trap_sinks[0], "udp:127.0.0.1:1162");
 
@@ -1924,6 +1926,35 @@ static void test_errors_accumulate(void **state)
 					   p, d.line[0], d.col[0]));
 }
 
+/* A community serves SNMPv2c unless "versions" says otherwise; SNMPv1
+ * only when listed. */
+static void test_community_versions(void **state)
+{
+	(void)state;
+	struct doc d;
+	char *p = put_conf(&d,
+		"{ \"snmp\": { \"communities\": [ { \"name\": \"a\" },\n"
+		"    { \"name\": \"b\", \"versions\": [\"v1\", \"v2c\"] },\n"
+		"    { \"name\": \"c\", \"versions\": [\"v1\"] } ] } }\n");
+	struct cfg *c = load_ok(p);
+	assert_int_equal(c->snmp.n_communities, 3);
+	assert_int_equal(c->snmp.communities[0].v1, 0);
+	assert_int_equal(c->snmp.communities[0].v2c, 1);
+	assert_int_equal(c->snmp.communities[1].v1, 1);
+	assert_int_equal(c->snmp.communities[1].v2c, 1);
+	assert_int_equal(c->snmp.communities[2].v1, 1);
+	assert_int_equal(c->snmp.communities[2].v2c, 0);
+
+	p = put_conf(&d,
+		"{ \"snmp\": { \"communities\": [ { \"name\": \"a\", \"versions\": [`\"v3\"] },\n"
+		"    { \"name\": \"b\", \"versions\": `[] },\n"
+		"    { \"name\": \"c\", \"versions\": `\"v1\" } ] } }\n");
+	LOAD_FAIL(p, &d,
+		"snmp.communities[0].versions[0]: \"v3\" is not an SNMP version a community serves (\"v1\" or \"v2c\")",
+		"snmp.communities[1].versions: is empty: list \"v2c\", \"v1\" or both (or remove the community)",
+		"snmp.communities[2].versions: expected an array of strings, got string \"v1\"");
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1942,6 +1973,7 @@ int main(void)
 		T_(test_range_limits_accepted),
 		T_(test_unknown_keys),
 		T_(test_bad_enum),
+		T_(test_community_versions),
 		T_(test_missing_required),
 		T_(test_ipsec_sa_match_required),
 		T_(test_empty_string),

@@ -597,6 +597,57 @@ static void test_commit_failure_leaves_file(void **state)
 	assert_string_equal(read_text(T.path), CONF_TEXT);
 }
 
+/* ---- which change is at fault (SNMP's error-index) ------------------------------ */
+
+static long prepare_fault(const struct cfg_edit_stamp *st)
+{
+	char *text = (char *)"x";
+	long fault = 12345;
+	cfg_errors_free(&T.errs);
+	cfg_errors_init(&T.errs);
+	assert_null(track(cfg_edit_prepare_at(T.e, T.path, st, &text, &T.errs, &fault)));
+	assert_null(text);
+	return fault;
+}
+
+static void test_fault_tag(void **state)
+{
+	(void)state;
+	/* The loader refuses the rekey beside monitor off: the tag of the
+	 * rekey change, wherever it is in the edit. */
+	cfg_edit_tag(T.e, 1);
+	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
+	cfg_edit_tag(T.e, 2);
+	cfg_edit_bool(T.e, "vpn_monitor.vpns[vpn3].optimized", 0);
+	cfg_edit_tag(T.e, 3);
+	cfg_edit_bool(T.e, "vpn_monitor.vpns[site.b].rekey", 1);
+	assert_int_equal(prepare_fault(NULL), 3);
+
+	/* An element no VPN has: that change's tag. */
+	cfg_edit_free(T.e);
+	T.e = cfg_edit_new();
+	cfg_edit_tag(T.e, 7);
+	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
+	cfg_edit_tag(T.e, 8);
+	cfg_edit_bool(T.e, "vpn_monitor.vpns[nope].monitor", 1);
+	assert_int_equal(prepare_fault(NULL), 8);
+
+	/* Out of range, the first of two changes. */
+	cfg_edit_free(T.e);
+	T.e = cfg_edit_new();
+	cfg_edit_tag(T.e, 4);
+	cfg_edit_int(T.e, "vpn_monitor.threshold", 0);
+	cfg_edit_tag(T.e, 5);
+	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
+	assert_int_equal(prepare_fault(NULL), 4);
+
+	/* No one change to blame: the file changed on disk. */
+	struct cfg_edit_stamp st;
+	load_stamp(&st);
+	write_text(T.path, replace(CONF_TEXT, "\"threshold\": 3", "\"threshold\": 5"), 0640);
+	assert_int_equal(prepare_fault(&st), -1);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -623,6 +674,7 @@ int main(void)
 		T_(test_touched_only_is_not_a_change),
 		T_(test_file_gone),
 		T_(test_commit_failure_leaves_file),
+		T_(test_fault_tag),
 	};
 	return cmocka_run_group_tests_name("cfg_edit", tests, NULL, NULL);
 }
