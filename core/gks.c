@@ -2359,6 +2359,12 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 	}
 }
 
+void gks_input(const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+{
+	if (G.cfg)
+		on_datagram(msg, len, from);
+}
+
 static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	uint8_t buf[GDOI_MAX_MSG];
