@@ -158,8 +158,15 @@ static int send_pull(struct pull *p, uint8_t np, const uint8_t *chain, size_t n,
 	for (size_t i = 0; i < pad; i++)
 		gdoi_put_u8(&b, 0);
 	size_t covered = b.len - after;
-	if (gdoi_chain_parse(ISAKMP_NP_HASH, b.data + ISAKMP_HDR_LEN, b.len - ISAKMP_HDR_LEN, 1, &c) == 0)
+	if (gdoi_chain_parse(ISAKMP_NP_HASH, b.data + ISAKMP_HDR_LEN, b.len - ISAKMP_HDR_LEN, 1, &c) == 0) {
 		covered = ISAKMP_HDR_LEN + c.used - after;
+		/* Message 1: the nonce HASH(2) covers, as the server finds it. */
+		const struct gdoi_payload *ni = n_pre ? NULL : gdoi_chain_find(&c, ISAKMP_NP_NONCE);
+		if (ni && ni->len <= sizeof(p->ni)) {
+			memcpy(p->ni, ni->body, ni->len);
+			p->ni_len = ni->len;
+		}
+	}
 	b.len -= pad; /* ike_seal pads again */
 	if (b.len > GDOI_MAX_MSG - 64 ||
 	    ike_hash_a(sa, p->msgid, pre, n_pre, b.data + after, covered, b.data + hash_at + 4) < 0 ||
@@ -173,7 +180,8 @@ done:
 }
 
 /* The server's answer with p's message ID, decrypted, its HASH checked;
- * its chain in c (bytes in *plain, to free). 0, or -1 when none came. */
+ * its chain in c (bytes in *plain, to free). 0; -1 when none came, -2
+ * when one came that does not open or verify. */
 static int recv_pull(struct pull *p, struct gdoi_chain *c, uint8_t **plain,
 		     const struct crypto_iov *pre, size_t n_pre)
 {
@@ -183,7 +191,10 @@ static int recv_pull(struct pull *p, struct gdoi_chain *c, uint8_t **plain,
 
 	*plain = NULL;
 	gdoi_buf_init(&in);
-	if (!fz_take(p->fm->fd, GDOI_EXCH_PULL, sa->icky, &in) || ike_open(sa, in.data, in.len, p->iv, plain) < 0)
+	if (!fz_take(p->fm->fd, GDOI_EXCH_PULL, sa->icky, &in))
+		goto done;
+	rc = -2;
+	if (ike_open(sa, in.data, in.len, p->iv, plain) < 0)
 		goto done;
 	if (gdoi_chain_parse(in.data[16], *plain + ISAKMP_HDR_LEN, in.len - ISAKMP_HDR_LEN, 1, c) < 0 ||
 	    ike_check_hash_a(sa, p->msgid, pre, n_pre, c, *plain + ISAKMP_HDR_LEN) < 0)
@@ -216,29 +227,22 @@ static void genuine_msg1(const uint8_t *ni, long gid, struct gdoi_buf *b)
 	gdoi_put_id(b, &id);
 }
 
-/* Message 1 (first type and chain in m1); message 2 read back. 1 when
- * the server answered it. */
+/* Message 1 (first type and chain in m1); message 2 read back. -1 when
+ * the server did not answer (the SA can serve another message 1), 0
+ * when it answered with something message 3 cannot follow, 1 when it
+ * can. */
 static int pull1(struct pull *p, const uint8_t *m1, size_t n)
 {
 	struct gdoi_chain c;
 	uint8_t *plain;
 
-	if (n < 1)
-		return 0;
-	/* HASH(2) covers the nonce the message sent, as the server found it. */
 	p->ni_len = 0;
-	if (gdoi_chain_parse(m1[0], m1 + 1, n - 1, 1, &c) == 0) {
-		const struct gdoi_payload *np = gdoi_chain_find(&c, ISAKMP_NP_NONCE);
-		if (np && np->len <= sizeof(p->ni)) {
-			memcpy(p->ni, np->body, np->len);
-			p->ni_len = np->len;
-		}
-	}
-	if (send_pull(p, m1[0], m1 + 1, n - 1, NULL, 0) < 0)
-		return 0;
+	if (n < 1 || send_pull(p, m1[0], m1 + 1, n - 1, NULL, 0) < 0)
+		return -1;
 	struct crypto_iov pre[] = { { p->ni, p->ni_len } };
-	if (recv_pull(p, &c, &plain, pre, 1) < 0)
-		return 0;
+	int rc = recv_pull(p, &c, &plain, pre, 1);
+	if (rc < 0)
+		return rc == -2 ? 0 : -1;
 	const struct gdoi_payload *np = gdoi_chain_find(&c, ISAKMP_NP_NONCE);
 	int ok = np && np->len <= sizeof(p->nr);
 	if (ok) {
@@ -302,8 +306,9 @@ static int pull(struct fmember *fm, const uint8_t *m1, size_t n1, long gid, cons
 	}
 	int answered = pull1(&p, m1, n1);
 	gdoi_buf_free(&g);
-	if (answered) {
+	if (answered >= 0)
 		fm->sa_ready = 0; /* the next input needs a new SA */
+	if (answered > 0) {
 		if (rekey) {
 			gks_rekey_group(1);
 			gks_rekey_group(2);
@@ -315,7 +320,7 @@ static int pull(struct fmember *fm, const uint8_t *m1, size_t n1, long gid, cons
 			fm->pushed = 0;
 		}
 	}
-	if (answered) {
+	if (answered >= 0) {
 		/* The exchange lingers for retransmissions, then goes: within
 		 * this input, so that what the input allocated is freed by its
 		 * end (libFuzzer looks for leaks when it is not). */
@@ -434,12 +439,17 @@ static void print_stats(void)
 	const struct gks_stats *st = gks_stats();
 	fprintf(stderr,
 		"fuzz_gks_pull: pulls answered %llu, registrations %llu, catch-ups %llu, refused %llu, "
-		"malformed %llu, ACKs %llu (duplicate %llu), ACKs unknown %llu, bad %llu, rekeys %llu\n",
+		"malformed %llu, ACKs %llu (duplicate %llu), ACKs unknown %llu, bad %llu, rekeys %llu; "
+		"phase 1 SAs %llu, half-open %llu, embryonic %llu, dropped: half-open limit %llu, back-off %llu, "
+		"unknown SA %llu\n",
 		(unsigned long long)st->pulls_answered, (unsigned long long)st->registrations,
 		(unsigned long long)st->catch_ups, (unsigned long long)st->refused,
 		(unsigned long long)st->drop_malformed, (unsigned long long)st->acks,
 		(unsigned long long)st->acks_duplicate, (unsigned long long)st->drop_ack_unknown,
-		(unsigned long long)st->drop_ack_bad, (unsigned long long)st->rekeys_sent);
+		(unsigned long long)st->drop_ack_bad, (unsigned long long)st->rekeys_sent,
+		(unsigned long long)st->sas, (unsigned long long)st->half_open, (unsigned long long)st->embryonic,
+		(unsigned long long)st->drop_half_open, (unsigned long long)st->drop_backoff,
+		(unsigned long long)st->drop_unknown_sa);
 }
 
 static void member_init(struct fmember *fm)

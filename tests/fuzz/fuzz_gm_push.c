@@ -10,8 +10,12 @@
  * datagram to the member as coming from the server (gm_input), so the
  * payloads reach the SEQ check, DELETE, KEK rollover, TEK table, ACKs.
  *
- * Input: a flags byte (bit 0: SEQ payloads of 4 octets are an offset
- * from the member's last SEQ), the first payload's type, the payloads.
+ * Input: a flags byte, the first payload's type, the payloads. Flags
+ * bit 0: SEQ payloads of 4 octets are an offset from the member's last
+ * SEQ. Bit 1: in DELETE payloads, a 4-octet SPI below 256 is an index
+ * into the member's TEK table and a 16-octet SPI of fifteen zeros and
+ * 0 is its KEK's SPI (the keys are random: the fuzzer could not guess
+ * them, and the member's deletions would stay out of reach).
  *
  * A push the member took (a new SEQ) changes its state: the clock then
  * moves 2 x ATD + 1 s (pending TEKs activate, short lifetimes end) and
@@ -105,6 +109,39 @@ static size_t last_np(const struct gdoi_buf *b, size_t np_at, size_t from)
 		off += len;
 	}
 	return at;
+}
+
+/* Bit 1 of the flags: DELETE SPIs that name the member's keys by index. */
+static void spis_by_index(struct gdoi_buf *b)
+{
+	size_t off = ISAKMP_HDR_LEN;
+	uint8_t type = b->data[16];
+
+	while (type != ISAKMP_NP_NONE && off + 4 <= b->len) {
+		size_t len = (size_t)b->data[off + 2] << 8 | b->data[off + 3];
+		if (len < 4 || len > b->len - off)
+			break;
+		uint8_t *body = b->data + off + 4;
+		size_t blen = len - 4;
+		if (type == ISAKMP_NP_D && blen >= 8) {
+			size_t size = body[5], n = (size_t)body[6] << 8 | body[7];
+			for (size_t i = 0; i < n && (size == 4 || size == 16) && 8 + (i + 1) * size <= blen; i++) {
+				uint8_t *spi = body + 8 + i * size;
+				static const uint8_t zero[15];
+				if (size == 4 && !spi[0] && !spi[1] && !spi[2] && spi[3] < gm_tek_count(member)) {
+					uint32_t v = gm_tek_at(member, spi[3])->sa.spi;
+					spi[0] = (uint8_t)(v >> 24);
+					spi[1] = (uint8_t)(v >> 16);
+					spi[2] = (uint8_t)(v >> 8);
+					spi[3] = (uint8_t)v;
+				} else if (size == 16 && !memcmp(spi, zero, 15) && !spi[15]) {
+					memcpy(spi, kek.spi, 16);
+				}
+			}
+		}
+		type = b->data[off];
+		off += len;
+	}
 }
 
 /* ---- seeds ---------------------------------------------------------------------- */
@@ -207,19 +244,23 @@ static void write_seeds(const char *dir)
 	s.data[sa_off] = ISAKMP_NP_NONE;
 	fz_seed(dir, "heartbeat-seq-sa-relative", s.data, s.len);
 	gdoi_buf_free(&s);
-	/* SEQ, DELETE of the TEKs, DELETE of the KEK */
-	seed_begin(&s, 1);
+	/* SEQ, DELETE of the TEKs, DELETE of the KEK: the member's, by index */
+	seed_begin(&s, 3);
 	gdoi_put_seq(&s, 1);
 	struct gdoi_delete del = { .doi = GDOI_DOI, .proto = GDOI_PROTO_IPSEC_ESP, .spi_size = 4 };
-	for (size_t i = 0; i < sa.n_tek && del.n < GDOI_MAX_DEL_SPIS; i++) {
-		uint32_t be = htonl(sa.tek[i].spi);
-		memcpy(del.spi[del.n++], &be, 4);
-	}
+	for (size_t i = 0; i < sa.n_tek && del.n < GDOI_MAX_DEL_SPIS; i++)
+		del.spi[del.n++][3] = (uint8_t)i;
 	gdoi_put_delete(&s, &del);
 	struct gdoi_delete kdel = { .doi = GDOI_DOI, .proto = ISAKMP_PROTO_ISAKMP, .spi_size = 16, .n = 1 };
-	memcpy(kdel.spi[0], sa.kek.spi, 16);
 	gdoi_put_delete(&s, &kdel);
-	fz_seed(dir, "seq-delete-teks-kek-relative", s.data, s.len);
+	fz_seed(dir, "seq-delete-teks-kek-by-index", s.data, s.len);
+	gdoi_buf_free(&s);
+	/* SEQ, DELETE of the first TEK only, by index */
+	seed_begin(&s, 3);
+	gdoi_put_seq(&s, 1);
+	del.n = 1;
+	gdoi_put_delete(&s, &del);
+	fz_seed(dir, "seq-delete-tek0-by-index", s.data, s.len);
 	gdoi_buf_free(&s);
 	gdoi_buf_free(&push);
 }
@@ -288,6 +329,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gdoi_put_bytes(&b, data + 2, size - 2);
 	if (data[0] & 1)
 		fz_seq_relative(&b, 16, ISAKMP_HDR_LEN, gm_seq(member));
+	if (data[0] & 2)
+		spis_by_index(&b);
 	b.np_at = last_np(&b, 16, ISAKMP_HDR_LEN);
 	uint64_t before = gm_stats(member)->pushes;
 	if (gdoi_push_seal(&b, &kek, server_key, CRYPTO_HASH_SHA256) == 0)
