@@ -1292,9 +1292,12 @@ static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated)
 		loop_timer_arm_ms(&g->push_timer, GKS_PUSH_RETRY_MS);
 		return;
 	}
+	int kek_was_held = g->push_held && g->held_kek_rotated;
 	g->push_held = 0;
 	g->held_kek_rotated = 0;
 	loop_timer_cancel(&g->push_timer);
+	if (kek_was_held)
+		schedule_rekey(g);
 	if (r->active) /* a new rekey supersedes the one in flight: report it as it stands */
 		round_end(g);
 	struct gdoi_buf buf;
@@ -1536,7 +1539,12 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 static void schedule_rekey(struct gks_group *g)
 {
 	uint64_t due = UINT64_MAX;
-	if (g->has_kek && g->cfg->smc && g->kek.due_us < due)
+	/* A KEK that members still need (its replacement's push is held)
+	 * cannot be replaced yet: its due time, maybe past, counts again
+	 * once that push has gone (push_rekey()), else the timer would
+	 * fire again at once, forever. */
+	int kek_held = g->push_held && g->held_kek_rotated;
+	if (g->has_kek && g->cfg->smc && !kek_held && g->kek.due_us < due)
 		due = g->kek.due_us;
 	for (size_t i = 0; i < g->n_tek; i++)
 		if (g->tek[i].due_us < due)
@@ -2404,6 +2412,12 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 	default:
 		G.st.drop_malformed++;
 	}
+}
+
+void gks_input(const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+{
+	if (G.cfg)
+		on_datagram(msg, len, from);
 }
 
 static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg GVPN_UNUSED)

@@ -54,6 +54,11 @@ void gks_fini(void);
 /* Points the groups at a new model (same listen address). */
 void gks_reconfigure(const struct cfg *c);
 
+/* A datagram as if it had arrived on the server's socket from `from`
+ * (what the socket handler calls; fuzz targets feed the server with it).
+ * Replies go out on the socket as usual. */
+void gks_input(const uint8_t *msg, size_t len, const struct sockaddr_in *from);
+
 const struct gks_stats *gks_stats(void);
 /* {"groups": [...], "stats": {...}}: per group its KEK and TEKs with
  * lifetimes, SEQ, next rekey and counters (no key material). */

@@ -1073,23 +1073,27 @@ static void on_readable(int fd, uint32_t revents GVPN_UNUSED, void *arg)
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			return;
-		struct isakmp_hdr h;
-		if (from.sin_addr.s_addr != m->cfg.server.sin_addr.s_addr ||
-		    isakmp_hdr_parse(buf, (size_t)n, &h) < 0)
-			continue;
-		if (h.exchange == GDOI_EXCH_PUSH) {
-			on_push(m, buf, (size_t)n, &from, 0);
-			continue;
-		}
-		if (m->phase == GM_DONE || m->phase == GM_IDLE || memcmp(h.icookie, m->ike.icky, 8))
-			continue;
-		if (h.exchange == ISAKMP_EXCH_INFO)
-			on_notify(m, buf, h.len, &h);
-		else if (h.exchange == ISAKMP_EXCH_MAIN && m->phase == GM_MAIN)
-			on_main(m, buf, h.len);
-		else if (h.exchange == GDOI_EXCH_PULL)
-			on_pull(m, buf, h.len, &h);
+		gm_input(m, buf, (size_t)n, &from);
 	}
+}
+
+void gm_input(struct gm *m, const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+{
+	struct isakmp_hdr h;
+	if (from->sin_addr.s_addr != m->cfg.server.sin_addr.s_addr || isakmp_hdr_parse(msg, len, &h) < 0)
+		return;
+	if (h.exchange == GDOI_EXCH_PUSH) {
+		on_push(m, msg, len, from, 0);
+		return;
+	}
+	if (m->phase == GM_DONE || m->phase == GM_IDLE || memcmp(h.icookie, m->ike.icky, 8))
+		return;
+	if (h.exchange == ISAKMP_EXCH_INFO)
+		on_notify(m, msg, h.len, &h);
+	else if (h.exchange == ISAKMP_EXCH_MAIN && m->phase == GM_MAIN)
+		on_main(m, msg, h.len);
+	else if (h.exchange == GDOI_EXCH_PULL)
+		on_pull(m, msg, h.len, &h);
 }
 
 /* ---- registration applied; heartbeats and reregistration ------------------------------- */

@@ -104,6 +104,11 @@ void gm_free(struct gm *m);
  * is used at once. */
 int gm_start(struct gm *m);
 
+/* A datagram as if it had arrived on the member's unicast socket from
+ * `from` (what the socket handler calls; fuzz targets and tests feed
+ * the member with it). */
+void gm_input(struct gm *m, const uint8_t *msg, size_t len, const struct sockaddr_in *from);
+
 const char *gm_error(const struct gm *m);
 /* The group policy and key download as last received (registration or
  * rekey push). */

@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -923,6 +924,65 @@ static void test_push_held_without_seq(void **state)
 	member_leave(&a);
 }
 
+/* Found by fuzz_gks_pull: a KEK falling due while the push that replaced
+ * the KEK before it was held (no SEQ could be saved) re-armed the rekey
+ * timer at its past due time, and loop_run_timers() fired it again and
+ * again, never returning to the loop. Now that KEK waits for the held
+ * push; once the disk is back the push leaves (SEQ 1), then the overdue
+ * KEK is replaced with a push of its own (SEQ 2). */
+static void on_spin_alarm(int sig)
+{
+	static const char m[] = "test_kek_due_while_push_held: the loop is stuck on a timer due in the past\n";
+	(void)sig;
+	if (write(2, m, sizeof(m) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static void test_kek_due_while_push_held(void **state)
+{
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember a;
+	member_join(&a, 44);
+	char path[160], cmd[600];
+	snprintf(path, sizeof(path), "%s/gks-seq.json", dir);
+	snprintf(cmd, sizeof(cmd), "rm -f %s && mkdir -p %s/blocker", path, path);
+	assert_int_equal(system(cmd), 0);
+	gks_rekey_group(1); /* a new KEK; its push is held */
+	pump(3);
+	size_t raw;
+	struct gdoi_push p[4];
+	assert_int_equal(member_recv(&a, p, 4, &raw), 0);
+	assert_int_equal(raw, 0);
+	assert_int_equal(gks_stats()->pushes_held, 1);
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 1);
+	/* Past the new KEK's due time (3540 s) with the push still held. A
+	 * loop stuck on the rekey timer never comes back: the alarm turns
+	 * that into a failure. */
+	signal(SIGALRM, on_spin_alarm);
+	alarm(120);
+	advance_to(now_us + 3600 * S);
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(member_recv(&a, p, 4, &raw), 0);
+	assert_int_equal(raw, 0);
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 1); /* members hold the old one still */
+	assert_true(gks_stats()->pushes_held > 1);
+	/* The disk is back: the held push, then the overdue KEK's. */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", path);
+	assert_int_equal(system(cmd), 0);
+	advance_to(now_us + 6 * S);
+	size_t n = member_recv(&a, p, 4, &raw);
+	assert_int_equal(raw, 2);
+	assert_int_equal(n, 1); /* the second is under the KEK the first brought */
+	assert_int_equal(p[0].seq, 1);
+	gdoi_kd_wipe(&p[0].kd);
+	assert_int_equal(count_ev(EV_KEK_REPLACED), 2);
+	assert_int_equal(gks_stats()->rekeys_sent, 2);
+	member_leave(&a);
+}
+
 /* A member registering again from a new source port (a restart, a new
  * NAT mapping) keeps one entry, moved to the new port; another identity
  * behind the same address is another member. */
@@ -1449,6 +1509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_acks_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_waits_for_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kek_due_while_push_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_ack_starts_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_across_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_across_two_rekeys, setup, teardown),
