@@ -1141,6 +1141,11 @@ static void fan_out(struct gks_group *g)
 	}
 }
 
+void gks_set_fan_batch(size_t n)
+{
+	G.fan_batch = n ? n : 1;
+}
+
 static void fan_start(struct gks_group *g)
 {
 	g->round.fan_next = 0;

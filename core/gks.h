@@ -77,6 +77,9 @@ size_t gks_member_count(void);
  * communication is configured). Returns the push's SEQ, 0 when keys were
  * replaced without a push, -1 for no such group. */
 int gks_rekey_group(long group_id);
+/* Unit tests: the unicast copies sent per fan-out batch (normally sized
+ * from the socket's receive buffer at start). */
+void gks_set_fan_batch(size_t n);
 
 /* lifetime - 4 x activation_time_delay (at least 1): the seed's rekey
  * interval in seconds. */

@@ -525,6 +525,59 @@ static void test_manual_rekey(void **state)
 
 /* ---- acknowledgements -------------------------------------------------------------------- */
 
+/* Fan-out (issue 13, item 10): a unicast round goes out a batch at a
+ * time with the loop (reading ACKs) in between: 10 members, batches of
+ * 3: three copies at once, then the rest after three pauses; each member
+ * gets exactly one copy, all ACK, nothing is retransmitted. */
+static void test_fan_out_in_batches(void **state)
+{
+	enum { N = 10 };
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember m[N];
+	for (int i = 0; i < N; i++)
+		member_join(&m[i], 70 + i);
+	gks_set_fan_batch(3);
+	uint64_t pauses = gks_stats()->fan_pauses;
+	assert_int_equal(gks_rekey_group(1), 1);
+	/* Before the loop runs again: the first batch only. */
+	struct gdoi_push p[4];
+	int got[N] = { 0 }, first = 0;
+	for (int i = 0; i < N; i++) {
+		size_t raw;
+		size_t n = member_recv(&m[i], p, 4, &raw);
+		got[i] += (int)raw;
+		first += (int)raw;
+		for (size_t k = 0; k < n; k++) {
+			member_ack(&m[i], p[k].seq, NULL);
+			gdoi_kd_wipe(&p[k].kd);
+		}
+	}
+	assert_int_equal(first, 3);
+	for (int round = 0; round < 10; round++) {
+		pump(2);
+		for (int i = 0; i < N; i++) {
+			size_t raw;
+			size_t n = member_recv(&m[i], p, 4, &raw);
+			got[i] += (int)raw;
+			for (size_t k = 0; k < n; k++) {
+				member_ack(&m[i], p[k].seq, NULL);
+				gdoi_kd_wipe(&p[k].kd);
+			}
+		}
+	}
+	pump(5);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(got[i], 1);
+	assert_int_equal(gks_stats()->fan_pauses - pauses, 3);
+	assert_int_equal(count_ev(EV_REKEY_SENT), 1);
+	assert_string_equal(param(last_ev(EV_REKEY_SENT), "targeted"), "10");
+	assert_string_equal(param(last_ev(EV_REKEY_SENT), "acked"), "10");
+	assert_int_equal(count_ev(EV_REKEY_RETRANSMITTED), 0);
+	for (int i = 0; i < N; i++)
+		member_leave(&m[i]);
+}
+
 static void test_ack_within_period(void **state)
 {
 	(void)state;
@@ -1504,6 +1557,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_change_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manual_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_within_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fan_out_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_after_one_resend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_ack_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_acks_dropped, setup, teardown),
