@@ -9,6 +9,7 @@
 #include "snmp_notify.h"
 #include "snmp_agent.h"
 #include "snmp_tables.h"
+#include "snmp_target.h"
 #include "cfg_edit.h"
 #include "ev.h"
 #include "gks.h"
@@ -38,76 +39,33 @@ uint64_t snmp_notify_sent(int kind)
 
 /* ---- targets ------------------------------------------------------------- */
 
-static void remember(const char *line)
-{
-	netsnmp_config_remember((char *)line); /* keeps its own copy */
-}
-
-/* Net-SNMP's config parser splits on white space and honours quotes. */
-static int quotable(const char *s)
-{
-	return !strpbrk(s, "\"\\\n\r");
-}
-
-static char *v3_line(const struct cfg_snmp *s, const struct cfg_snmp_target *t)
-{
-	const struct cfg_snmp_user *u = NULL;
-	for (size_t k = 0; k < s->n_v3_users; k++)
-		if (!strcmp(s->v3_users[k].name, t->user))
-			u = &s->v3_users[k];
-	if (!u || !u->auth_passphrase) {
-		log_err("snmp", "notification target %s: no SNMPv3 user %s with a passphrase", t->address,
-			t->user);
-		return NULL;
-	}
-	/* The passphrases were checked by feed_access(). */
-	const char *priv = snmp_priv_token(u->priv);
-	if (priv)
-		return xasprintf("trapsess -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\"%s %s", u->name,
-				 snmp_auth_token(u->auth), u->auth_passphrase, priv, u->priv_passphrase,
-				 t->inform ? " -Ci" : "", t->address);
-	return xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
-			 snmp_auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "", t->address);
-}
-
-/* Sessions through the in-memory config lines (see snmp_agent.c), so
- * passphrases and communities never touch the disk. */
+/* Before init_snmp(): checks what the targets need from the rest of the
+ * configuration; their sessions are opened by snmp_notify_start(). */
 int snmp_notify_config(const struct cfg_snmp *s)
 {
-	const char *first = s->n_communities ? s->communities[0].name : "public";
 	for (size_t i = 0; i < s->n_targets; i++) {
 		const struct cfg_snmp_target *t = &s->targets[i];
-		char *line;
-		if (t->v2c) {
-			const char *c = t->community ? t->community : first;
-			if (!quotable(c)) {
-				log_err("snmp", "notification target %s: the community must not contain quotes, "
-					"backslashes or newlines", t->address);
-				return -1;
-			}
-			line = xasprintf("trapsess -v 2c -c \"%s\"%s %s", c, t->inform ? " -Ci" : "", t->address);
-		} else if (!(line = v3_line(s, t))) {
+		if (t->v2c)
+			continue;
+		size_t k;
+		for (k = 0; k < s->n_v3_users; k++)
+			if (!strcmp(s->v3_users[k].name, t->user) && s->v3_users[k].auth_passphrase)
+				break;
+		if (k == s->n_v3_users) {
+			log_err("snmp", "notification target %s: no SNMPv3 user %s with a passphrase", t->address,
+				t->user);
 			return -1;
 		}
-		remember(line);
-		log_info("snmp", "notifications (%s, %s) to %s", t->inform ? "informs" : "traps",
-			 t->v2c ? "SNMPv2c" : "SNMPv3", t->address);
-		secret_free(line);
-	}
-	if (s->n_trap_sinks && !quotable(first)) {
-		log_err("snmp", "trap_sinks: the community must not contain quotes, backslashes or newlines");
-		return -1;
 	}
 	if (s->n_trap_sinks && !s->n_communities)
 		log_notice("snmp", "trap_sinks: no community configured; the traps carry \"public\"");
-	for (size_t i = 0; i < s->n_trap_sinks; i++) {
-		char *line = xasprintf("trapsess -v 2c -c \"%s\" %s", first, s->trap_sinks[i]);
-		remember(line);
-		log_info("snmp", "notifications (traps, SNMPv2c) to %s", s->trap_sinks[i]);
-		secret_free(line);
-	}
 	have_targets = s->n_targets || s->n_trap_sinks || s->mode == CFG_SNMP_AGENTX;
 	return 0;
+}
+
+void snmp_notify_start(const struct cfg_snmp *s)
+{
+	snmp_target_open(s);
 }
 
 static int strs_differ(const char *a, const char *b)
@@ -125,7 +83,8 @@ int snmp_notify_targets_differ(const struct cfg_snmp *a, const struct cfg_snmp *
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct cfg_snmp_target *x = &a->targets[i], *y = &b->targets[i];
 		if (strcmp(x->address, y->address) || x->inform != y->inform || x->v2c != y->v2c ||
-		    strs_differ(x->user, y->user) || strs_differ(x->community, y->community))
+		    strs_differ(x->user, y->user) || strs_differ(x->community, y->community) ||
+		    x->timeout != y->timeout || x->retries != y->retries || x->queue != y->queue)
 			return 1;
 	}
 	return 0;
@@ -300,7 +259,9 @@ static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 		}
 	}
 	}
-	send_v2trap(v.list);
+	snmp_target_send(v.list);
+	if (A.cfg->snmp.mode == CFG_SNMP_AGENTX)
+		send_v2trap(v.list); /* to the master agent, which has no sinks of ours */
 	snmp_free_varbind(v.list);
 	sent[k]++;
 }
@@ -361,6 +322,7 @@ void snmp_notify_fini(void)
 {
 	if (subscribed)
 		ev_unsubscribe(on_event, NULL);
+	snmp_target_close();
 	subscribed = 0;
 	have_targets = 0;
 }
