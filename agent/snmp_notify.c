@@ -297,6 +297,101 @@ static int enable_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *
 	return SNMP_ERR_NOERROR;
 }
 
+/* ---- gvpnNotifyTargetTable (one row per target, index = position) --------------------- */
+
+static const oid target_table[] = MIB_OBJ(12);
+#define TT_LEN OID_LENGTH(target_table)
+#define TT_FIRST_COL 2
+#define TT_LAST_COL 11
+
+static void target_value(const struct snmp_target_info *t, unsigned col, netsnmp_variable_list *vb)
+{
+	uint64_t c = 0;
+	long e;
+	switch (col) {
+	case 2: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->address, strlen(t->address)); return;
+	case 3: e = t->inform ? 2 : 1; snmp_set_var_typed_value(vb, ASN_INTEGER, &e, sizeof(e)); return;
+	case 4: e = t->v2c ? 2 : 3; snmp_set_var_typed_value(vb, ASN_INTEGER, &e, sizeof(e)); return;
+	case 5: c = t->sent; break;
+	case 6: c = t->acked; break;
+	case 7: c = t->retried; break;
+	case 8: c = t->dropped; break;
+	case 9: {
+		u_long g = t->queued;
+		snmp_set_var_typed_value(vb, ASN_GAUGE, &g, sizeof(g));
+		return;
+	}
+	case 10: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->engine_id, t->engine_id_len); return;
+	default: c = t->engine_changes; break;
+	}
+	u_long u = (u_long)(c & 0xffffffffu);
+	snmp_set_var_typed_value(vb, ASN_COUNTER, &u, sizeof(u));
+}
+
+/* GET: exactly base.1.col.row; noSuchObject for anything but a column,
+ * noSuchInstance for a row that is not there (RFC 3416 4.2.1). */
+static void target_get(netsnmp_agent_request_info *ri, netsnmp_request_info *r)
+{
+	const oid *o = r->requestvb->name;
+	size_t len = r->requestvb->name_length;
+	struct snmp_target_info t;
+	if (len < TT_LEN + 2 || o[TT_LEN] != 1 || o[TT_LEN + 1] < TT_FIRST_COL || o[TT_LEN + 1] > TT_LAST_COL) {
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	if (len != TT_LEN + 3 || o[TT_LEN + 2] < 1 || snmp_target_get(o[TT_LEN + 2] - 1, &t) < 0) {
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHINSTANCE);
+		return;
+	}
+	target_value(&t, (unsigned)o[TT_LEN + 1], r->requestvb);
+}
+
+/* GETNEXT: rows are 1..n in every column; nothing after the last. */
+static void target_getnext(netsnmp_request_info *r)
+{
+	const oid *o = r->requestvb->name;
+	size_t len = r->requestvb->name_length, n = snmp_target_count();
+	oid col = TT_FIRST_COL, after = 0;
+	if (snmp_oid_compare(o, len, target_table, TT_LEN) > 0 && len > TT_LEN) {
+		if (o[TT_LEN] > 1)
+			return;
+		if (o[TT_LEN] == 1 && len > TT_LEN + 1 && o[TT_LEN + 1] >= TT_FIRST_COL) {
+			col = o[TT_LEN + 1];
+			after = len > TT_LEN + 2 ? o[TT_LEN + 2] : 0;
+		}
+	}
+	if (after >= n) {
+		col++;
+		after = 0;
+	}
+	struct snmp_target_info t;
+	if (!n || col > TT_LAST_COL || snmp_target_get(after, &t) < 0)
+		return;
+	oid name[TT_LEN + 3];
+	memcpy(name, target_table, sizeof(target_table));
+	name[TT_LEN] = 1;
+	name[TT_LEN + 1] = col;
+	name[TT_LEN + 2] = after + 1;
+	snmp_set_var_objid(r->requestvb, name, TT_LEN + 3);
+	target_value(&t, (unsigned)col, r->requestvb);
+}
+
+static int target_handler(netsnmp_mib_handler *h GVPN_UNUSED, netsnmp_handler_registration *reg GVPN_UNUSED,
+			  netsnmp_agent_request_info *ri, netsnmp_request_info *requests)
+{
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		if (r->processed)
+			continue;
+		if (ri->mode == MODE_GET)
+			target_get(ri, r);
+		else if (ri->mode == MODE_GETNEXT)
+			target_getnext(r);
+		else
+			netsnmp_set_request_error(ri, r, SNMP_ERR_NOTWRITABLE);
+	}
+	return SNMP_ERR_NOERROR;
+}
+
 int snmp_notify_init(void)
 {
 	for (int k = 0; k < CFG_NOTIFY_COUNT; k++) {
@@ -311,6 +406,13 @@ int snmp_notify_init(void)
 			log_err("snmp", "cannot register %s", name);
 			return -1;
 		}
+	}
+	netsnmp_handler_registration *reg = netsnmp_handler_registration_create(
+		"gvpnNotifyTargetTable", netsnmp_create_handler("gvpnNotifyTargetTable", target_handler),
+		target_table, TT_LEN, HANDLER_CAN_RONLY);
+	if (!reg || netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
+		log_err("snmp", "cannot register gvpnNotifyTargetTable");
+		return -1;
 	}
 	ev_subscribe(on_event, NULL);
 	subscribed = 1;
