@@ -49,7 +49,7 @@ kill -STOP $DEAD_PID
 ok "the agent starts with two SNMPv3 inform targets" agent_start || { cat "$TAP_TMP/agent.log"; exit 1; }
 # tgt N FIELD: a field of target N (0, 1) in gvpnctl's status.
 tgt() { ctl --json show status | jq -r ".result.snmp.notification_targets[$1].$2"; }
-known() { [ -n "$(tgt "$1" engine_id)" ]; }
+known() { [[ "$(tgt "$1" engine_id)" =~ ^[0-9a-f]{10,64}$ ]]; }
 ok "the engine ID of the live receiver is discovered" wait_for 20 known 1
 
 # ---- a burst of registrations while the "dead" receiver does not answer ----------
