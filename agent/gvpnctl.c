@@ -150,6 +150,21 @@ static void print_status(const cJSON *r)
 	} else {
 		printf("disabled\n");
 	}
+	const cJSON *nt;
+	cJSON_ArrayForEach(nt, obj(s, "notification_targets")) {
+		int inform = !strcmp(str(nt, "type"), "inform");
+		printf("  notifications: %s, %ss (%s): %.0f sent", str(nt, "address"), str(nt, "type"),
+		       !strcmp(str(nt, "version"), "v2c") ? "SNMPv2c" : "SNMPv3", num(nt, "sent"));
+		if (inform)
+			printf(", %.0f acknowledged, %.0f retried", num(nt, "acknowledged"), num(nt, "retried"));
+		printf(", %.0f dropped", num(nt, "dropped"));
+		if (inform)
+			printf(", %.0f queued", num(nt, "queued"));
+		if (*str(nt, "engine_id"))
+			printf("; engine ID %s (%.0f change%s)", str(nt, "engine_id"), num(nt, "engine_changes"),
+			       num(nt, "engine_changes") == 1 ? "" : "s");
+		printf("\n");
+	}
 	if (cJSON_IsTrue(obj(w, "enabled")))
 		printf("Web:             %s://%s/\n", cJSON_IsTrue(obj(w, "https")) ? "https" : "http",
 		       str(w, "listen"));

@@ -433,6 +433,7 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 	}
 	init_snmp(SNMP_APP);
 	S.up = 1;
+	snmp_notify_start(s);
 	if (s->mode == CFG_SNMP_MASTER) {
 		/* No SMUX listener (tcp 0.0.0.0:199): nothing asks for one. */
 		static char no_smux[] = "-smux";

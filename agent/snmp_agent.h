@@ -12,8 +12,9 @@ void snmp_agent_fini(void);
 /* 1 when the SNMP settings of a and b differ in a way that needs a restart. */
 int snmp_agent_needs_restart(const struct cfg_snmp *a, const struct cfg_snmp *b);
 
-/* Net-SNMP's names (createUser, trapsess) of the configured algorithms;
- * snmp_priv_token() is NULL for no privacy. */
+/* Net-SNMP's names of the configured algorithms (for createUser, and
+ * usm_lookup_auth_type/usm_lookup_priv_type of the notification
+ * sessions); snmp_priv_token() is NULL for no privacy. */
 const char *snmp_auth_token(int auth);
 const char *snmp_priv_token(int priv);
 

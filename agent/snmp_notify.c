@@ -9,6 +9,7 @@
 #include "snmp_notify.h"
 #include "snmp_agent.h"
 #include "snmp_tables.h"
+#include "snmp_target.h"
 #include "cfg_edit.h"
 #include "ev.h"
 #include "gks.h"
@@ -46,38 +47,6 @@ uint64_t snmp_notify_failed(int kind)
 }
 
 /* ---- targets ------------------------------------------------------------- */
-
-static void remember(const char *line)
-{
-	netsnmp_config_remember((char *)line); /* keeps its own copy */
-}
-
-/* Net-SNMP's config parser splits on white space and honours quotes. */
-static int quotable(const char *s)
-{
-	return !strpbrk(s, "\"\\\n\r");
-}
-
-static char *v3_line(const struct cfg_snmp *s, const struct cfg_snmp_target *t)
-{
-	const struct cfg_snmp_user *u = NULL;
-	for (size_t k = 0; k < s->n_v3_users; k++)
-		if (!strcmp(s->v3_users[k].name, t->user))
-			u = &s->v3_users[k];
-	if (!u || !u->auth_passphrase) {
-		log_err("snmp", "notification target %s: no SNMPv3 user %s with a passphrase", t->address,
-			t->user);
-		return NULL;
-	}
-	/* The passphrases were checked by feed_access(). */
-	const char *priv = snmp_priv_token(u->priv);
-	if (priv)
-		return xasprintf("trapsess -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\"%s %s", u->name,
-				 snmp_auth_token(u->auth), u->auth_passphrase, priv, u->priv_passphrase,
-				 t->inform ? " -Ci" : "", t->address);
-	return xasprintf("trapsess -v 3 -u %s -l authNoPriv -a %s -A \"%s\"%s %s", u->name,
-			 snmp_auth_token(u->auth), u->auth_passphrase, t->inform ? " -Ci" : "", t->address);
-}
 
 /* The source address the kernel picks towards a UDP/IPv4 target
  * ("udp:A.B.C.D:PORT" or "A.B.C.D:PORT"): a connect() of a datagram
@@ -134,45 +103,34 @@ static void bind_sources(const struct cfg_snmp *s)
 	log_debug("snmp", "notifications leave from %s", ip);
 }
 
-/* Sessions through the in-memory config lines (see snmp_agent.c), so
- * passphrases and communities never touch the disk. */
+/* Before init_snmp(): checks what the targets need from the rest of the
+ * configuration; their sessions are opened by snmp_notify_start(). */
 int snmp_notify_config(const struct cfg_snmp *s)
 {
-	const char *first = s->n_communities ? s->communities[0].name : "public";
 	for (size_t i = 0; i < s->n_targets; i++) {
 		const struct cfg_snmp_target *t = &s->targets[i];
-		char *line;
-		if (t->v2c) {
-			const char *c = t->community ? t->community : first;
-			if (!quotable(c)) {
-				log_err("snmp", "notification target %s: the community must not contain quotes, "
-					"backslashes or newlines", t->address);
-				return -1;
-			}
-			line = xasprintf("trapsess -v 2c -c \"%s\"%s %s", c, t->inform ? " -Ci" : "", t->address);
-		} else if (!(line = v3_line(s, t))) {
+		if (t->v2c)
+			continue;
+		size_t k;
+		for (k = 0; k < s->n_v3_users; k++)
+			if (!strcmp(s->v3_users[k].name, t->user) && s->v3_users[k].auth_passphrase)
+				break;
+		if (k == s->n_v3_users) {
+			log_err("snmp", "notification target %s: no SNMPv3 user %s with a passphrase", t->address,
+				t->user);
 			return -1;
 		}
-		remember(line);
-		log_info("snmp", "notifications (%s, %s) to %s", t->inform ? "informs" : "traps",
-			 t->v2c ? "SNMPv2c" : "SNMPv3", t->address);
-		secret_free(line);
-	}
-	if (s->n_trap_sinks && !quotable(first)) {
-		log_err("snmp", "trap_sinks: the community must not contain quotes, backslashes or newlines");
-		return -1;
 	}
 	if (s->n_trap_sinks && !s->n_communities)
 		log_notice("snmp", "trap_sinks: no community configured; the traps carry \"public\"");
-	for (size_t i = 0; i < s->n_trap_sinks; i++) {
-		char *line = xasprintf("trapsess -v 2c -c \"%s\" %s", first, s->trap_sinks[i]);
-		remember(line);
-		log_info("snmp", "notifications (traps, SNMPv2c) to %s", s->trap_sinks[i]);
-		secret_free(line);
-	}
 	bind_sources(s);
 	have_targets = s->n_targets || s->n_trap_sinks || s->mode == CFG_SNMP_AGENTX;
 	return 0;
+}
+
+void snmp_notify_start(const struct cfg_snmp *s)
+{
+	snmp_target_open(s);
 }
 
 static int strs_differ(const char *a, const char *b)
@@ -190,7 +148,8 @@ int snmp_notify_targets_differ(const struct cfg_snmp *a, const struct cfg_snmp *
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct cfg_snmp_target *x = &a->targets[i], *y = &b->targets[i];
 		if (strcmp(x->address, y->address) || x->inform != y->inform || x->v2c != y->v2c ||
-		    strs_differ(x->user, y->user) || strs_differ(x->community, y->community))
+		    strs_differ(x->user, y->user) || strs_differ(x->community, y->community) ||
+		    x->timeout != y->timeout || x->retries != y->retries || x->queue != y->queue)
 			return 1;
 	}
 	return 0;
@@ -365,12 +324,14 @@ static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 		}
 	}
 	}
-	/* send_v2trap() without the void: -1 when Net-SNMP could not build
-	 * the notification (the varbinds, the v2 PDU) for its sinks. */
-	if (netsnmp_send_traps(-1, -1, NULL, 0, v.list, NULL, 0) < 0)
+	/* Handed to each target's queue (their delivery is counted per
+	 * target: snmp_target.c); failed: none could take it. */
+	if (snmp_target_send(v.list) < 0)
 		failed[k]++;
 	else
 		sent[k]++;
+	if (A.cfg->snmp.mode == CFG_SNMP_AGENTX)
+		send_v2trap(v.list); /* to the master agent, which has no sinks of ours */
 	snmp_free_varbind(v.list);
 }
 
@@ -405,6 +366,101 @@ static int enable_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *
 	return SNMP_ERR_NOERROR;
 }
 
+/* ---- gvpnNotifyTargetTable (one row per target, index = position) --------------------- */
+
+static const oid target_table[] = MIB_OBJ(12);
+#define TT_LEN OID_LENGTH(target_table)
+#define TT_FIRST_COL 2
+#define TT_LAST_COL 11
+
+static void target_value(const struct snmp_target_info *t, unsigned col, netsnmp_variable_list *vb)
+{
+	uint64_t c = 0;
+	long e;
+	switch (col) {
+	case 2: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->address, strlen(t->address)); return;
+	case 3: e = t->inform ? 2 : 1; snmp_set_var_typed_value(vb, ASN_INTEGER, &e, sizeof(e)); return;
+	case 4: e = t->v2c ? 2 : 3; snmp_set_var_typed_value(vb, ASN_INTEGER, &e, sizeof(e)); return;
+	case 5: c = t->sent; break;
+	case 6: c = t->acked; break;
+	case 7: c = t->retried; break;
+	case 8: c = t->dropped; break;
+	case 9: {
+		u_long g = t->queued;
+		snmp_set_var_typed_value(vb, ASN_GAUGE, &g, sizeof(g));
+		return;
+	}
+	case 10: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->engine_id, t->engine_id_len); return;
+	default: c = t->engine_changes; break;
+	}
+	u_long u = (u_long)(c & 0xffffffffu);
+	snmp_set_var_typed_value(vb, ASN_COUNTER, &u, sizeof(u));
+}
+
+/* GET: exactly base.1.col.row; noSuchObject for anything but a column,
+ * noSuchInstance for a row that is not there (RFC 3416 4.2.1). */
+static void target_get(netsnmp_agent_request_info *ri, netsnmp_request_info *r)
+{
+	const oid *o = r->requestvb->name;
+	size_t len = r->requestvb->name_length;
+	struct snmp_target_info t;
+	if (len < TT_LEN + 2 || o[TT_LEN] != 1 || o[TT_LEN + 1] < TT_FIRST_COL || o[TT_LEN + 1] > TT_LAST_COL) {
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	if (len != TT_LEN + 3 || o[TT_LEN + 2] < 1 || snmp_target_get(o[TT_LEN + 2] - 1, &t) < 0) {
+		netsnmp_set_request_error(ri, r, SNMP_NOSUCHINSTANCE);
+		return;
+	}
+	target_value(&t, (unsigned)o[TT_LEN + 1], r->requestvb);
+}
+
+/* GETNEXT: rows are 1..n in every column; nothing after the last. */
+static void target_getnext(netsnmp_request_info *r)
+{
+	const oid *o = r->requestvb->name;
+	size_t len = r->requestvb->name_length, n = snmp_target_count();
+	oid col = TT_FIRST_COL, after = 0;
+	if (snmp_oid_compare(o, len, target_table, TT_LEN) > 0 && len > TT_LEN) {
+		if (o[TT_LEN] > 1)
+			return;
+		if (o[TT_LEN] == 1 && len > TT_LEN + 1 && o[TT_LEN + 1] >= TT_FIRST_COL) {
+			col = o[TT_LEN + 1];
+			after = len > TT_LEN + 2 ? o[TT_LEN + 2] : 0;
+		}
+	}
+	if (after >= n) {
+		col++;
+		after = 0;
+	}
+	struct snmp_target_info t;
+	if (!n || col > TT_LAST_COL || snmp_target_get(after, &t) < 0)
+		return;
+	oid name[TT_LEN + 3];
+	memcpy(name, target_table, sizeof(target_table));
+	name[TT_LEN] = 1;
+	name[TT_LEN + 1] = col;
+	name[TT_LEN + 2] = after + 1;
+	snmp_set_var_objid(r->requestvb, name, TT_LEN + 3);
+	target_value(&t, (unsigned)col, r->requestvb);
+}
+
+static int target_handler(netsnmp_mib_handler *h GVPN_UNUSED, netsnmp_handler_registration *reg GVPN_UNUSED,
+			  netsnmp_agent_request_info *ri, netsnmp_request_info *requests)
+{
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		if (r->processed)
+			continue;
+		if (ri->mode == MODE_GET)
+			target_get(ri, r);
+		else if (ri->mode == MODE_GETNEXT)
+			target_getnext(r);
+		else
+			netsnmp_set_request_error(ri, r, SNMP_ERR_NOTWRITABLE);
+	}
+	return SNMP_ERR_NOERROR;
+}
+
 int snmp_notify_init(void)
 {
 	for (int k = 0; k < CFG_NOTIFY_COUNT; k++) {
@@ -420,6 +476,13 @@ int snmp_notify_init(void)
 			return -1;
 		}
 	}
+	netsnmp_handler_registration *reg = netsnmp_handler_registration_create(
+		"gvpnNotifyTargetTable", netsnmp_create_handler("gvpnNotifyTargetTable", target_handler),
+		target_table, TT_LEN, HANDLER_CAN_RONLY);
+	if (!reg || netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
+		log_err("snmp", "cannot register gvpnNotifyTargetTable");
+		return -1;
+	}
 	ev_subscribe(on_event, NULL);
 	subscribed = 1;
 	memset(sent, 0, sizeof(sent));
@@ -431,6 +494,7 @@ void snmp_notify_fini(void)
 {
 	if (subscribed)
 		ev_unsubscribe(on_event, NULL);
+	snmp_target_close();
 	subscribed = 0;
 	have_targets = 0;
 }

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include "cfg.h"
 
-/* Before init_snmp(): feeds the targets to Net-SNMP. -1 on a bad one. */
+/* Before init_snmp(): checks the targets. -1 on a bad one. */
 int snmp_notify_config(const struct cfg_snmp *s);
+/* After init_snmp(): opens the targets' sessions (snmp_target.h). */
+void snmp_notify_start(const struct cfg_snmp *s);
 /* 1 when a and b name different targets (they take a restart). */
 int snmp_notify_targets_differ(const struct cfg_snmp *a, const struct cfg_snmp *b);
 /* After the agent is up: registers the enable scalars, subscribes to

@@ -9,6 +9,7 @@
 #include "mon_vici.h"
 #include "log.h"
 #include "loop.h"
+#include "snmp_target.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -36,6 +37,33 @@ static cJSON *str_array(char **v, size_t n)
 	return a;
 }
 
+/* One object per notification target, in the order of the MIB's table. */
+static cJSON *targets_json(void)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < snmp_target_count(); i++) {
+		struct snmp_target_info t;
+		if (snmp_target_get(i, &t) < 0)
+			continue;
+		char engine[2 * 32 + 1] = "";
+		for (size_t k = 0; k < t.engine_id_len && k < 32; k++)
+			snprintf(engine + 2 * k, 3, "%02x", t.engine_id[k]);
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "address", t.address);
+		cJSON_AddStringToObject(j, "type", t.inform ? "inform" : "trap");
+		cJSON_AddStringToObject(j, "version", t.v2c ? "v2c" : "v3");
+		cJSON_AddNumberToObject(j, "sent", (double)t.sent);
+		cJSON_AddNumberToObject(j, "acknowledged", (double)t.acked);
+		cJSON_AddNumberToObject(j, "retried", (double)t.retried);
+		cJSON_AddNumberToObject(j, "dropped", (double)t.dropped);
+		cJSON_AddNumberToObject(j, "queued", (double)t.queued);
+		cJSON_AddStringToObject(j, "engine_id", engine);
+		cJSON_AddNumberToObject(j, "engine_changes", (double)t.engine_changes);
+		cJSON_AddItemToArray(a, j);
+	}
+	return a;
+}
+
 cJSON *status_json(void)
 {
 	const struct cfg *c = A.cfg;
@@ -55,6 +83,7 @@ cJSON *status_json(void)
 	cJSON_AddBoolToObject(s, "enabled", c->snmp.enabled);
 	cJSON_AddStringToObject(s, "mode", cfg_enum_name(cfg_snmp_mode_names, c->snmp.mode));
 	cJSON_AddItemToObject(s, "listen", str_array(c->snmp.listen, c->snmp.n_listen));
+	cJSON_AddItemToObject(s, "notification_targets", targets_json());
 
 	cJSON *w = cJSON_AddObjectToObject(o, "web");
 	cJSON_AddBoolToObject(w, "enabled", c->web.enabled);

@@ -375,6 +375,9 @@ static const struct cfg_field target_fields[] = {
 	F_ENUM("version", struct cfg_snmp_target, v2c, target_version_names, 0),
 	F_STR("user", struct cfg_snmp_target, user, NULL, NULL),
 	F_STR("community", struct cfg_snmp_target, community, NULL, NULL),
+	F_INT("timeout", struct cfg_snmp_target, timeout, 1, 300, 1),
+	F_INT("retries", struct cfg_snmp_target, retries, 0, 20, 5),
+	F_INT("queue", struct cfg_snmp_target, queue, 1, 100000, 100),
 	F_END
 };
 static const struct cfg_schema target_schema = {
@@ -649,6 +652,12 @@ static void validate_snmp(struct cfg_ctx *ctx, void *obj, const cJSON *node, con
 		snprintf(sub, sizeof(sub), "%s.notification_targets[%zu]", path, i);
 		if (!t->address)
 			continue; /* reported as missing */
+		static const char *const inform_only[] = { "timeout", "retries", "queue" };
+		for (size_t k = 0; !t->inform && k < ARRAY_SIZE(inform_only); k++)
+			if (cfg_member(at, inform_only[k]))
+				cfg_err(ctx, child_at(at, inform_only[k]), 0,
+					field_path(fld, sizeof(fld), sub, inform_only[k]),
+					"only informs are queued and retried (\"type\": \"inform\"); traps go out at once");
 		if (!t->v2c) {
 			size_t u;
 			for (u = 0; t->user && u < s->n_v3_users; u++)

@@ -63,6 +63,9 @@ struct cfg_snmp_target {
 	int v2c;               /* 0 SNMPv3 (user), 1 SNMPv2c (community) */
 	char *user;            /* a v3_users name */
 	char *community;
+	long timeout;          /* informs: seconds before a retransmission */
+	long retries;          /* informs: retransmissions before the inform is dropped */
+	long queue;            /* informs: waiting or unacknowledged at most */
 };
 
 struct cfg_snmp {

@@ -60,6 +60,7 @@ gvpnVpnRekey $P.1.9.1.9
 gvpnVpnLastChange $P.1.9.1.24
 gvpnNotifyTunnelRekeyResultEnable $P.1.10.8
 gvpnSyslogMessagesDropped $P.1.11.2
+gvpnNotifyTargetDropped $P.1.12.1.8
 gvpnMemberRegistered $P.0.1
 gvpnRekeySent $P.0.3
 gvpnTunnelRekeyResult $P.0.8"
@@ -70,6 +71,7 @@ N_OIDS=$(printf '%s\n' "$OIDS" | wc -l)
 LAYOUT="0 gvpnMemberRegistered gvpnMemberRemoved gvpnRekeySent gvpnKekReplaced
   gvpnTekReplaced gvpnTunnelUp gvpnTunnelDown gvpnTunnelRekeyResult
 1 - - gvpnGroupTable gvpnMemberTable gvpnKekTable gvpnTekTable gvpnRekeyTable - gvpnVpnTable
+  - - gvpnNotifyTargetTable
 1.1 gvpnAgentVersion gvpnAgentUptime gvpnAgentConfigGeneration gvpnAgentConfigReloadFailures
 1.2 gvpnServerMembers gvpnServerRegistrations gvpnServerRegistrationsRefused
   gvpnServerRekeysSent gvpnServerRetransmissions gvpnServerMembersRemoved
@@ -103,7 +105,11 @@ LAYOUT="0 gvpnMemberRegistered gvpnMemberRemoved gvpnRekeySent gvpnKekReplaced
 1.10 gvpnNotifyMemberRegisteredEnable gvpnNotifyMemberRemovedEnable
   gvpnNotifyRekeySentEnable gvpnNotifyKekReplacedEnable gvpnNotifyTekReplacedEnable
   gvpnNotifyTunnelUpEnable gvpnNotifyTunnelDownEnable gvpnNotifyTunnelRekeyResultEnable
-1.11 gvpnSyslogMessagesSent gvpnSyslogMessagesDropped"
+1.11 gvpnSyslogMessagesSent gvpnSyslogMessagesDropped
+1.12 gvpnNotifyTargetEntry
+1.12.1 gvpnNotifyTargetIndex gvpnNotifyTargetAddress gvpnNotifyTargetType gvpnNotifyTargetVersion
+  gvpnNotifyTargetSent gvpnNotifyTargetAcked gvpnNotifyTargetRetried gvpnNotifyTargetDropped
+  gvpnNotifyTargetQueued gvpnNotifyTargetEngineId gvpnNotifyTargetEngineChanges"
 # "name oid" for every object of the layout, sorted by name.
 LAYOUT_OIDS=$(printf '%s\n' "$LAYOUT" | awk -v p="$P" '
 	/^[0-9]/ { arc = $1; n = 0; first = 2 }

@@ -1291,7 +1291,10 @@ static void test_snmp_notifications(void **state)
 		"    { \"address\": \"udp:127.0.0.1:162\", \"type\": `\"notify\", \"user\": \"nms\" },\n"
 		"    { \"address\": \"udp:127.0.0.1:162\", \"version\": `\"v1\", \"user\": \"nms\" },\n"
 		"    { \"address\": `\"127.0.0.1\", \"user\": \"nms\" },\n"
-		"    `{ \"user\": \"nms\" } ],\n"
+		"    `{ \"user\": \"nms\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:162\", \"user\": \"nms\", \"timeout\": `5, \"queue\": `10 },\n"
+		"    { \"address\": \"udp:127.0.0.1:162\", \"user\": \"nms\", \"type\": \"inform\", \"retries\": `21,\n"
+		"      \"timeout\": `0, \"queue\": `0 } ],\n"
 		"  \"notifications\": { \"rekey_sent\": `1, `\"member_left\": true } } }\n");
 	LOAD_FAIL(p, &d,
 		"snmp.notification_targets[0]: an SNMPv3 target needs \"user\": one of snmp.v3_users",
@@ -1304,6 +1307,13 @@ static void test_snmp_notifications(void **state)
 		"snmp.notification_targets[6].address: \"127.0.0.1\" is not a transport like udp:127.0.0.1:1161, "
 		"udp:161 or tcp:[::1]:161",
 		"snmp.notification_targets[7].address: required key is missing",
+		"snmp.notification_targets[8].timeout: only informs are queued and retried (\"type\": \"inform\"); "
+		"traps go out at once",
+		"snmp.notification_targets[8].queue: only informs are queued and retried (\"type\": \"inform\"); "
+		"traps go out at once",
+		"snmp.notification_targets[9].retries: 21 is out of range (allowed 0..20)",
+		"snmp.notification_targets[9].timeout: 0 is out of range (allowed 1..300)",
+		"snmp.notification_targets[9].queue: 0 is out of range (allowed 1..100000)",
 		"snmp.notifications.rekey_sent: expected true or false, got number 1",
 		"snmp.notifications.member_left: unknown key (known keys in snmp.notifications: member_registered, "
 		"member_removed, rekey_sent, kek_replaced, tek_replaced, tunnel_up, tunnel_down, tunnel_rekey_result)");
@@ -1313,11 +1323,13 @@ static void test_snmp_notifications(void **state)
 		"  \"trap_sinks\": [ \"udp:127.0.0.1:1162\" ],\n"
 		"  \"notification_targets\": [ { \"address\": \"udp:127.0.0.1:162\", \"version\": \"v2c\", \"type\": \"inform\" },\n"
 		"    { \"address\": \"udp:[::1]:162\", \"user\": \"nms\" },\n"
-		"    { \"address\": \"udp:127.0.0.1:163\", \"version\": \"v2c\", \"community\": \"traps\", \"type\": \"trap\" } ],\n"
+		"    { \"address\": \"udp:127.0.0.1:163\", \"version\": \"v2c\", \"community\": \"traps\", \"type\": \"trap\" },\n"
+		"    { \"address\": \"udp:127.0.0.1:164\", \"user\": \"nms\", \"type\": \"inform\", \"timeout\": 3, \"retries\": 0,\n"
+		"      \"queue\": 7 } ],\n"
 		"  \"notifications\": { \"tunnel_up\": false, \"rekey_sent\": true } } }\n");
 	struct cfg *c = load_ok(p);
 	assert_int_equal(c->snmp.n_trap_sinks, 1);
-	assert_int_equal(c->snmp.n_targets, 3);
+	assert_int_equal(c->snmp.n_targets, 4);
 	assert_int_equal(c->snmp.targets[0].v2c, 1);
 	assert_int_equal(c->snmp.targets[0].inform, 1);
 	assert_null(c->snmp.targets[0].community);
@@ -1327,6 +1339,13 @@ static void test_snmp_notifications(void **state)
 	assert_str(c->snmp.targets[1].user, "nms");
 	assert_int_equal(c->snmp.targets[2].inform, 0);
 	assert_str(c->snmp.targets[2].community, "traps");
+	/* Informs: Net-SNMP's defaults (1 s, 5 retries), a queue of 100. */
+	assert_int_equal(c->snmp.targets[0].timeout, 1);
+	assert_int_equal(c->snmp.targets[0].retries, 5);
+	assert_int_equal(c->snmp.targets[0].queue, 100);
+	assert_int_equal(c->snmp.targets[3].timeout, 3);
+	assert_int_equal(c->snmp.targets[3].retries, 0);
+	assert_int_equal(c->snmp.targets[3].queue, 7);
 	assert_int_equal(c->snmp.notify[CFG_NOTIFY_TUNNEL_UP], 0);
 	assert_int_equal(c->snmp.notify[CFG_NOTIFY_REKEY_SENT], 1);
 	for (int k = 0; k < CFG_NOTIFY_COUNT; k++)
