@@ -12,6 +12,7 @@
 #include "mon.h"
 #include "prom.h"
 #include "snmp_notify.h"
+#include "snmp_target.h"
 #include "syslog_out.h"
 #include "util.h"
 
@@ -329,6 +330,30 @@ static void snmp_metrics(struct prom *p)
 	for (int k = 0; k < CFG_NOTIFY_COUNT; k++)
 		prom_u64(p, "gvpn_snmp_notifications_failed_total", snmp_notify_failed(k), "notification",
 			 cfg_notify_names[k], NULL);
+	/* Per notification target: what each receiver got. */
+	static const struct {
+		const char *name, *type, *help;
+	} tf[] = {
+		{ "gvpn_snmp_target_sent_total", COUNTER, "Notifications sent to the target (informs: first copies)" },
+		{ "gvpn_snmp_target_acknowledged_total", COUNTER, "Informs the target acknowledged" },
+		{ "gvpn_snmp_target_retried_total", COUNTER, "Inform retransmissions to the target" },
+		{ "gvpn_snmp_target_dropped_total", COUNTER,
+		  "Notifications for the target dropped: queue full, retries exhausted, refused, not sendable" },
+		{ "gvpn_snmp_target_queued", GAUGE, "Informs waiting or unacknowledged" },
+		{ "gvpn_snmp_target_engine_changes_total", COUNTER, "Times the target's SNMP engine ID was found changed" },
+	};
+	size_t n = snmp_target_count();
+	for (size_t f = 0; n && f < ARRAY_SIZE(tf); f++) {
+		prom_family(p, tf[f].name, tf[f].type, tf[f].help);
+		for (size_t i = 0; i < n; i++) {
+			struct snmp_target_info t;
+			if (snmp_target_get(i, &t) < 0)
+				continue;
+			uint64_t v = f == 0 ? t.sent : f == 1 ? t.acked : f == 2 ? t.retried : f == 3 ? t.dropped :
+				     f == 4 ? t.queued : t.engine_changes;
+			prom_u64(p, tf[f].name, v, "target", t.address, "kind", t.inform ? "inform" : "trap", NULL);
+		}
+	}
 }
 
 char *metrics_text(size_t *len)

@@ -12,7 +12,7 @@
 need curl jq promtool
 [ "$(id -u)" -eq 0 ] || skip_all "the VPN monitor's ICMP socket needs root"
 tap_setup
-plan 43
+plan 44
 
 # promtool must tell a broken exposition from a good one, or its "clean"
 # below says nothing.
@@ -122,6 +122,9 @@ regs=$(jq '[.result[] | select(.msgid == "MEMBER_REGISTERED")] | length' <<<"$ev
 is "$(val 'gvpn_snmp_notifications_sent_total{notification="member_registered"}')" "$regs" \
 	"SNMP notifications sent for registrations: one per MEMBER_REGISTERED event ($regs)"
 is "$(val 'gvpn_snmp_notifications_failed_total{notification="member_registered"}')" 0 "... none failed"
+T="target=\"udp:127.0.0.1:$TRAP_PORT\",kind=\"trap\""
+is "$(val "gvpn_snmp_target_sent_total{$T}")" "$(jq "[.result.snmp.notification_targets[] | select(.address == \"udp:127.0.0.1:$TRAP_PORT\") | .sent][0]" <<<"$status")" \
+	"the trap target's sent count is the one in show status"
 like "$(val "gvpn_build_info{version=\"$(jq -r '.result.version' <<<"$status")\"}")" '^1$' "build info with the version"
 is "$(val gvpn_config_generation)" "$(jq '.result.config.generation' <<<"$status")" "the config generation"
 
