@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 # for the sysusers.d and tmpfiles.d steps of installing it; prometheus only
 # for its promtool, which lints GET /metrics in web-metrics.sh).
 BUILD_PKGS="autoconf automake libtool pkg-config make gcc libsnmp-dev libmicrohttpd-dev libcjson-dev libssl-dev libsystemd-dev"
-TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2 tshark clang libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins iptables iputils-ping rsyslog rsyslog-gnutls openssl chromium wrk file jq snmpd snmptrapd patch debhelper systemd prometheus"
+TEST_PKGS="libcmocka-dev snmp smitools erlang-snmp curl valgrind procps iproute2 tshark clang libclang-rt-14-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins iptables iputils-ping rsyslog rsyslog-gnutls openssl chromium wrk file jq snmpd snmptrapd patch build-essential debhelper systemd prometheus"
 
 deps=0
 if [ "${1:-}" = "--deps" ]; then
