@@ -289,6 +289,9 @@ static void print_groups(const cJSON *r)
 	       num(st, "acks_duplicate"), num(st, "drop_ack_unknown"), num(st, "drop_ack_bad"),
 	       num(st, "members_removed"), num(st, "send_errors"), num(st, "seq_save_errors"),
 	       num(st, "pushes_held"), num(st, "catch_ups"));
+	printf("Socket: receive buffer %.0f bytes, %.0f datagrams dropped by the kernel (buffer full); "
+	       "%.0f fan-out pauses\n",
+	       num(st, "rcvbuf_bytes"), num(st, "rx_kernel_drops"), num(st, "fan_pauses"));
 }
 
 static void print_sa(const cJSON *r)

@@ -30,15 +30,14 @@ struct gks_stats {
 	uint64_t acks;               /* ACKs that verified */
 	uint64_t acks_duplicate;     /* ... of a push already acknowledged */
 	uint64_t pulls_answered;     /* GROUPKEY-PULL message 2s sent */
-	uint64_t catch_ups;
+	uint64_t catch_ups;          /* registrations that spanned a rekey: its push sent after */
 	uint64_t members_moved;      /* reregistered from a new port: the entry moved */
 	uint64_t refusals_aggregated; /* refusals summed into one event per address and minute */
 	uint64_t backoffs;           /* addresses backed off after repeated failed authentications */
 	uint64_t drop_backoff;       /* message 3s dropped from an address backed off */
 	uint64_t fan_pauses;         /* unicast fan-outs paused for the loop to read ACKs */
-	uint64_t rx_kernel_drops;    /* datagrams the kernel dropped: receive buffer full (SO_RXQ_OVFL) */
+	uint64_t rx_kernel_drops;    /* datagrams the kernel dropped: receive buffer full (read when asked) */
 	uint64_t rcvbuf_bytes;       /* the socket's receive buffer as the kernel sized it */
-	uint64_t members_expired;    /* not reregistered in time (no server-member communication) */          /* registrations that spanned a rekey: its push sent after */
 	uint64_t drop_ack_unknown;   /* ACKs from no member, or for no KEK of its group */
 	uint64_t drop_ack_bad;       /* ACKs whose HASH does not verify */
 	uint64_t members_removed;    /* members removed for want of ACKs */
