@@ -83,6 +83,8 @@
 #define GKS_SOCKBUF (8 << 20)    /* socket buffers asked for: a burst of registrations or ACKs */
 #define GKS_ACK_TRUESIZE 1024    /* receive buffer an ACK datagram takes in the kernel */
 #define GKS_FAN_MIN 64           /* copies per fan-out batch, at least */
+#define GKS_FAN_POLL_US 1000     /* window full: look again after this */
+#define GKS_FAN_STALL_US 200000  /* ... but no ACK for this long: send the next batch anyway */
 #define GKS_SRC_BUCKETS 1024
 #define GKS_SRC_MAX 16384        /* addresses tracked for refusals at most */
 #define GKS_SRC_WINDOW_US (60 * 1000000ull) /* refusals counted per address over this */
@@ -162,6 +164,8 @@ struct gks_round {                       /* the rekey push in flight */
 	uint64_t hist_index;             /* its record in G.hist */
 	uint64_t fan_next;               /* fan-out: the member index it goes on from */
 	int fanning;                     /* copies still to send (fan_timer) */
+	size_t fan_sent;                 /* first copies sent so far */
+	uint64_t fan_full_us;            /* since when the ACK window has been full; 0: not full */
 };
 
 struct gks_history {
@@ -1126,8 +1130,31 @@ static int build_push(struct gks_group *g, const struct gks_kek *kek, uint32_t s
 static void fan_out(struct gks_group *g)
 {
 	struct gks_round *r = &g->round;
+	size_t room = G.fan_batch;
+	/* A round that waits for ACKs keeps at most a batch of them
+	 * outstanding: members answer as fast as they can verify, and
+	 * copies sent faster than that only pile their ACKs up in our
+	 * receive buffer until the kernel drops them (seen at 100,000
+	 * members). Members that never answer would hold the window shut:
+	 * after GKS_FAN_STALL_US without room the next batch goes anyway. */
+	if (r->want_ack) {
+		size_t inflight = r->fan_sent > r->acked ? r->fan_sent - r->acked : 0;
+		room = G.fan_batch > inflight ? G.fan_batch - inflight : 0;
+		uint64_t now = loop_now_us();
+		if (room < G.fan_batch / 2) {
+			if (!r->fan_full_us)
+				r->fan_full_us = now;
+			if (now - r->fan_full_us < GKS_FAN_STALL_US) {
+				loop_timer_arm_us(&g->fan_timer, GKS_FAN_POLL_US);
+				return;
+			}
+			r->fan_sent = r->acked;  /* those are not coming: they leave the window */
+			room = G.fan_batch;
+		}
+		r->fan_full_us = 0;
+	}
 	size_t sent = 0, i = by_index_search(g, r->fan_next);
-	for (; i < g->n_by_index && sent < G.fan_batch; i++) {
+	for (; i < g->n_by_index && sent < room; i++) {
 		struct gks_member *m = g->by_index[i];
 		if (!m || m->pending_seq != r->seq)
 			continue;
@@ -1135,6 +1162,7 @@ static void fan_out(struct gks_group *g)
 		r->fan_next = m->index + 1;
 		sent++;
 	}
+	r->fan_sent += sent;
 	r->fanning = i < g->n_by_index;
 	if (r->fanning) {
 		G.st.fan_pauses++;
@@ -1150,6 +1178,8 @@ void gks_set_fan_batch(size_t n)
 static void fan_start(struct gks_group *g)
 {
 	g->round.fan_next = 0;
+	g->round.fan_sent = g->round.acked;  /* the window counts this fan's copies and later ACKs */
+	g->round.fan_full_us = 0;
 	fan_out(g);
 }
 

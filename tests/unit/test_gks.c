@@ -525,10 +525,57 @@ static void test_manual_rekey(void **state)
 
 /* ---- acknowledgements -------------------------------------------------------------------- */
 
+/* Copies received by members [from, to) since the last call; ACKed when ack. */
+static int fan_take(struct tmember *m, int from, int to, int ack)
+{
+	int got = 0;
+	for (int i = from; i < to; i++) {
+		struct gdoi_push p[4];
+		size_t raw;
+		size_t n = member_recv(&m[i], p, 4, &raw);
+		got += (int)raw;
+		for (size_t k = 0; k < n; k++) {
+			if (ack)
+				member_ack(&m[i], p[k].seq, NULL);
+			gdoi_kd_wipe(&p[k].kd);
+		}
+	}
+	return got;
+}
+
+/* The ACK window: batches of 4 to 12 members. Unacknowledged, the first
+ * batch holds the next one back (100 ms later still 4 copies); their
+ * ACKs open it; members that never answer hold it only 200 ms. */
+static void test_fan_out_ack_window(void **state)
+{
+	enum { N = 12 };
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember m[N];
+	for (int i = 0; i < N; i++)
+		member_join(&m[i], 90 + i);
+	gks_set_fan_batch(4);
+	assert_int_equal(gks_rekey_group(1), 1);
+	int held = fan_take(m, 0, N, 0);   /* read, not acknowledged */
+	assert_int_equal(held, 4);
+	advance_to(now_us + 100 * 1000);
+	assert_int_equal(fan_take(m, 0, N, 0), 0);
+	/* 150 ms more without an ACK: past the stall limit, the next 4 go. */
+	advance_to(now_us + 150 * 1000);
+	assert_int_equal(fan_take(m, 0, N, 1), 4);
+	/* Those 4 acknowledge at once: the last 4 follow without a stall. */
+	advance_to(now_us + 5 * 1000);
+	assert_int_equal(fan_take(m, 0, N, 1), 4);
+	for (int i = 0; i < N; i++)
+		member_leave(&m[i]);
+}
+
 /* Fan-out (issue 13, item 10): a unicast round goes out a batch at a
- * time with the loop (reading ACKs) in between: 10 members, batches of
- * 3: three copies at once, then the rest after three pauses; each member
- * gets exactly one copy, all ACK, nothing is retransmitted. */
+ * time with the loop (reading ACKs) in between, and keeps at most a batch
+ * of ACKs outstanding: 10 members, batches of 3: three copies at once,
+ * no more while they are not acknowledged, then the rest after three
+ * pauses; each member gets exactly one copy, all ACK, nothing is
+ * retransmitted. */
 static void test_fan_out_in_batches(void **state)
 {
 	enum { N = 10 };
@@ -554,8 +601,9 @@ static void test_fan_out_in_batches(void **state)
 		}
 	}
 	assert_int_equal(first, 3);
+	/* Not acknowledged yet (the ACKs sit unread): the window is shut. */
 	for (int round = 0; round < 10; round++) {
-		pump(2);
+		advance_to(now_us + 2000);
 		for (int i = 0; i < N; i++) {
 			size_t raw;
 			size_t n = member_recv(&m[i], p, 4, &raw);
@@ -1558,6 +1606,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_manual_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_within_period, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fan_out_in_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fan_out_ack_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_after_one_resend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_ack_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_acks_dropped, setup, teardown),
