@@ -1167,6 +1167,12 @@ static void fan_out(struct gks_group *g)
 	if (r->fanning) {
 		G.st.fan_pauses++;
 		loop_timer_arm_ms(&g->fan_timer, 0);
+	} else if (r->want_ack && g->cfg->smc) {
+		/* The retransmission period counts from the last copy of this
+		 * fan-out, not from its first: a paced round of many members
+		 * takes longer than the period, and its last members would
+		 * otherwise be sent a second copy before they had the first. */
+		loop_timer_arm_ms(&g->retx_timer, (uint64_t)g->cfg->smc->retransmission_period * 1000u);
 	}
 }
 
