@@ -525,7 +525,6 @@ static void test_manual_rekey(void **state)
 
 /* ---- acknowledgements -------------------------------------------------------------------- */
 
-/* Copies received by members [from, to) since the last call; ACKed when ack. */
 static int fan_take(struct tmember *m, int from, int to, int ack)
 {
 	int got = 0;
@@ -569,6 +568,41 @@ static void test_fan_out_ack_window(void **state)
 	for (int i = 0; i < N; i++)
 		member_leave(&m[i]);
 }
+
+/* Nobody acknowledges: batches of 4 go at 0, 0.2 and 0.4 s (the window
+ * stalls); the retransmission period (10 s) counts from the last copy,
+ * so nothing is resent at 10.1 s; from 10.4 s all 12 are (paced too). */
+static void test_fan_out_retransmission_after_last_copy(void **state)
+{
+	enum { N = 12 };
+	(void)state;
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	struct tmember m[N];
+	for (int i = 0; i < N; i++)
+		member_join(&m[i], 110 + i);
+	gks_set_fan_batch(4);
+	uint64_t t0 = now_us;
+	assert_int_equal(gks_rekey_group(1), 1);
+	int got = 0;
+	for (int k = 1; k <= 50; k++) {
+		advance_to(t0 + (uint64_t)k * 10 * 1000);    /* to 0.5 s */
+		got += fan_take(m, 0, N, 0);
+	}
+	assert_int_equal(got, N);
+	advance_to(t0 + 10100 * 1000);
+	assert_int_equal(fan_take(m, 0, N, 0), 0);
+	assert_int_equal(count_ev(EV_REKEY_RETRANSMITTED), 0);
+	for (int k = 1; k <= 110; k++) {   /* to 11.2 s: the resends are paced too */
+		advance_to(t0 + 10100 * 1000 + (uint64_t)k * 10 * 1000);
+		got += fan_take(m, 0, N, 0);
+	}
+	assert_int_equal(count_ev(EV_REKEY_RETRANSMITTED), 1);
+	assert_int_equal(got, 2 * N);
+	for (int i = 0; i < N; i++)
+		member_leave(&m[i]);
+}
+
+/* Copies received by members [from, to) since the last call; ACKed when ack. */
 
 /* Fan-out (issue 13, item 10): a unicast round goes out a batch at a
  * time with the loop (reading ACKs) in between, and keeps at most a batch
@@ -1607,6 +1641,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_within_period, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fan_out_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fan_out_ack_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fan_out_retransmission_after_last_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_after_one_resend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_ack_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_acks_dropped, setup, teardown),
