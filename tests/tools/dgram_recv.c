@@ -174,7 +174,7 @@ usage:
 		fprintf(stderr, "dgram_recv: %s: path too long\n", path);
 		return 1;
 	}
-	strcpy(sun.sun_path, path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		fprintf(stderr, "dgram_recv: %s: %s\n", path, strerror(errno));

@@ -194,10 +194,10 @@ static void barrier(int fd, unsigned *other)
 	ike_sa_free(&sa);
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
+static void hex(const uint8_t *p, size_t n, char *out, size_t size)
 {
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
+	for (size_t i = 0; i < n && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, size - 2 * i, "%02x", p[i]);
 }
 
 /* ---- blind message 1 + 3 pairs ---- */
@@ -408,8 +408,8 @@ static void relay_from_other(struct relay *r, const uint8_t *msg, size_t len)
 	if (len < ISAKMP_HDR_LEN)
 		return;
 	char a[17], b[17];
-	hex(msg + 8, 8, a);
-	hex(r->member_rcky, 8, b);
+	hex(msg + 8, 8, a, sizeof(a));
+	hex(r->member_rcky, 8, b, sizeof(b));
 	printf("other: answered with responder cookie %s, the member's is %s\n", a, r->have_rcky ? b : "unknown");
 	fflush(stdout);
 }
