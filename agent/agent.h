@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <cjson/cJSON.h>
-#include "cfg.h"
+#include "core/cfg.h"
 
 struct agent {
 	struct cfg *cfg;            /* the model in force */

@@ -3,12 +3,12 @@
  * loop: each connection sends one JSON request line, gets one reply and is
  * closed; slow or oversized clients are cut off. */
 #include "config.h"
-#include "agent.h"
-#include "ctl_proto.h"
-#include "gks.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "agent/agent.h"
+#include "core/ctl_proto.h"
+#include "core/gdoi/gks.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

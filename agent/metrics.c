@@ -5,16 +5,16 @@
  * MIB (gks_stats(), gks_*_lookup(), mon_status_at(), syslog_out_get(),
  * snmp_notify_sent()), so the three views cannot drift apart. */
 #include "config.h"
-#include "agent.h"
-#include "crypto.h"
-#include "ev.h"
-#include "gks.h"
-#include "mon.h"
-#include "prom.h"
-#include "snmp_notify.h"
-#include "snmp_target.h"
-#include "syslog_out.h"
-#include "util.h"
+#include "agent/agent.h"
+#include "core/crypto.h"
+#include "core/ev.h"
+#include "core/gdoi/gks.h"
+#include "core/monitor/mon.h"
+#include "core/prom.h"
+#include "snmp/snmp_notify.h"
+#include "snmp/snmp_target.h"
+#include "core/syslog/syslog_out.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

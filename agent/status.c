@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* status.c: the agent's status as JSON, one builder for every consumer. */
 #include "config.h"
-#include "agent.h"
-#include "ev.h"
-#include "gks.h"
-#include "syslog_out.h"
-#include "mon.h"
-#include "mon_vici.h"
-#include "log.h"
-#include "loop.h"
-#include "snmp_target.h"
+#include "agent/agent.h"
+#include "core/ev.h"
+#include "core/gdoi/gks.h"
+#include "core/syslog/syslog_out.h"
+#include "core/monitor/mon.h"
+#include "core/monitor/mon_vici.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "snmp/snmp_target.h"
 
 #include <stdio.h>
 #include <unistd.h>

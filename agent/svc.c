@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* svc.c: sd_notify(3) messages and the watchdog timer. See svc.h. */
 #include "config.h"
-#include "svc.h"
-#include "log.h"
-#include "loop.h"
+#include "agent/svc.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #include <stdarg.h>
 #include <stdio.h>

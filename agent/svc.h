@@ -10,7 +10,7 @@
 #ifndef GVPN_SVC_H
 #define GVPN_SVC_H
 
-#include "util.h"
+#include "core/util.h"
 
 /* Arms the watchdog timer when the service manager asks for one
  * (WATCHDOG_USEC, and WATCHDOG_PID naming this process if set). After

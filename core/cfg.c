@@ -2,10 +2,10 @@
 /* cfg.c: the config model's schema, cross-field checks, the secrets file
  * and loading. The walker itself is in cfg_schema.c. */
 #include "config.h"
-#include "cfg.h"
-#include "cfg_schema.h"
-#include "log.h"
-#include "util.h"
+#include "core/cfg.h"
+#include "core/cfg_schema.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

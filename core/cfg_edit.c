@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* cfg_edit.c: validated changes to the configuration file (see cfg_edit.h). */
 #include "config.h"
-#include "cfg_edit.h"
-#include "crypto.h"
-#include "util.h"
+#include "core/cfg_edit.h"
+#include "core/crypto.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -26,7 +26,7 @@
 #define GVPN_CFG_EDIT_H
 
 #include <stddef.h>
-#include "cfg.h"
+#include "core/cfg.h"
 
 struct cfg_edit;
 

@@ -6,8 +6,8 @@
  * (cJSON keeps members and elements in document order) and records each
  * item's byte offset. Errors then name line:col exactly. */
 #include "config.h"
-#include "cfg_schema.h"
-#include "util.h"
+#include "core/cfg_schema.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "cfg.h"
+#include "core/cfg.h"
 
 enum cfg_ftype {
 	CF_BOOL,     /* int */

@@ -5,9 +5,9 @@
  * deprecated low-level interfaces. DES lives in OpenSSL's legacy
  * provider, loaded on first use. */
 #include "config.h"
-#include "crypto.h"
-#include "log.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #include <limits.h>
 #include <stdarg.h>

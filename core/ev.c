@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ev.c: event catalogue, subscribers and the history ring. */
 #include "config.h"
-#include "ev.h"
-#include "log.h"
+#include "core/ev.h"
+#include "core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

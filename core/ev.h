@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include "util.h"
+#include "core/util.h"
 
 /* The catalogue: one kind per thing that happened. The MSGID (RFC 5424,
  * at most 32 characters) and default severity of each live in ev.c. */

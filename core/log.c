@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* log.c: severity filter and fan-out to the sinks. */
 #include "config.h"
-#include "log.h"
+#include "core/log.h"
 
 #include <stdio.h>
 #include <string.h>

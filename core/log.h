@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 #include <syslog.h>
-#include "util.h"
+#include "core/util.h"
 
 typedef void (*log_sink_fn)(int severity, const char *subsys, const char *msg, void *arg);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c: epoll, the timer min-heap, signalfd and prepare hooks. */
 #include "config.h"
-#include "loop.h"
-#include "log.h"
-#include "util.h"
+#include "core/loop.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* passwd.c: PBKDF2 password hashes (see passwd.h). */
 #include "config.h"
-#include "passwd.h"
-#include "crypto.h"
-#include "util.h"
+#include "core/passwd.h"
+#include "core/crypto.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* prom.c: Prometheus text exposition format 0.0.4 into a growing buffer. */
 #include "config.h"
-#include "prom.h"
-#include "util.h"
+#include "core/prom.h"
+#include "core/util.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -6,15 +6,15 @@
  * here: connection timeout, per-address and total connection limits,
  * memory per connection. */
 #include "config.h"
-#include "web.h"
-#include "cfg_edit.h"
-#include "crypto.h"
-#include "ev.h"
-#include "passwd.h"
-#include "prom.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "web/web.h"
+#include "core/cfg_edit.h"
+#include "core/crypto.h"
+#include "core/ev.h"
+#include "core/passwd.h"
+#include "core/prom.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include "cfg.h"
+#include "core/cfg.h"
 
 struct cfg_edit;
 

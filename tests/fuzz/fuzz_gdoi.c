@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_gdoi.c: libFuzzer target for core/gdoi.c, the parser of every
+/* fuzz_gdoi.c: libFuzzer target for core/gdoi/gdoi.c, the parser of every
  * ISAKMP/GDOI byte that arrives from the network. The input is taken as
  * a whole message: header, then the payload chain both with and without
  * padding allowed, then every payload-specific parser on every payload
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gdoi.h"
+#include "core/gdoi/gdoi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

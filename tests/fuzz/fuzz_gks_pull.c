@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_gks_pull.c: libFuzzer target for the key server (core/gks.c)
+/* fuzz_gks_pull.c: libFuzzer target for the key server (core/gdoi/gks.c)
  * behind authentication. The real server runs in this process
  * (fuzz_server.h); the target is a member of its own: a real initiator
- * (core/ike.c) that completes Main Mode with the server over loopback,
+ * (core/gdoi/ike.c) that completes Main Mode with the server over loopback,
  * the server being fed through gks_input(). The fuzzer's bytes become
  * payload chains that the target protects as a member would: a HASH
  * that verifies in front, encryption under the phase 1 SA, so they
@@ -40,10 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto.h"
-#include "gdoi.h"
-#include "gdoi_push.h"
-#include "ike.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/gdoi/ike.h"
 
 #include "fuzz_server.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_gm_push.c: libFuzzer target for the group member (core/gm.c)
+/* fuzz_gm_push.c: libFuzzer target for the group member (core/gdoi/gm.c)
  * behind the signature of a GROUPKEY-PUSH. A real member registers with
  * the real key server in this process (fuzz_server.h) over loopback;
  * the target knows the server's signing key (the PEM file the server
@@ -28,10 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto.h"
-#include "gdoi.h"
-#include "gdoi_push.h"
-#include "gm.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/gdoi/gm.h"
 
 #include "fuzz_server.h"
 

@@ -9,9 +9,9 @@
  * input are replaced by the exchange's, since anything else is dropped
  * before. Nothing may crash, leak or read out of bounds. */
 #include "config.h"
-#include "gdoi.h"
-#include "ike.h"
-#include "log.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/ike.h"
+#include "core/log.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>

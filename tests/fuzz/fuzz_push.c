@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_push.c: libFuzzer target for core/gdoi_push.c, where a member's
+/* fuzz_push.c: libFuzzer target for core/gdoi/gdoi_push.c, where a member's
  * rekey port (GROUPKEY-PUSH) and the key server's (RFC 8263 ACKs) take
  * untrusted bytes. The KEK (AES-256), its SPI and the ACK key are fixed;
  * the server's RSA key is made at the first call. The first input byte
@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "gdoi.h"
-#include "gdoi_push.h"
-#include "log.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_server.h: the real key server (core/gks.c) in a fuzz target's
+/* fuzz_server.h: the real key server (core/gdoi/gks.c) in a fuzz target's
  * process, as tests/unit/test_gks.c runs it: a state directory of its
  * own under /tmp (removed at exit), a loopback port, the loop clock
  * replaced so that time passes only when the target moves it. Included
@@ -21,12 +21,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "ev.h"
-#include "gks.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "core/cfg.h"
+#include "core/ev.h"
+#include "core/gdoi/gks.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #define FUZZ_PSK "fuzz group key"
 #define FUZZ_S 1000000ull

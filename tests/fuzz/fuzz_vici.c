@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vici.h"
-#include "log.h"
+#include "core/monitor/vici.h"
+#include "core/log.h"
 
 static size_t walk(const struct vici_msg *m, int node, int depth)
 {

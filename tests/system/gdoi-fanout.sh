@@ -20,7 +20,7 @@ agent_write_gks_config "\"max_half_open_per_peer\": 64, \"max_half_open\": 20000
 # Only the rekey under test; a retransmission period as long as allowed:
 # a slow machine takes its time, a lost ACK still shows as a retransmission.
 sed -i 's/"sig_hash_algorithm": "sha-256" }/"sig_hash_algorithm": "sha-256", "membership_rekey": false, "retransmission_period": 60 }/' "$CONF"
-ASKED=8388608   # GKS_SOCKBUF in core/gks.c: the receive buffer the key server asks for
+ASKED=8388608   # GKS_SOCKBUF in core/gdoi/gks.c: the receive buffer the key server asks for
 RMEM_MAX=$(cat /proc/sys/net/core/rmem_max)
 stats() { ctl --json show groups | jq -c ".result.stats | [$1]"; }
 gstat() { ctl --json show groups | jq -r ".result.stats.$1"; }

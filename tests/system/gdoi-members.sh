@@ -4,7 +4,7 @@
 # Item 9: after a registration "last ACK" is empty (gvpnctl, SNMP) until
 # the member ACKs a push, even when the group's SEQ is above 0; an ACK
 # for a SEQ never pushed, with a valid HASH under the member's own ACK
-# key and from its own socket (tests/tools/gdoi_ack, core/gm.c), is
+# key and from its own socket (tests/tools/gdoi_ack, core/gdoi/gm.c), is
 # dropped and counted and sets nothing; a real ACK of a push does.
 # Item 8: a member that registers again from a new source port keeps one
 # entry (moved, counted); another identity behind the same address gets
@@ -43,7 +43,7 @@ two_ports
 "$top_builddir/tests/tools/gdoi_ack" "127.0.0.1:$GKS_PORT" 1 "$T/k.psk" "127.0.0.7:$P1" >"$T/ack.log" 2>&1 &
 ACK_PID=$!
 tap_track_pid $ACK_PID
-ok "the member (gdoi_ack, core/gm.c) registers with SEQ 1" wait_for 20 grep -q '"event":"registered","seq":1,' "$T/ack.log" ||
+ok "the member (gdoi_ack, core/gdoi/gm.c) registers with SEQ 1" wait_for 20 grep -q '"event":"registered","seq":1,' "$T/ack.log" ||
 	cat "$T/ack.log"
 idx=$(member 127.0.0.7 | jq '.[0].index')
 is "$(member 127.0.0.7 | jq -c '.[0] | [.port, .last_acked_seq, .rekeys_sent]')" "[$P1,0,0]" \

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* gdoi_ack.c: test tool. One group member (the real one, core/gm.c)
+/* gdoi_ack.c: test tool. One group member (the real one, core/gdoi/gm.c)
  * that registers and then takes pushes and ACKs them as gvpn-member
  * --stay does, and on a signal also sends, from its own socket, an ACK
  * for a SEQ the server never pushed (the member's last SEQ + 1), signed
@@ -11,11 +11,11 @@
  * or SIGINT.
  *   gdoi_ack SERVER_ADDR:PORT GROUP PSK_FILE LOCAL_ADDR:PORT */
 #include "config.h"
-#include "gdoi_push.h"
-#include "gm.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/gdoi/gm.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>

@@ -39,10 +39,10 @@
  * socket in order), so no datagram is lost to a full receive buffer
  * however slow the server is. */
 #include "config.h"
-#include "crypto.h"
-#include "gdoi.h"
-#include "gdoi_push.h"
-#include "ike.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/gdoi/ike.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

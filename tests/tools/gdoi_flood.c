@@ -6,9 +6,9 @@
  * and expire these half-open exchanges and count the junk.
  *   gdoi_flood ADDR PORT N_HALF_OPEN N_JUNK */
 #include "config.h"
-#include "crypto.h"
-#include "gdoi.h"
-#include "ike.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/ike.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

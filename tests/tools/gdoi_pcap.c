@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi_pcap.c: builds a set of plaintext ISAKMP/GDOI messages with the
- * core/gdoi.c builders and writes them out, so an independent decoder
+ * core/gdoi/gdoi.c builders and writes them out, so an independent decoder
  * (tshark) can judge the wire format and the fuzzer gets realistic seeds.
  *
  *   gdoi_pcap FILE.pcap      one UDP datagram per message, port 848
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gdoi.h"
+#include "core/gdoi/gdoi.h"
 
 #define PCAP_MAGIC 0xa1b2c3d4u
 #define LINKTYPE_ETHERNET 1

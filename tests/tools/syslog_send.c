@@ -8,10 +8,10 @@
  * changes and, at the end, "sent=N dropped=N reconnects=N queued=N".
  * Exits 0 once everything was handed to the kernel, 1 on timeout. */
 #include "config.h"
-#include "cfg.h"
-#include "log.h"
-#include "loop.h"
-#include "syslog_tx.h"
+#include "core/cfg.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/syslog/syslog_tx.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -26,7 +26,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "cfg.h"
+#include "core/cfg.h"
 
 #define CONF "gvpn-agent.json"
 #define MARK '`'

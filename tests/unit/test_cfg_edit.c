@@ -25,8 +25,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "cfg.h"
-#include "cfg_edit.h"
+#include "core/cfg.h"
+#include "core/cfg_edit.h"
 
 /* Hand-formatted on purpose (two-space indents, keys in no sorted order)
  * so that normalization and key order can be told apart. */

@@ -23,8 +23,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "crypto.h"
-#include "log.h"
+#include "core/crypto.h"
+#include "core/log.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev.h"
-#include "log.h"
+#include "core/ev.h"
+#include "core/log.h"
 
 #define CAP 8
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_gdoi.c: unit tests of core/gdoi.c, the ISAKMP/GDOI codec.
+/* test_gdoi.c: unit tests of core/gdoi/gdoi.c, the ISAKMP/GDOI codec.
  *
  * Round trips build a payload or message with the builders, parse it
  * back and compare every field. Rejection tests hand-craft or damage
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gdoi.h"
-#include "util.h"
+#include "core/gdoi/gdoi.h"
+#include "core/util.h"
 
 /* ---- sample data ---------------------------------------------------------- */
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_gks.c: the key server's rekey lifecycle with a fake clock.
  *
- * The server (core/gks.c) runs in this process on a loopback port with
+ * The server (core/gdoi/gks.c) runs in this process on a loopback port with
  * the loop clock replaced, so a 3540 s rekey interval passes in a
- * moment. Members register for real (core/gm.c: Main Mode and
+ * moment. Members register for real (core/gdoi/gm.c: Main Mode and
  * GROUPKEY-PULL over loopback); then the test takes a member's socket
  * over: it binds the member's address and port itself, opens the pushes
  * with the KEK and server key the member received, and decides when (and
@@ -24,16 +24,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "crypto.h"
-#include "ev.h"
-#include "gdoi_push.h"
-#include "gks.h"
-#include "gm.h"
-#include "ike.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "core/cfg.h"
+#include "core/crypto.h"
+#include "core/ev.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/gdoi/gks.h"
+#include "core/gdoi/gm.h"
+#include "core/gdoi/ike.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
 
 #define S 1000000ull
 

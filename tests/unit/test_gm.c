@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_gm.c: unit tests of core/gm.c, the group member, after
+/* test_gm.c: unit tests of core/gdoi/gm.c, the group member, after
  * registration: GROUPKEY-PUSH rekeys and heartbeats, ACKs, SEQ rules,
  * KEK replacement, the TEK table and its timing, multicast rekeys, and
  * reregistration when heartbeats stop.
@@ -28,13 +28,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "crypto.h"
-#include "gdoi.h"
-#include "gdoi_push.h"
-#include "gm.h"
-#include "ike.h"
-#include "log.h"
-#include "loop.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/gdoi/gm.h"
+#include "core/gdoi/ike.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #define MEMBER_ADDR "127.0.0.2"
 #define SERVER_ADDR "127.0.0.1"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_ike.c: unit tests of core/ike.c, IKEv1 Main Mode with pre-shared
+/* test_ike.c: unit tests of core/gdoi/ike.c, IKEv1 Main Mode with pre-shared
  * keys and the helpers for exchanges under the phase 1 SA.
  *
  * An initiator and a responder run in one process: what one side writes
@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "gdoi.h"
-#include "ike.h"
-#include "log.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/ike.h"
+#include "core/log.h"
 
 #define N_MSG 8     /* m[1]..m[6] are Main Mode messages, m[7] a scratch answer */
 #define LIFE 28800

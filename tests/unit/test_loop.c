@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "log.h"
+#include "core/loop.h"
+#include "core/log.h"
 
 /* ---- fake clock ------------------------------------------------------- */
 

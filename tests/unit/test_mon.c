@@ -9,9 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ev.h"
-#include "loop.h"
-#include "mon.h"
+#include "core/ev.h"
+#include "core/loop.h"
+#include "core/monitor/mon.h"
 
 #define S 1000000ull
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prom.h"
+#include "core/prom.h"
 
 static char *text_of(struct prom *p)
 {

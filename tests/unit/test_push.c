@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_push.c: unit tests of core/gdoi_push.c, GROUPKEY-PUSH sealing and
+/* test_push.c: unit tests of core/gdoi/gdoi_push.c, GROUPKEY-PUSH sealing and
  * opening and the RFC 8263 acknowledgement.
  *
  * Round trips seal with the builders and open again for every KEK cipher
@@ -24,11 +24,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "crypto.h"
-#include "gdoi.h"
-#include "gdoi_push.h"
-#include "log.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "core/gdoi/gdoi.h"
+#include "core/gdoi/gdoi_push.h"
+#include "core/log.h"
+#include "core/util.h"
 
 /* ---- algorithms ------------------------------------------------------------ */
 

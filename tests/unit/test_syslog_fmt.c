@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_syslog_fmt.c: unit tests of core/syslog_fmt.c, struct event ->
- * RFC 5424 message (and the classic local form), and of core/journal_fmt.c
+/* test_syslog_fmt.c: unit tests of core/syslog/syslog_fmt.c, struct event ->
+ * RFC 5424 message (and the classic local form), and of core/syslog/journal_fmt.c
  * (journald's native protocol). valid() is an independent parser of the RFC 5424
  * grammar (header fields, SD elements, escapes, UTF-8) that every output
  * goes through, whatever the cap. */
@@ -15,9 +15,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "ev.h"
-#include "journal_fmt.h"
-#include "syslog_fmt.h"
+#include "core/ev.h"
+#include "core/syslog/journal_fmt.h"
+#include "core/syslog/syslog_fmt.h"
 
 /* 2026-11-23T10:11:12.123456Z */
 #define T_SEC 1795428672

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_syslog_tx.c: unit tests of core/syslog_tx.c against in-process
+/* test_syslog_tx.c: unit tests of core/syslog/syslog_tx.c against in-process
  * loopback listeners: UDP datagrams intact, octet-counted TCP framing
  * byte for byte, the queue dropping its oldest message, reconnection with
  * backoff on a fake clock, a collector that never reads, TLS against an
@@ -28,9 +28,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "log.h"
-#include "loop.h"
-#include "syslog_tx.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/syslog/syslog_tx.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

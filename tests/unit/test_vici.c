@@ -19,9 +19,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vici.h"
-#include "loop.h"
-#include "log.h"
+#include "core/monitor/vici.h"
+#include "core/loop.h"
+#include "core/log.h"
 
 /* ---- helpers ---- */
 
