@@ -186,10 +186,10 @@ static void apply_model(struct cfg *n, const char *source)
 	clock_gettime(CLOCK_REALTIME, &A.last_reload);
 	apply_log_settings(n, A.verbose);
 	ev_begin(&e, EV_CONFIG_RELOADED);
-	ev_param(&e, "file", "%s", A.cfg_path);
-	ev_param(&e, "generation", "%u", A.generation);
+	ev_param_str(&e, "file", A.cfg_path);
+	ev_param_uint(&e, "generation", A.generation);
 	if (strcmp(source, "file")) {
-		ev_param(&e, "source", "%s", source);
+		ev_param_str(&e, "source", source);
 		ev_publish(&e, "configuration %s changed through %s; generation %u", A.cfg_path, source,
 			   A.generation);
 	} else {
@@ -236,9 +236,9 @@ int agent_reload(struct cfg_errors *errs)
 		for (size_t i = 0; i < errs->n; i++)
 			log_err("config", "%s", errs->msg[i]);
 		ev_begin(&e, EV_CONFIG_REJECTED);
-		ev_param(&e, "file", "%s", A.cfg_path);
-		ev_param(&e, "errors", "%zu", errs->n);
-		ev_param(&e, "generation", "%u", A.generation);
+		ev_param_str(&e, "file", A.cfg_path);
+		ev_param_uint(&e, "errors", errs->n);
+		ev_param_uint(&e, "generation", A.generation);
 		ev_publish(&e, "configuration %s refused (%zu error%s, first: %s); generation %u stays in force",
 			   A.cfg_path, errs->n, errs->n == 1 ? "" : "s", errs->n ? errs->msg[0] : "?",
 			   A.generation);
@@ -459,8 +459,8 @@ int main(int argc, char **argv)
 
 	struct event e;
 	ev_begin(&e, EV_AGENT_STARTED);
-	ev_param(&e, "version", "%s", PACKAGE_VERSION);
-	ev_param(&e, "pid", "%ld", (long)getpid());
+	ev_param_str(&e, "version", PACKAGE_VERSION);
+	ev_param_int(&e, "pid", getpid());
 	ev_publish(&e, "gvpn-agent %s started with %s", PACKAGE_VERSION, A.cfg_path);
 	svc_init();
 	svc_report(1, "");

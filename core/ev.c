@@ -80,27 +80,83 @@ void ev_begin(struct event *e, enum ev_kind kind)
 	e->severity = ev_kind_severity(kind);
 }
 
-void ev_param(struct event *e, const char *name, const char *fmt, ...)
+static struct ev_param *new_param(struct event *e, const char *name)
 {
 	if (e->nparams >= EV_MAX_PARAMS) {
 		log_warn("ev", "event %s: parameter %s dropped (more than %d)",
 			 ev_kind_msgid(e->kind), name, EV_MAX_PARAMS);
-		return;
+		return NULL;
 	}
 	struct ev_param *p = &e->params[e->nparams++];
+	memset(p, 0, sizeof(*p));
 	str_copy(p->name, name, sizeof(p->name));
+	return p;
+}
+
+void ev_param(struct event *e, const char *name, const char *fmt, ...)
+{
+	struct ev_param *p = new_param(e, name);
+	if (!p)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(p->value, sizeof(p->value), fmt, ap);
 	va_end(ap);
 }
 
-const char *ev_get_param(const struct event *e, const char *name)
+void ev_param_str(struct event *e, const char *name, const char *value)
+{
+	struct ev_param *p = new_param(e, name);
+	if (p)
+		str_copy(p->value, value ? value : "", sizeof(p->value));
+}
+
+void ev_param_uint(struct event *e, const char *name, uint64_t v)
+{
+	struct ev_param *p = new_param(e, name);
+	if (!p)
+		return;
+	p->type = EV_PT_UINT;
+	p->u = v;
+	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)v);
+}
+
+void ev_param_int(struct event *e, const char *name, int64_t v)
+{
+	struct ev_param *p = new_param(e, name);
+	if (!p)
+		return;
+	p->type = EV_PT_INT;
+	p->i = v;
+	snprintf(p->value, sizeof(p->value), "%lld", (long long)v);
+}
+
+static const struct ev_param *find_param(const struct event *e, const char *name)
 {
 	for (unsigned i = 0; i < e->nparams; i++)
 		if (!strcmp(e->params[i].name, name))
-			return e->params[i].value;
+			return &e->params[i];
 	return NULL;
+}
+
+const char *ev_get_param(const struct event *e, const char *name)
+{
+	const struct ev_param *p = find_param(e, name);
+	return p ? p->value : NULL;
+}
+
+int ev_get_uint(const struct event *e, const char *name, uint64_t *out)
+{
+	const struct ev_param *p = find_param(e, name);
+	if (p && p->type == EV_PT_UINT) {
+		*out = p->u;
+		return 0;
+	}
+	if (p && p->type == EV_PT_INT && p->i >= 0) {
+		*out = (uint64_t)p->i;
+		return 0;
+	}
+	return -1;
 }
 
 uint64_t ev_publish(struct event *e, const char *fmt, ...)

@@ -42,9 +42,23 @@ enum ev_kind {
 #define EV_VALUE_MAX 128
 #define EV_TEXT_MAX 256
 
+/* A parameter keeps its text (what syslog, the log and the web show) and,
+ * when it is a number, the number itself: readers that need the number
+ * (SNMP notifications) take it from ev_get_uint(), never by parsing the
+ * text back. */
+enum ev_ptype {
+	EV_PT_TEXT,   /* only the text */
+	EV_PT_UINT,   /* .u holds the value; the text is its decimal form */
+	EV_PT_INT,    /* .i holds the value; the text is its decimal form */
+};
 struct ev_param {
 	char name[EV_NAME_MAX];
 	char value[EV_VALUE_MAX];
+	enum ev_ptype type;
+	union {
+		uint64_t u;
+		int64_t i;
+	};
 };
 
 struct event {
@@ -69,10 +83,19 @@ int ev_kind_severity(enum ev_kind kind);
 /* Building and publishing: ev_begin, any number of ev_param, ev_publish. */
 void ev_begin(struct event *e, enum ev_kind kind);
 void ev_param(struct event *e, const char *name, const char *fmt, ...) GVPN_PRINTF(3, 4);
+/* A text parameter taken as it is (no format). */
+void ev_param_str(struct event *e, const char *name, const char *value);
+/* Numeric parameters: typed, with their decimal text. */
+void ev_param_uint(struct event *e, const char *name, uint64_t v);
+void ev_param_int(struct event *e, const char *name, int64_t v);
 /* Returns the id given to the event. */
 uint64_t ev_publish(struct event *e, const char *fmt, ...) GVPN_PRINTF(2, 3);
 
 const char *ev_get_param(const struct event *e, const char *name);
+/* The parameter's number when it was published with ev_param_uint (or
+ * ev_param_int with a value >= 0): 0 and *out set; -1 when it is absent
+ * or not a number. */
+int ev_get_uint(const struct event *e, const char *name, uint64_t *out);
 
 int ev_subscribe(ev_sub_fn fn, void *arg);
 void ev_unsubscribe(ev_sub_fn fn, void *arg);

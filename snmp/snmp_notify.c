@@ -212,10 +212,12 @@ COL(c_vpn_attempts, 9, 1, 22);
 COL(c_vpn_successes, 9, 1, 23);
 #define L(c) (c), OID_LENGTH(c)
 
+/* A numeric parameter as the publisher gave it (ev_param_uint); 0 when
+ * the event has none. */
 static uint32_t num(const struct event *e, const char *k)
 {
-	const char *v = ev_get_param(e, k);
-	return v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+	uint64_t v;
+	return ev_get_uint(e, k, &v) == 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
 static int kind_of(enum ev_kind k)

@@ -220,9 +220,9 @@ static void audit(enum ev_kind kind, const char *addr, const char *user, const c
 {
 	struct event e;
 	ev_begin(&e, kind);
-	ev_param(&e, "address", "%s", addr);
-	ev_param(&e, "user", "%s", user ? user : "");
-	ev_param(&e, "what", "%s", what);
+	ev_param_str(&e, "address", addr);
+	ev_param_str(&e, "user", user ? user : "");
+	ev_param_str(&e, "what", what);
 	ev_publish(&e, "web: %s from %s (user %s)", what, addr, user && *user ? user : "?");
 }
 

@@ -385,9 +385,9 @@ static void src_window_end(struct gks_src *t, uint64_t now)
 		inet_ntop(AF_INET, &t->addr, a, sizeof(a));
 		struct event e;
 		ev_begin(&e, EV_REGISTRATION_REFUSED);
-		ev_param(&e, "member", "%s", a);
-		ev_param(&e, "reason", "%s", t->last_reason);
-		ev_param(&e, "count", "%u", t->suppressed);
+		ev_param_str(&e, "member", a);
+		ev_param_str(&e, "reason", t->last_reason);
+		ev_param_uint(&e, "count", t->suppressed);
 		ev_publish(&e, "%u more registrations from %s refused in %llu s (the last: %s)", t->suppressed, a,
 			   (unsigned long long)(GKS_SRC_WINDOW_US / 1000000u), t->last_reason);
 	}
@@ -472,10 +472,10 @@ static void refused(const struct gks_peer *p, const char *group, const char *rea
 	log_limited(&G.lim_refused, now, LOG_WARNING, "gks", "registration from %s refused: %s", p->addr, reason);
 	struct event e;
 	ev_begin(&e, EV_REGISTRATION_REFUSED);
-	ev_param(&e, "member", "%s", p->addr);
+	ev_param_str(&e, "member", p->addr);
 	if (group)
-		ev_param(&e, "group", "%s", group);
-	ev_param(&e, "reason", "%s", reason);
+		ev_param_str(&e, "group", group);
+	ev_param_str(&e, "reason", reason);
 	ev_publish(&e, "registration from %s refused: %s", p->addr, reason);
 }
 
@@ -1213,14 +1213,14 @@ static void round_end(struct gks_group *g)
 	}
 	struct event e;
 	ev_begin(&e, EV_REKEY_SENT);
-	ev_param(&e, "group", "%ld", g->cfg->group_id);
-	ev_param(&e, "index", "%llu", (unsigned long long)r->hist_index);
-	ev_param(&e, "reason", "%s", r->reason);
-	ev_param(&e, "seq", "%u", r->seq);
-	ev_param(&e, "transport", "%s", r->want_ack ? "unicast" : "multicast");
-	ev_param(&e, "targeted", "%zu", r->targeted);
-	ev_param(&e, "acked", "%zu", r->acked);
-	ev_param(&e, "removed", "%zu", r->removed);
+	ev_param_int(&e, "group", g->cfg->group_id);
+	ev_param_uint(&e, "index", r->hist_index);
+	ev_param_str(&e, "reason", r->reason);
+	ev_param_uint(&e, "seq", r->seq);
+	ev_param_str(&e, "transport", r->want_ack ? "unicast" : "multicast");
+	ev_param_uint(&e, "targeted", r->targeted);
+	ev_param_uint(&e, "acked", r->acked);
+	ev_param_uint(&e, "removed", r->removed);
 	ev_param(&e, "duration_ms", "%.1f", (double)dur / 1000.0);
 	ev_publish(&e, "rekey SEQ %u of group %s (%ld): %zu member%s targeted, %zu acknowledged, %zu removed, "
 		   "%.1f ms", r->seq, g->cfg->name, g->cfg->group_id, r->targeted, r->targeted == 1 ? "" : "s",
@@ -1261,10 +1261,10 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 			spi_hex(g->kek.k.spi, 16, b, sizeof(b));
 			struct event e;
 			ev_begin(&e, EV_KEK_REPLACED);
-			ev_param(&e, "group", "%ld", g->cfg->group_id);
-			ev_param(&e, "old_spi", "%s", a);
-			ev_param(&e, "new_spi", "%s", b);
-			ev_param(&e, "reason", "%s", reason);
+			ev_param_int(&e, "group", g->cfg->group_id);
+			ev_param_str(&e, "old_spi", a);
+			ev_param_str(&e, "new_spi", b);
+			ev_param_str(&e, "reason", reason);
 			ev_publish(&e, "group %s (%ld): KEK %s replaced by %s (%s)", g->cfg->name, g->cfg->group_id,
 				   a, b, reason);
 		}
@@ -1288,12 +1288,12 @@ static void rekey(struct gks_group *g, const char *reason, int rotate)
 		*t = nt;
 		struct event e;
 		ev_begin(&e, EV_TEK_REPLACED);
-		ev_param(&e, "group", "%ld", g->cfg->group_id);
-		ev_param(&e, "policy", "%s", t->name);
+		ev_param_int(&e, "group", g->cfg->group_id);
+		ev_param_str(&e, "policy", t->name);
 		ev_param(&e, "old_spi", "0x%08x", g->old[g->n_old - 1].spi);
 		ev_param(&e, "new_spi", "0x%08x", t->spi);
-		ev_param(&e, "index", "%u", t->index);
-		ev_param(&e, "reason", "%s", reason);
+		ev_param_uint(&e, "index", t->index);
+		ev_param_str(&e, "reason", reason);
 		ev_publish(&e, "group %s (%ld): TEK %s 0x%08x replaced by 0x%08x (%s)", g->cfg->name,
 			   g->cfg->group_id, t->name, g->old[g->n_old - 1].spi, t->spi, reason);
 	}
@@ -1319,11 +1319,11 @@ static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated)
 		if (!g->push_held) {
 			struct event e;
 			ev_begin(&e, EV_REKEY_STARTED);
-			ev_param(&e, "group", "%ld", g->cfg->group_id);
-			ev_param(&e, "reason", "%s", reason);
-			ev_param(&e, "seq", "%u", 0u);
-			ev_param(&e, "transport", "%s", "held");
-			ev_param(&e, "targeted", "%zu", (size_t)0);
+			ev_param_int(&e, "group", g->cfg->group_id);
+			ev_param_str(&e, "reason", reason);
+			ev_param_uint(&e, "seq", 0u);
+			ev_param_str(&e, "transport", "held");
+			ev_param_uint(&e, "targeted", 0);
 			ev_publish(&e, "group %s (%ld): rekey (%s) held: no SEQ can be saved; retrying every %u s",
 				   g->cfg->name, g->cfg->group_id, reason, GKS_PUSH_RETRY_MS / 1000u);
 		}
@@ -1387,11 +1387,11 @@ static void push_rekey(struct gks_group *g, const char *reason, int kek_rotated)
 	}
 	struct event e;
 	ev_begin(&e, EV_REKEY_STARTED);
-	ev_param(&e, "group", "%ld", g->cfg->group_id);
-	ev_param(&e, "reason", "%s", reason);
-	ev_param(&e, "seq", "%u", seq);
-	ev_param(&e, "transport", "%s", unicast ? "unicast" : "multicast");
-	ev_param(&e, "targeted", "%zu", r->targeted);
+	ev_param_int(&e, "group", g->cfg->group_id);
+	ev_param_str(&e, "reason", reason);
+	ev_param_uint(&e, "seq", seq);
+	ev_param_str(&e, "transport", unicast ? "unicast" : "multicast");
+	ev_param_uint(&e, "targeted", r->targeted);
 	ev_publish(&e, "group %s (%ld): rekey SEQ %u (%s) sent %s to %zu member%s", g->cfg->name,
 		   g->cfg->group_id, seq, reason, unicast ? "unicast" : "multicast", r->targeted,
 		   r->targeted == 1 ? "" : "s");
@@ -1409,13 +1409,13 @@ static void remove_member(struct gks_group *g, struct gks_member *m, unsigned se
 		 m->identity, g->cfg->name, m->pending_seq, sends);
 	struct event e;
 	ev_begin(&e, EV_MEMBER_REMOVED);
-	ev_param(&e, "group", "%ld", g->cfg->group_id);
-	ev_param(&e, "member", "%s", m->addr);
-	ev_param(&e, "identity", "%s", m->identity);
-	ev_param(&e, "index", "%llu", (unsigned long long)m->index);
-	ev_param(&e, "seq", "%u", m->pending_seq);
-	ev_param(&e, "sends", "%u", sends);
-	ev_param(&e, "reason", "no ACK");
+	ev_param_int(&e, "group", g->cfg->group_id);
+	ev_param_str(&e, "member", m->addr);
+	ev_param_str(&e, "identity", m->identity);
+	ev_param_uint(&e, "index", m->index);
+	ev_param_uint(&e, "seq", m->pending_seq);
+	ev_param_uint(&e, "sends", sends);
+	ev_param_str(&e, "reason", "no ACK");
 	ev_publish(&e, "member %s (%s) removed from group %s (%ld): no ACK of SEQ %u after %u sends", m->addr,
 		   m->identity, g->cfg->name, g->cfg->group_id, m->pending_seq, sends);
 	member_free(m);
@@ -1453,10 +1453,10 @@ static void on_retx_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 		r->sends++;
 		struct event e;
 		ev_begin(&e, EV_REKEY_RETRANSMITTED);
-		ev_param(&e, "group", "%ld", g->cfg->group_id);
-		ev_param(&e, "seq", "%u", r->seq);
-		ev_param(&e, "members", "%zu", resent);
-		ev_param(&e, "send", "%u", r->sends);
+		ev_param_int(&e, "group", g->cfg->group_id);
+		ev_param_uint(&e, "seq", r->seq);
+		ev_param_uint(&e, "members", resent);
+		ev_param_uint(&e, "send", r->sends);
 		ev_publish(&e, "group %s (%ld): rekey SEQ %u sent again (copy %u of %u) to %zu member%s without an ACK",
 			   g->cfg->name, g->cfg->group_id, r->seq, r->sends, max_sends, resent,
 			   resent == 1 ? "" : "s");
@@ -1570,9 +1570,9 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 	G.st.heartbeats++;
 	struct event e;
 	ev_begin(&e, EV_HEARTBEAT_SENT);
-	ev_param(&e, "group", "%ld", g->cfg->group_id);
-	ev_param(&e, "seq", "%u", seq);
-	ev_param(&e, "copies", "%zu", sent);
+	ev_param_int(&e, "group", g->cfg->group_id);
+	ev_param_uint(&e, "seq", seq);
+	ev_param_uint(&e, "copies", sent);
 	ev_publish(&e, "group %s (%ld): heartbeat SEQ %u, %zu cop%s", g->cfg->name, g->cfg->group_id, seq, sent,
 		   sent == 1 ? "y" : "ies");
 }
@@ -2234,12 +2234,12 @@ static void register_member(struct gks_peer *p, int stale)
 	ike_proposal_str(&p->ike.prop, suite, sizeof(suite));
 	struct event e;
 	ev_begin(&e, EV_MEMBER_REGISTERED);
-	ev_param(&e, "group", "%ld", g->cfg->group_id);
-	ev_param(&e, "member", "%s", p->addr);
-	ev_param(&e, "identity", "%s", m->identity);
-	ev_param(&e, "index", "%llu", (unsigned long long)m->index);
-	ev_param(&e, "suite", "%s", suite);
-	ev_param(&e, "seq", "%u", g->seq);
+	ev_param_int(&e, "group", g->cfg->group_id);
+	ev_param_str(&e, "member", p->addr);
+	ev_param_str(&e, "identity", m->identity);
+	ev_param_uint(&e, "index", m->index);
+	ev_param_str(&e, "suite", suite);
+	ev_param_uint(&e, "seq", g->seq);
 	ev_publish(&e, "member %s (%s) registered to group %s (%ld) with %s", p->addr, m->identity,
 		   g->cfg->name, g->cfg->group_id, suite);
 	if (stale)

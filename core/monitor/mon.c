@@ -89,11 +89,11 @@ static void publish(struct mon_vpn *v, enum ev_kind kind, const char *text)
 {
 	struct event e;
 	ev_begin(&e, kind);
-	ev_param(&e, "vpn", "%s", v->name);
-	ev_param(&e, "state", "%s", mon_state_name(v->state));
-	ev_param(&e, "misses", "%u", v->misses);
+	ev_param_str(&e, "vpn", v->name);
+	ev_param_str(&e, "state", mon_state_name(v->state));
+	ev_param_uint(&e, "misses", v->misses);
 	if (v->cfg->destination_ip)
-		ev_param(&e, "destination", "%s", v->cfg->destination_ip);
+		ev_param_str(&e, "destination", v->cfg->destination_ip);
 	if (M.ops.annotate)
 		M.ops.annotate(M.arg, v, &e);
 	ev_publish(&e, "VPN %s %s", v->name, text);

@@ -198,10 +198,10 @@ void mon_vici_annotate(void *arg GVPN_UNUSED, struct mon_vpn *v, struct event *e
 		return;
 	ev_param(e, "spi_in", "%08x", c.spi_in);
 	ev_param(e, "spi_out", "%08x", c.spi_out);
-	ev_param(e, "child_rekey_in", "%lld", (long long)c.rekey_time);
-	ev_param(e, "child_expires_in", "%lld", (long long)c.life_time);
-	ev_param(e, "ike_rekey_in", "%lld", (long long)ike.rekey_time);
-	ev_param(e, "remote", "%s", ike.remote_host);
+	ev_param_int(e, "child_rekey_in", c.rekey_time);
+	ev_param_int(e, "child_expires_in", c.life_time);
+	ev_param_int(e, "ike_rekey_in", ike.rekey_time);
+	ev_param_str(e, "remote", ike.remote_host);
 }
 
 int mon_vici_rekey(const char *child)

@@ -589,10 +589,40 @@ static void test_log_limited(void **state)
 	log_stderr(1);
 }
 
+/* Numbers travel typed: a reader gets the number the publisher gave, and
+ * text that merely looks like a number is not one. */
+static void test_typed_params(void **state)
+{
+	(void)state;
+	struct event e;
+	uint64_t v = 99;
+	ev_begin(&e, EV_REKEY_SENT);
+	ev_param_uint(&e, "seq", 4294967296ull);
+	ev_param_int(&e, "group", 1234);
+	ev_param_int(&e, "delta", -5);
+	ev_param(&e, "text", "%u", 17u);
+	ev_param_str(&e, "name", "a b");
+	ev_param_str(&e, "none", NULL);
+	assert_int_equal(ev_get_uint(&e, "seq", &v), 0);
+	assert_true(v == 4294967296ull);
+	assert_string_equal(ev_get_param(&e, "seq"), "4294967296");
+	assert_int_equal(ev_get_uint(&e, "group", &v), 0);
+	assert_true(v == 1234);
+	assert_string_equal(ev_get_param(&e, "delta"), "-5");
+	v = 99;
+	assert_int_equal(ev_get_uint(&e, "delta", &v), -1);
+	assert_int_equal(ev_get_uint(&e, "text", &v), -1);
+	assert_int_equal(ev_get_uint(&e, "missing", &v), -1);
+	assert_true(v == 99);
+	assert_string_equal(ev_get_param(&e, "name"), "a b");
+	assert_string_equal(ev_get_param(&e, "none"), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_limited),
+		cmocka_unit_test(test_typed_params),
 		cmocka_unit_test_setup_teardown(test_ids_start_at_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_keeps_last_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_cap_zero_means_one, setup, teardown),
