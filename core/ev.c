@@ -98,17 +98,19 @@ void ev_param(struct event *e, const char *name, const char *fmt, ...)
 	struct ev_param *p = new_param(e, name);
 	if (!p)
 		return;
+	char raw[EV_VALUE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->value, sizeof(p->value), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	str_escape(p->value, sizeof(p->value), raw);
 }
 
 void ev_param_str(struct event *e, const char *name, const char *value)
 {
 	struct ev_param *p = new_param(e, name);
 	if (p)
-		str_copy(p->value, value ? value : "", sizeof(p->value));
+		str_escape(p->value, sizeof(p->value), value ? value : "");
 }
 
 void ev_param_uint(struct event *e, const char *name, uint64_t v)
@@ -161,10 +163,12 @@ int ev_get_uint(const struct event *e, const char *name, uint64_t *out)
 
 uint64_t ev_publish(struct event *e, const char *fmt, ...)
 {
+	char raw[EV_TEXT_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	str_escape(e->text, sizeof(e->text), raw);
 	clock_gettime(CLOCK_REALTIME, &e->when);
 	e->id = ++B.last_id;
 

@@ -80,7 +80,10 @@ void ev_fini(void);
 const char *ev_kind_msgid(enum ev_kind kind);
 int ev_kind_severity(enum ev_kind kind);
 
-/* Building and publishing: ev_begin, any number of ev_param, ev_publish. */
+/* Building and publishing: ev_begin, any number of ev_param, ev_publish.
+ * Text from outside (names, identities, reasons) is kept on one line and
+ * in UTF-8: control characters and invalid bytes become \xNN
+ * (str_escape), in every parameter and in the text. */
 void ev_begin(struct event *e, enum ev_kind kind);
 void ev_param(struct event *e, const char *name, const char *fmt, ...) GVPN_PRINTF(3, 4);
 /* A text parameter taken as it is (no format). */

@@ -90,18 +90,11 @@ void log_remove_sink(log_sink_fn fn, void *arg)
 			lg.sinks[i].fn = NULL;
 }
 
-/* One message is one line: a newline or other control character (from
- * a peer's name, say) must not start a line of its own, which a reader of
- * <N> prefixes would take as another message. */
-static void to_stderr(int severity, const char *subsys, const char *raw)
+static void to_stderr(int severity, const char *subsys, const char *msg)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32], msg[1024];
-	size_t i;
-	for (i = 0; raw[i] && i < sizeof(msg) - 1; i++)
-		msg[i] = (unsigned char)raw[i] < 0x20 || raw[i] == 0x7f ? '?' : raw[i];
-	msg[i] = '\0';
+	char when[32];
 	if (lg.prefix) {
 		fprintf(stderr, "<%d>%s: %s\n", severity < 0 ? 0 : severity > 7 ? 7 : severity, subsys, msg);
 		return;
@@ -117,11 +110,17 @@ void log_msg(int severity, const char *subsys, const char *fmt, ...)
 {
 	if (severity > lg.level)
 		return;
-	char msg[1024];
+	char raw[1024], msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* One message is one line in every sink: a newline or other control
+	 * character (from a peer's name, a user name, a VPN name) must not
+	 * start a line of its own, which a reader would take for another
+	 * message, and bytes that are not UTF-8 must not reach a collector
+	 * that expects it. Both are written as \xNN. */
+	str_escape(msg, sizeof(msg), raw);
 
 	if (lg.to_stderr)
 		to_stderr(severity, subsys, msg);

@@ -91,6 +91,69 @@ size_t str_copy(char *dst, const char *src, size_t size)
 	return len;
 }
 
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	size_t len = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
+		     s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) ||   /* overlong 3-byte */
+	    (s[0] == 0xed && s[1] >= 0xa0) ||  /* surrogates */
+	    (s[0] == 0xf0 && s[1] < 0x90) ||   /* overlong 4-byte */
+	    (s[0] == 0xf4 && s[1] >= 0x90))    /* above U+10FFFF */
+		return 0;
+	return len;
+}
+
+int utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t l = utf8_seq_len(p + i, len - i);
+		if (!l || p[i] == 0)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+char *str_escape(char *dst, size_t size, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0, n = strlen(src);
+	if (!size)
+		return dst;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq_len(p + i, n - i);
+		int ctl = l == 1 && (p[i] < 0x20 || p[i] == 0x7f);
+		if (l && !ctl) {
+			if (o + l >= size)
+				break;
+			memcpy(dst + o, p + i, l);
+			o += l;
+			i += l;
+			continue;
+		}
+		if (o + 4 >= size)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[p[i] >> 4];
+		dst[o++] = hex[p[i] & 15];
+		i++;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
 void secret_free(char *s)
 {
 	if (!s)

@@ -554,7 +554,13 @@ static SSL_CTX *tls_ctx(const char *ca_file)
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx)
 		return NULL;
+	/* The same policy as the web server's: TLS 1.2 or later, and under 1.2
+	 * only AEAD suites with forward secrecy (1.3's are all of that kind). */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_set_cipher_list(ctx, GVPN_TLS12_CIPHERS) != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
 		SSL_CTX_free(ctx);

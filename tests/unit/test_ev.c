@@ -618,11 +618,27 @@ static void test_typed_params(void **state)
 	assert_string_equal(ev_get_param(&e, "none"), "");
 }
 
+/* Outside text cannot forge a line or carry invalid UTF-8: control
+ * characters and bad bytes arrive as \xNN in parameters and text. */
+static void test_params_escaped(void **state)
+{
+	(void)state;
+	struct event e;
+	ev_begin(&e, EV_WEB_LOGIN_FAILED);
+	ev_param_str(&e, "user", "x\nAGENT_STARTED: forged");
+	ev_param(&e, "address", "%s", "10.0.0.1\r\xff");
+	ev_publish(&e, "login failed for %s", "x\nforged\xc3");
+	assert_string_equal(ev_get_param(&e, "user"), "x\\x0aAGENT_STARTED: forged");
+	assert_string_equal(ev_get_param(&e, "address"), "10.0.0.1\\x0d\\xff");
+	assert_string_equal(e.text, "login failed for x\\x0aforged\\xc3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_limited),
 		cmocka_unit_test(test_typed_params),
+		cmocka_unit_test_setup_teardown(test_params_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_start_at_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_keeps_last_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_cap_zero_means_one, setup, teardown),
