@@ -35,7 +35,7 @@
 # stopped by its PID; everything binds to loopback. About 5 to 15 min.
 # Run: make bench (or with srcdir/top_builddir set). Knobs: PHASE_S (20),
 # PHASE_MAX_S (180), MIN_SAMPLES (50), LOGIN_RATE (300), WALK_MEMBERS
-# (100000), WALK_BUDGET_S (60; chunks of 10,000 members are started
+# (100000), WALK_BUDGET_S (60; chunks of 5,000 members are started
 # until then, and the count reached is used and printed).
 . "$srcdir/tests/lib/tap.sh"
 need python3 snmptrapd snmpbulkwalk ss "$top_builddir/tests/tools/gdoi_flood"
@@ -462,7 +462,7 @@ kill -CONT $TRAPD
 drain
 notify_registered false
 
-# The members: gvpn-member --count in chunks of 10,000 (one process after
+# The members: gvpn-member --count in chunks of 5,000 (one process after
 # the other: together they starve the agent), from 127.100.0.1 on,
 # until WALK_MEMBERS or WALK_BUDGET_S.
 echo "# registering up to $WALK_MEMBERS members in at most $WALK_BUDGET_S s"
@@ -471,7 +471,7 @@ m0=$(members)
 t0=$SECONDS
 off=0
 while [ $off -lt "$WALK_MEMBERS" ] && [ $((SECONDS - t0)) -lt "$WALK_BUDGET_S" ]; do
-	c=$((WALK_MEMBERS - off < 10000 ? WALK_MEMBERS - off : 10000))
+	c=$((WALK_MEMBERS - off < 5000 ? WALK_MEMBERS - off : 5000))
 	"$top_builddir/gvpn-member" --server "127.0.0.1:$GKS_PORT" --group 1 --psk-file "$TAP_TMP/k.psk" \
 		--local "$(ip4 $((100 * 65536 + 1 + off)))" --count $c --timeout 5000 --retries 5 \
 		--ike aes256-sha256-ecp256 >"$TAP_TMP/members-$off.log" 2>&1 &
