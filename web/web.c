@@ -298,9 +298,9 @@ static int type_ok(const struct cfg_setting *s, const cJSON *it)
 	}
 }
 
-/* The body's members as an edit of the settings of scope (of VPN vpn),
- * each change tagged with its setting's id. NULL, with *bad the member
- * at fault, when one is not such a setting or has the wrong type. */
+/* The body's members as an edit of the settings of scope (of VPN vpn).
+ * NULL, with *bad the member at fault, when one is not such a setting
+ * or has the wrong type. */
 static struct cfg_edit *body_edit(const cJSON *j, enum cfg_setting_scope scope, const char *vpn, const cJSON **bad)
 {
 	struct cfg_edit *e = cfg_edit_new();
@@ -313,7 +313,6 @@ static struct cfg_edit *body_edit(const cJSON *j, enum cfg_setting_scope scope, 
 			return NULL;
 		}
 		char *path = cfg_setting_path((enum cfg_setting_id)id, vpn);
-		cfg_edit_tag(e, id);
 		if (cJSON_IsBool(it))
 			cfg_edit_bool(e, path, cJSON_IsTrue(it));
 		else if (cJSON_IsNumber(it))
@@ -337,22 +336,38 @@ static unsigned edit_status(enum cfg_edit_err kind)
 	}
 }
 
-/* A refused edit: the first error; when it is "PATH: what" about the
- * change at fault, the field is that setting's key and the message only
- * what a person needs (not the file position). */
-static enum MHD_Result edit_refused(struct MHD_Connection *c, const struct cfg_errors *errs,
-				    const struct cfg_edit_fault *f, const char *vpn)
+/* The length of the setting path (of VPN vpn, or the monitor's) msg
+ * starts with, followed by ": ", or 0; *field gets its key. */
+static size_t setting_prefix(const char *msg, const char *vpn, const char **field)
+{
+	enum cfg_setting_scope scope = vpn ? CFG_SCOPE_VPN : CFG_SCOPE_MONITOR;
+	size_t n = 0;
+	for (int i = 0; i < CFG_SETTING_COUNT && !n; i++) {
+		if (cfg_settings[i].scope != scope)
+			continue;
+		char *path = cfg_setting_path((enum cfg_setting_id)i, vpn);
+		size_t len = strlen(path);
+		if (!strncmp(msg, path, len) && !strncmp(msg + len, ": ", 2)) {
+			*field = cfg_settings[i].key;
+			n = len + 2;
+		}
+		free(path);
+	}
+	return n;
+}
+
+/* A refused edit: the first error, "FIELD: message" (cfg_edit.h) with
+ * FIELD the change at fault, maybe followed by the setting the loader
+ * faults beside it. The field answered is the last setting named, the
+ * message only what a person needs (not the file position). */
+static enum MHD_Result edit_refused(struct MHD_Connection *c, enum cfg_edit_err kind, const struct cfg_errors *errs,
+				    const char *vpn)
 {
 	const char *msg = errs->n ? errs->msg[0] : "refused";
 	const char *field = NULL;
-	char *path = f->tag >= 0 && f->tag < CFG_SETTING_COUNT ? cfg_setting_path((enum cfg_setting_id)f->tag, vpn) : NULL;
-	size_t n = path ? strlen(path) : 0;
-	if (path && !strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2)) {
-		field = cfg_settings[f->tag].key;
-		msg += n + 2;
-	}
-	free(path);
-	return send_error_field(c, edit_status(f->kind), msg, field);
+	for (size_t n; (n = setting_prefix(msg, vpn, &field));)
+		msg += n;
+	return send_error_field(c, edit_status(kind), msg, field);
 }
 
 /* The body's keys become an edit of VPN vpn's settings (NULL: the
@@ -377,16 +392,15 @@ static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, co
 	}
 	cJSON_Delete(j);
 	struct cfg_errors errs;
-	struct cfg_edit_fault f;
 	cfg_errors_init(&errs);
-	enum cfg_edit_err k = W.ops.apply_edit(e, &errs, &f);
+	enum cfg_edit_err k = W.ops.apply_edit(e, &errs, NULL);
 	cfg_edit_free(e);
 	enum MHD_Result ret;
 	if (k == CFG_EDIT_OK) {
 		audit(EV_WEB_CHANGE, addr, s->user, vpn ? "VPN settings changed" : "monitor settings changed");
 		ret = send_json(c, MHD_HTTP_OK, W.ops.vpns());
 	} else {
-		ret = edit_refused(c, &errs, &f, vpn);
+		ret = edit_refused(c, k, &errs, vpn);
 	}
 	cfg_errors_free(&errs);
 	return ret;

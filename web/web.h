@@ -21,7 +21,8 @@ struct web_ops {
 	/* 0 sent, -1 strongSwan not reachable, -2 no such VPN */
 	int (*rekey_vpn)(const char *name);
 	/* agent_apply_edit() (reload.h): CFG_EDIT_OK, or why the edit was
-	 * refused (answered 409, 404, 400 or 500) with errs and fault filled. */
+	 * refused (answered 409, 404, 400 or 500) with errs and fault (may
+	 * be NULL) filled. */
 	enum cfg_edit_err (*apply_edit)(const struct cfg_edit *e, struct cfg_errors *errs,
 					struct cfg_edit_fault *fault);
 	/* The stored password hash of a web user, or NULL. */
