@@ -359,6 +359,18 @@ static int set_dirs(const char *state_dir)
 	return 0;
 }
 
+/* Net-SNMP's settings that never change, and its log into ours. */
+static void set_defaults(void)
+{
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_ROOT_ACCESS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
+	snmp_disable_log();
+	snmp_enable_calllog();
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL);
+}
+
 /* The role: master agent on the listen addresses (*ports, the caller
  * frees), or AgentX subagent. */
 static void set_role(const struct cfg_snmp *s, char **ports)
@@ -405,6 +417,25 @@ static int register_gvpn_mib(void)
 	return 0;
 }
 
+/* After init_snmp(): a master agent listens on ports; a subagent
+ * connects (and reconnects) to its master by itself. */
+static int listen_or_connect(const struct cfg_snmp *s, const char *ports)
+{
+	if (s->mode != CFG_SNMP_MASTER) {
+		log_info("snmp", "AgentX subagent of %s", s->agentx_socket);
+		return 0;
+	}
+	/* No SMUX listener (tcp 0.0.0.0:199): nothing asks for one. */
+	static char no_smux[] = "-smux";
+	add_to_init_list(no_smux);
+	if (init_master_agent() != 0) {
+		log_err("snmp", "cannot listen on %s (in use, or a privileged port?)", ports);
+		return -1;
+	}
+	log_info("snmp", "master agent listening on %s", ports);
+	return 0;
+}
+
 int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir, const struct snmp_ops *ops)
 {
 	if (!s->enabled) {
@@ -414,15 +445,7 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir, const struc
 	if (set_dirs(state_dir) < 0)
 		return -1;
 	S.ops = ops;
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_ROOT_ACCESS, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
-
-	snmp_disable_log();
-	snmp_enable_calllog();
-	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL);
-
+	set_defaults();
 	char *ports;
 	int rc = -1;
 	set_role(s, &ports);
@@ -436,18 +459,8 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir, const struc
 	init_snmp(SNMP_APP);
 	S.up = 1;
 	snmp_notify_start(s);
-	if (s->mode == CFG_SNMP_MASTER) {
-		/* No SMUX listener (tcp 0.0.0.0:199): nothing asks for one. */
-		static char no_smux[] = "-smux";
-		add_to_init_list(no_smux);
-		if (init_master_agent() != 0) {
-			log_err("snmp", "cannot listen on %s (in use, or a privileged port?)", ports);
-			goto done;
-		}
-		log_info("snmp", "master agent listening on %s", ports);
-	} else {
-		log_info("snmp", "AgentX subagent of %s", s->agentx_socket);
-	}
+	if (listen_or_connect(s, ports) < 0)
+		goto done;
 	loop_timer_init(&S.timer, on_snmp_timer, NULL);
 	loop_prepare_add(snmp_prepare, NULL);
 	rc = 0;
