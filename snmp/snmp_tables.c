@@ -871,11 +871,11 @@ static int scalar_reserve1(netsnmp_request_info *r, struct cfg_edit *e, void *ar
 		return SNMP_ERR_NOCREATION;
 	if (vb->type != ASN_UNSIGNED)
 		return SNMP_ERR_WRONGTYPE;
-	enum cfg_setting_id sid = id == SV_MON_INTERVAL ? CFG_SETTING_MON_INTERVAL : CFG_SETTING_MON_THRESHOLD;
+	enum cfg_setting_id setting = id == SV_MON_INTERVAL ? CFG_SETTING_MON_INTERVAL : CFG_SETTING_MON_THRESHOLD;
 	u_long v = *vb->val.integer & 0xffffffffu;
-	if (v < (u_long)cfg_settings[sid].min || v > (u_long)cfg_settings[sid].max)
+	if (v < (u_long)cfg_settings[setting].min || v > (u_long)cfg_settings[setting].max)
 		return SNMP_ERR_WRONGVALUE;
-	char *path = cfg_setting_path(sid, NULL);
+	char *path = cfg_setting_path(setting, NULL);
 	cfg_edit_int(e, path, (long)v);
 	free(path);
 	return SNMP_ERR_NOERROR;
