@@ -129,9 +129,11 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
-/* ---- the optional parts: each started and stopped by one call here,
- * reconfigured by one in reload.c; their ops tables reach the agent. */
+/* ---- the optional parts: each started and stopped through one entry of
+ * parts[] below and reconfigured by one function in reload.c; their ops
+ * tables are how they reach the agent. */
 
+/* SNMP */
 static const struct cfg *snmp_cfg(void) { return A.cfg; }
 static unsigned snmp_generation(void) { return A.generation; }
 static unsigned snmp_reload_failures(void) { return A.reload_failures; }
@@ -150,6 +152,7 @@ static int snmp_start(const struct cfg *c)
 	return snmp_agent_init(&c->snmp, c->agent.state_dir, &snmp_ops);
 }
 
+/* The web server */
 static cJSON *web_members(long group_id, size_t limit) { return gks_members_json_limit(group_id, limit); }
 static enum cfg_edit_err web_apply(const struct cfg_edit *e, struct cfg_errors *errs, struct cfg_edit_fault *fault)
 {

@@ -11,7 +11,7 @@
  * the glue never reaches into the agent's state directly. */
 struct snmp_ops {
 	/* The model in force: it changes on every reload, so ask again each
-	 * time; NULL while the agent is stopping. */
+	 * time (never keep the pointer). */
 	const struct cfg *(*cfg)(void);
 	unsigned (*generation)(void);        /* gvpnAgentConfigGeneration */
 	unsigned (*reload_failures)(void);   /* gvpnAgentConfigReloadFailures */
