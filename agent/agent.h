@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* agent.h: the gvpn-agent daemon's shared state and wiring between its
- * parts (main, control socket, status, SNMP glue). */
+/* agent.h: the gvpn-agent daemon's shared state (agent.c), and what its
+ * parts in agent/ offer each other: the status document (status.c),
+ * /metrics (metrics.c), the control socket (ctl_server.c). Reloads and
+ * edits are in reload.h, where log lines go in logdest.h. The SNMP glue
+ * and the web server do not include this: they reach the agent through
+ * their ops tables (snmp_ops, web_ops), filled in main.c. */
 #ifndef GVPN_AGENT_H
 #define GVPN_AGENT_H
 
@@ -22,22 +26,11 @@ struct agent {
 
 extern struct agent A;
 
-/* Reloads the config file: on success swaps it in; on failure keeps the
- * old one, fills errs and publishes CONFIG_REJECTED. 0 or -1. */
-int agent_reload(struct cfg_errors *errs);
-
-/* A change made through SNMP or the web page (source "snmp", "web"):
- * validated like the file, written to it atomically, then applied like a
- * reload (CONFIG_RELOADED with source=...). Refused, with the file and
- * the model untouched and no event (the caller reports), when invalid or
- * when the file changed on disk since it was loaded. An edit that
- * changes nothing writes nothing. 0, or -1 with errs and, when fault is
- * not NULL, in *fault the tag of the change at fault (-1: none can be
- * told; see cfg_edit_prepare_at). */
-struct cfg_edit;
-int agent_apply_edit(const struct cfg_edit *e, struct cfg_errors *errs, const char *source, long *fault);
-
 unsigned long agent_uptime_seconds(void);
+
+/* The service manager's STATUS= line ("serving N groups, M VPNs") after
+ * what; with ready, READY=1 too (svc.h). */
+void agent_report(int ready, const char *what);
 
 /* The status document shared by gvpnctl, the web API (and later SNMP). */
 cJSON *status_json(void);

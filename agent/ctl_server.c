@@ -4,6 +4,7 @@
  * closed; slow or oversized clients are cut off. */
 #include "config.h"
 #include "agent/agent.h"
+#include "agent/reload.h"
 #include "core/ctl_proto.h"
 #include "core/gdoi/gks.h"
 #include "core/log.h"

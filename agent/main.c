@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* main.c: gvpn-agent, the daemon. Parses the command line, loads the
- * config, starts the subsystems in dependency order on one event loop,
- * and undoes them in reverse on SIGTERM. SIGHUP reloads the config and
- * keeps the old one when the new one is invalid. */
+/* main.c: gvpn-agent, the daemon's start and stop. Parses the command
+ * line, loads the config, starts the subsystems in dependency order on
+ * one event loop (the optional ones through the parts table, with the
+ * ops tables that connect SNMP and the web server to the agent), and
+ * undoes them in reverse on SIGTERM. SIGHUP reloads the config
+ * (reload.c), keeping the old one when the new one is invalid. */
 #include "config.h"
 #include "agent/agent.h"
+#include "agent/logdest.h"
+#include "agent/reload.h"
+#include "agent/svc.h"
 #include "core/cfg_edit.h"
 #include "core/ev.h"
 #include "core/gdoi/gks.h"
-#include "core/syslog/syslog_out.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "core/monitor/mon.h"
 #include "core/monitor/mon_icmp.h"
 #include "core/monitor/mon_vici.h"
-#include "core/log.h"
-#include "core/loop.h"
-#include "snmp/snmp_agent.h"
-#include "agent/svc.h"
+#include "core/syslog/syslog_out.h"
 #include "core/util.h"
+#include "snmp/snmp_agent.h"
 #include "web/web.h"
 
 #include <errno.h>
@@ -31,8 +35,6 @@
 #include <unistd.h>
 
 #define DEFAULT_CONFIG SYSCONFDIR "/gvpn-agent/gvpn-agent.json"
-
-struct agent A;
 
 static void usage(FILE *to)
 {
@@ -60,196 +62,6 @@ static void usage(FILE *to)
 		"See gvpn-agent(8), gvpn-agent.json(5) and gvpnctl(8).\n");
 }
 
-/* Where log lines and events go on this machine: each to exactly one
- * place (gvpn-agent(8), LOGGING). */
-static struct {
-	int foreground;
-	int to_stderr_only;  /* --log-stderr */
-	int prefix;          /* <N> prefixes on stderr */
-} L;
-
-/* Events reach the local log socket with their fields (syslog_out); on
- * stderr they are a line like any other. */
-static void log_event(const struct event *e, void *arg GVPN_UNUSED)
-{
-	log_msg_stderr(e->severity, "event", "%s: %s", ev_kind_msgid(e->kind), e->text);
-}
-
-/* systemd connects stderr to the journal and says so in JOURNAL_STREAM
- * ("device:inode" of that stream); a stderr redirected elsewhere since
- * does not count. */
-static int stderr_is_journal(void)
-{
-	const char *js = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	struct stat st;
-	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
-		return 0;
-	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
-}
-
-/* 1 when log lines and events go to the local log socket. */
-static int local_wanted(const struct cfg *c)
-{
-	return !L.to_stderr_only && (c->syslog.local || !L.foreground);
-}
-
-/* stderr gets the lines only when the local socket does not, or when it
- * is a terminal (a person watching: no log has them twice). */
-static void apply_stderr(void)
-{
-	if (!L.foreground && !L.to_stderr_only)
-		log_stderr(0); /* daemonized: stderr is /dev/null */
-	else
-		log_stderr(!syslog_out_local() || isatty(STDERR_FILENO));
-}
-
-static void print_errors(const struct cfg_errors *errs)
-{
-	for (size_t i = 0; i < errs->n; i++)
-		fprintf(stderr, "%s%s\n", L.prefix ? "<3>" : "", errs->msg[i]);
-}
-
-/* The STATUS= line for the service manager. */
-static void svc_report(int ready, const char *what)
-{
-	size_t groups = A.cfg->gks ? A.cfg->gks->n_groups : 0, vpns = A.cfg->mon ? A.cfg->mon->n_vpns : 0;
-	if (ready)
-		svc_ready("%sserving %zu group%s, %zu VPN%s", what, groups, groups == 1 ? "" : "s", vpns,
-			  vpns == 1 ? "" : "s");
-	else
-		svc_status("%sserving %zu group%s, %zu VPN%s", what, groups, groups == 1 ? "" : "s", vpns,
-			   vpns == 1 ? "" : "s");
-}
-
-static void apply_log_settings(const struct cfg *c, int verbose)
-{
-	log_set_level(verbose ? LOG_DEBUG : c->agent.log_level);
-}
-
-/* The version of the file the model in force came from: an edit made
- * by the agent must not overwrite changes made by hand since. */
-static struct cfg_edit_stamp loaded;
-
-/* Swaps in a validated model n (from the file or an edit). */
-static void apply_model(struct cfg *n, const char *source)
-{
-	struct event e;
-	if (snmp_agent_needs_restart(&A.cfg->snmp, &n->snmp))
-		log_warn("config", "snmp settings changed: they take effect when the agent restarts");
-	if (web_needs_restart(&A.cfg->web, &n->web))
-		log_warn("config", "web settings changed: they take effect when the agent restarts");
-	if (strcmp(A.cfg->agent.control_socket, n->agent.control_socket) ||
-	    strcmp(A.cfg->agent.state_dir, n->agent.state_dir) ||
-	    A.cfg->agent.event_history != n->agent.event_history)
-		log_warn("config", "agent paths or event_history changed: they take effect when the agent restarts");
-	/* Settings that need a restart keep their running values in the model,
-	 * so status and the MIB show what is actually in force. */
-	struct cfg_snmp tmp_snmp = n->snmp;
-	n->snmp = A.cfg->snmp;
-	A.cfg->snmp = tmp_snmp;
-	/* ... except the notification switches, which apply at once. */
-	memcpy(n->snmp.notify, A.cfg->snmp.notify, sizeof(n->snmp.notify));
-	struct cfg_web tmp_web = n->web;
-	n->web = A.cfg->web;
-	A.cfg->web = tmp_web;
-	struct cfg_agent tmp_agent = n->agent;
-	n->agent.control_socket = A.cfg->agent.control_socket;
-	n->agent.state_dir = A.cfg->agent.state_dir;
-	n->agent.event_history = A.cfg->agent.event_history;
-	A.cfg->agent.control_socket = tmp_agent.control_socket;
-	A.cfg->agent.state_dir = tmp_agent.state_dir;
-
-	if ((A.cfg->gks && n->gks && strcmp(A.cfg->gks->listen, n->gks->listen)) || !A.cfg->gks != !n->gks)
-		log_warn("config", "group_vpn_server added, removed or moved: that takes effect when the agent restarts");
-	if (A.cfg->gks && !n->gks) { /* the running key server keeps its section until the restart */
-		n->gks = A.cfg->gks;
-		A.cfg->gks = NULL;
-	}
-	gks_reconfigure(n);
-	int was = syslog_out_local();
-	syslog_out_reconfigure(&A.cfg->syslog, &n->syslog, local_wanted(n));
-	apply_stderr();
-	if (syslog_out_local() != was)
-		syslog_out_log_where();
-	if (n->mon && A.cfg->mon && strcmp(n->mon->vici_socket, A.cfg->mon->vici_socket))
-		log_warn("config", "vpn_monitor.vici_socket changed: that takes effect when the agent restarts");
-	if (n->mon && !A.cfg->mon)
-		log_warn("config", "vpn_monitor added: it starts when the agent restarts");
-	else
-		mon_configure(n->mon);
-	if (n->mon)
-		mon_vici_set_interval((unsigned)n->mon->interval);
-	cfg_free(A.cfg);
-	A.cfg = n;
-	A.generation++;
-	clock_gettime(CLOCK_REALTIME, &A.last_reload);
-	apply_log_settings(n, A.verbose);
-	ev_begin(&e, EV_CONFIG_RELOADED);
-	ev_param_str(&e, "file", A.cfg_path);
-	ev_param_uint(&e, "generation", A.generation);
-	if (strcmp(source, "file")) {
-		ev_param_str(&e, "source", source);
-		ev_publish(&e, "configuration %s changed through %s; generation %u", A.cfg_path, source,
-			   A.generation);
-	} else {
-		ev_publish(&e, "configuration %s reloaded; generation %u", A.cfg_path, A.generation);
-	}
-}
-
-int agent_apply_edit(const struct cfg_edit *ed, struct cfg_errors *errs, const char *source, long *fault)
-{
-	char *text = NULL;
-	struct cfg_edit_stamp written;
-	if (fault)
-		*fault = -1;
-	if (!cfg_edit_count(ed))
-		return 0;
-	struct cfg *n = cfg_edit_prepare_at(ed, A.cfg_path, &loaded, &text, errs, fault);
-	if (!n)
-		return -1;
-	if (!text) { /* the values asked for are in force already */
-		cfg_free(n);
-		return 0;
-	}
-	if (cfg_edit_commit(A.cfg_path, text, &written) < 0) {
-		cfg_errors_add(errs, "%s: cannot write: %s", A.cfg_path, strerror(errno));
-		free(text);
-		cfg_free(n);
-		return -1;
-	}
-	free(text);
-	loaded = written;
-	log_notice("config", "%s: %zu setting%s changed through %s", A.cfg_path, cfg_edit_count(ed),
-		   cfg_edit_count(ed) == 1 ? "" : "s", source);
-	apply_model(n, source);
-	return 0;
-}
-
-int agent_reload(struct cfg_errors *errs)
-{
-	struct cfg_edit_stamp st;
-	struct cfg *n = cfg_edit_load(A.cfg_path, &st, errs);
-	struct event e;
-	if (!n) {
-		A.reload_failures++;
-		for (size_t i = 0; i < errs->n; i++)
-			log_err("config", "%s", errs->msg[i]);
-		ev_begin(&e, EV_CONFIG_REJECTED);
-		ev_param_str(&e, "file", A.cfg_path);
-		ev_param_uint(&e, "errors", errs->n);
-		ev_param_uint(&e, "generation", A.generation);
-		ev_publish(&e, "configuration %s refused (%zu error%s, first: %s); generation %u stays in force",
-			   A.cfg_path, errs->n, errs->n == 1 ? "" : "s", errs->n ? errs->msg[0] : "?",
-			   A.generation);
-		return -1;
-	}
-	loaded = st;
-	apply_model(n, "file");
-	svc_report(0, "");
-	return 0;
-}
-
 static void on_hup(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
 {
 	struct cfg_errors errs;
@@ -257,9 +69,9 @@ static void on_hup(int signo GVPN_UNUSED, void *arg GVPN_UNUSED)
 	log_notice("agent", "SIGHUP: reloading %s", A.cfg_path);
 	svc_reloading();
 	if (agent_reload(&errs) < 0)
-		svc_report(1, "configuration refused, the old one in force; ");
+		agent_report(1, "configuration refused, the old one in force; ");
 	else
-		svc_report(1, "");
+		agent_report(1, "");
 	cfg_errors_free(&errs);
 }
 
@@ -317,8 +129,36 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
+/* ---- the optional parts: each started and stopped through one entry of
+ * parts[] below and reconfigured by one function in reload.c; their ops
+ * tables are how they reach the agent. */
+
+/* SNMP */
+static const struct cfg *snmp_cfg(void) { return A.cfg; }
+static unsigned snmp_generation(void) { return A.generation; }
+static unsigned snmp_reload_failures(void) { return A.reload_failures; }
+static enum cfg_edit_err snmp_apply(const struct cfg_edit *e, struct cfg_errors *errs, struct cfg_edit_fault *fault)
+{
+	return agent_apply_edit(e, errs, "snmp", fault);
+}
+
+static const struct snmp_ops snmp_ops = {
+	.cfg = snmp_cfg, .generation = snmp_generation, .reload_failures = snmp_reload_failures,
+	.uptime = agent_uptime_seconds, .apply_edit = snmp_apply,
+};
+
+static int snmp_start(const struct cfg *c)
+{
+	return snmp_agent_init(&c->snmp, c->agent.state_dir, &snmp_ops);
+}
+
+/* The web server */
 static cJSON *web_members(long group_id, size_t limit) { return gks_members_json_limit(group_id, limit); }
-static int web_apply(const struct cfg_edit *e, struct cfg_errors *errs) { return agent_apply_edit(e, errs, "web", NULL); }
+static enum cfg_edit_err web_apply(const struct cfg_edit *e, struct cfg_errors *errs, struct cfg_edit_fault *fault)
+{
+	return agent_apply_edit(e, errs, "web", fault);
+}
+
 static const char *web_user_hash(const char *user)
 {
 	const struct cfg_secrets *s = &A.cfg->secrets;
@@ -343,8 +183,13 @@ static const struct web_ops web_ops = {
 	.metrics = metrics_text, .metrics_token = metrics_token_name,
 };
 
+static int web_start(const struct cfg *c)
+{
+	return web_init(&c->web, &web_ops);
+}
+
 /* The VPN monitor: ICMP probes, strongSwan over VICI. */
-static int monitor_init(const struct cfg *c)
+static int monitor_start(const struct cfg *c)
 {
 	static const struct mon_ops ops = {
 		.probe = mon_icmp_probe,
@@ -362,7 +207,41 @@ static int monitor_init(const struct cfg *c)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static void monitor_stop(void)
+{
+	mon_fini();
+	mon_vici_fini();
+	mon_icmp_fini();
+}
+
+static int ctl_start(const struct cfg *c)
+{
+	return ctl_init(c->agent.control_socket);
+}
+
+/* The subsystems after the loop and the log destinations, in dependency
+ * order: started in this order, stopped in reverse. A part that fails to
+ * start is stopped too (it may have done half its work). */
+static const struct part {
+	int (*start)(const struct cfg *c);
+	void (*stop)(void);
+} parts[] = {
+	{ snmp_start, snmp_agent_fini },
+	{ web_start, web_fini },
+	{ gks_init, gks_fini },
+	{ monitor_start, monitor_stop },
+	{ ctl_start, ctl_fini },
+};
+
+/* ---- the command line --------------------------------------------------------------- */
+
+struct opts {
+	const char *path;
+	int check, foreground, verbose, to_stderr_only;
+};
+
+/* -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -374,17 +253,17 @@ int main(int argc, char **argv)
 		{ "log-stderr", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_CONFIG;
-	int check = 0, foreground = 0, verbose = 0, opt;
+	int opt;
+	*o = (struct opts){ .path = DEFAULT_CONFIG };
 	while ((opt = getopt_long(argc, argv, "c:nfvhV", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': path = optarg; break;
-		case 'n': check = 1; break;
-		case 'f': foreground = 1; break;
-		case 'v': verbose = 1; break;
+		case 'c': o->path = optarg; break;
+		case 'n': o->check = 1; break;
+		case 'f': o->foreground = 1; break;
+		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("gvpn-agent %s\n", PACKAGE_VERSION); return 0;
-		case 'L': L.to_stderr_only = 1; break;
+		case 'L': o->to_stderr_only = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -393,44 +272,74 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	o->foreground |= o->to_stderr_only;
+	return -1;
+}
 
-	log_init("gvpn-agent");
-	L.foreground = foreground || L.to_stderr_only;
-	L.prefix = L.to_stderr_only || stderr_is_journal();
-	log_stderr_prefix(L.prefix);
+/* The model at start; NULL when refused (every error on stderr). */
+static struct cfg *load_config(const char *path)
+{
 	struct cfg_errors errs;
 	cfg_errors_init(&errs);
-	struct cfg *cfg = cfg_edit_load(path, &loaded, &errs);
+	struct cfg *cfg = agent_load(path, &errs);
 	if (!cfg) {
-		print_errors(&errs);
-		fprintf(stderr, "%sgvpn-agent: %s: %zu error%s; configuration refused\n", L.prefix ? "<3>" : "",
+		logdest_print_errors(&errs);
+		fprintf(stderr, "%sgvpn-agent: %s: %zu error%s; configuration refused\n", logdest_prefix() ? "<3>" : "",
 			path, errs.n, errs.n == 1 ? "" : "s");
-		cfg_errors_free(&errs);
-		/* Distinct from other failures: the unit does not restart on it
-		 * (RestartPreventExitStatus=78), as a restart cannot help. */
-		return EX_CONFIG;
 	}
 	cfg_errors_free(&errs);
-	if (check) {
-		printf("%s: configuration OK\n", cfg->path);
-		cfg_free(cfg);
-		return 0;
-	}
+	return cfg;
+}
 
-	A.cfg = cfg;
-	A.cfg_path = xstrdup(cfg->path); /* outlives every reload */
-	A.generation = 1;
-	A.verbose = verbose;
-	apply_log_settings(cfg, verbose);
-	if (!L.foreground && daemonize() < 0) {
-		fprintf(stderr, "gvpn-agent: cannot daemonize: %s\n", strerror(errno));
-		return 1;
-	}
+/* ---- running ------------------------------------------------------------------------ */
 
+/* The loop with every part up, until SIGTERM; its exit status. */
+static int serve(void)
+{
+	struct event e;
+	ev_begin(&e, EV_AGENT_STARTED);
+	ev_param_str(&e, "version", PACKAGE_VERSION);
+	ev_param_int(&e, "pid", getpid());
+	ev_publish(&e, "gvpn-agent %s started with %s", PACKAGE_VERSION, A.cfg_path);
+	svc_init();
+	agent_report(1, "");
+
+	int rc = loop_run() < 0 ? 1 : 0;
+	svc_fini();
+
+	ev_begin(&e, EV_AGENT_STOPPING);
+	ev_publish(&e, "gvpn-agent stopping");
+	/* Give the collectors a moment (at most 300 ms) to take the last events. */
+	for (int i = 0; i < 15 && syslog_out_pending(); i++)
+		loop_run_once(20);
+	return rc;
+}
+
+/* The parts started, served, and stopped in reverse; the exit status. */
+static int run_parts(const struct cfg *cfg, int foreground)
+{
+	size_t started = 0;
+	int rc = 1;
+	while (started < ARRAY_SIZE(parts))
+		if (parts[started++].start(cfg) < 0)
+			goto stop;
+	rc = serve();
+stop:
+	while (started)
+		parts[--started].stop();
+	if (!foreground && A.cfg->agent.pid_file)
+		unlink(A.cfg->agent.pid_file);
+	return rc;
+}
+
+/* The loop, the signals and the log destinations around the parts; the
+ * exit status. */
+static int run(const struct cfg *cfg, int foreground)
+{
 	int rc = 1;
 	signal(SIGPIPE, SIG_IGN);
 	ev_init((size_t)cfg->agent.event_history);
-	ev_subscribe(log_event, NULL);
+	logdest_events();
 	if (loop_init() < 0)
 		goto out_ev;
 	A.start_us = loop_now_us();
@@ -441,57 +350,46 @@ int main(int argc, char **argv)
 		goto out_loop;
 	if (ensure_dir(cfg->agent.state_dir) < 0)
 		goto out_loop;
-	syslog_out_init(&cfg->syslog, local_wanted(cfg));
-	apply_stderr();
-	syslog_out_log_where();
-	if (!L.foreground && cfg->agent.pid_file && write_pid_file(cfg->agent.pid_file) < 0)
-		goto out_loop;
-	if (snmp_agent_init(&cfg->snmp, cfg->agent.state_dir) < 0)
-		goto out_snmp;
-	if (web_init(&cfg->web, &web_ops) < 0)
-		goto out_web;
-	if (gks_init(cfg) < 0)
-		goto out_gks;
-	if (monitor_init(cfg) < 0)
-		goto out_mon;
-	if (ctl_init(cfg->agent.control_socket) < 0)
-		goto out_ctl;
-
-	struct event e;
-	ev_begin(&e, EV_AGENT_STARTED);
-	ev_param_str(&e, "version", PACKAGE_VERSION);
-	ev_param_int(&e, "pid", getpid());
-	ev_publish(&e, "gvpn-agent %s started with %s", PACKAGE_VERSION, A.cfg_path);
-	svc_init();
-	svc_report(1, "");
-
-	rc = loop_run() < 0 ? 1 : 0;
-	svc_fini();
-
-	ev_begin(&e, EV_AGENT_STOPPING);
-	ev_publish(&e, "gvpn-agent stopping");
-	/* Give the collectors a moment (at most 300 ms) to take the last events. */
-	for (int i = 0; i < 15 && syslog_out_pending(); i++)
-		loop_run_once(20);
-out_ctl:
-	ctl_fini();
-out_mon:
-	mon_fini();
-	mon_vici_fini();
-	mon_icmp_fini();
-out_gks:
-	gks_fini();
-out_web:
-	web_fini();
-out_snmp:
-	snmp_agent_fini();
-	if (!L.foreground && A.cfg->agent.pid_file)
-		unlink(A.cfg->agent.pid_file);
+	logdest_start(cfg);
+	if (foreground || !cfg->agent.pid_file || write_pid_file(cfg->agent.pid_file) == 0)
+		rc = run_parts(cfg, foreground);
+	logdest_stop();
 out_loop:
-	syslog_out_fini();
 	loop_fini();
 out_ev:
 	ev_fini();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	log_init("gvpn-agent");
+	logdest_init(o.foreground, o.to_stderr_only);
+	struct cfg *cfg = load_config(o.path);
+	if (!cfg)
+		/* Distinct from other failures: the unit does not restart on it
+		 * (RestartPreventExitStatus=78), as a restart cannot help. */
+		return EX_CONFIG;
+	if (o.check) {
+		printf("%s: configuration OK\n", cfg->path);
+		cfg_free(cfg);
+		return 0;
+	}
+
+	A.cfg = cfg;
+	A.cfg_path = xstrdup(cfg->path); /* outlives every reload */
+	A.generation = 1;
+	A.verbose = o.verbose;
+	logdest_level(cfg, o.verbose);
+	if (!o.foreground && daemonize() < 0) {
+		fprintf(stderr, "gvpn-agent: cannot daemonize: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = run(cfg, o.foreground);
 	cfg_free(A.cfg);
 	free((char *)A.cfg_path);
 	log_fini();

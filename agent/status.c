@@ -14,11 +14,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-unsigned long agent_uptime_seconds(void)
-{
-	return (unsigned long)((loop_now_us() - A.start_us) / 1000000u);
-}
-
 static void add_time(cJSON *o, const char *key, const struct timespec *ts)
 {
 	struct tm tm;

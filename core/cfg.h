@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "core/cfg_errors.h" /* the list cfg_load() fills */
+
 /* ---- agent ---------------------------------------------------------- */
 struct cfg_agent {
 	char *state_dir;       /* persistent state (SNMP engine boots, SEQ) */
@@ -231,16 +233,6 @@ struct cfg {
 	struct cfg_mon *mon;   /* NULL: no tunnel monitor */
 	struct cfg_secrets secrets;
 };
-
-/* The error list cfg_load() fills: each line complete and human-readable. */
-struct cfg_errors {
-	char **msg;
-	size_t n, cap;
-};
-
-void cfg_errors_init(struct cfg_errors *e);
-void cfg_errors_free(struct cfg_errors *e);
-void cfg_errors_add(struct cfg_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Loads and validates path (and the secrets file it names). Returns the
  * model, or NULL with every problem in errs. */

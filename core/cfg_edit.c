@@ -168,25 +168,35 @@ static cJSON *find_named(const cJSON *arr, const char *name)
 	return NULL;
 }
 
+/* The element "key[NAME]" of cur; NULL with why and *kind when there is
+ * none (NOT_FOUND: an array without it; INVALID: key is no array). */
+static cJSON *element(cJSON *cur, const struct seg *s, enum cfg_edit_err *kind, char *why, size_t whylen)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(cur, s->key);
+	cJSON *el = cJSON_IsArray(arr) ? find_named(arr, s->name) : NULL;
+	if (el)
+		return el;
+	*kind = cJSON_IsArray(arr) ? CFG_EDIT_NOT_FOUND : CFG_EDIT_INVALID;
+	if (!strcmp(s->key, "vpns"))
+		snprintf(why, whylen, "no VPN named \"%s\"", s->name);
+	else
+		snprintf(why, whylen, "no element of \"%s\" named \"%s\"", s->key, s->name);
+	return NULL;
+}
+
 /* The object that holds the path's last key. Missing objects on the way
  * are created when create is set; otherwise *absent is set and NULL
- * returned (nothing to remove). NULL with why on an error. */
-static cJSON *walk(cJSON *root, const struct seg *s, size_t n, int create, int *absent, char *why, size_t whylen)
+ * returned (nothing to remove). NULL with why and *kind on an error. */
+static cJSON *walk(cJSON *root, const struct seg *s, size_t n, int create, int *absent, enum cfg_edit_err *kind,
+		   char *why, size_t whylen)
 {
 	cJSON *cur = root;
 	*absent = 0;
 	for (size_t i = 0; i + 1 < n; i++) {
 		cJSON *o = cJSON_GetObjectItemCaseSensitive(cur, s[i].key);
 		if (s[i].name) {
-			cJSON *el = cJSON_IsArray(o) ? find_named(o, s[i].name) : NULL;
-			if (!el) {
-				if (!strcmp(s[i].key, "vpns"))
-					snprintf(why, whylen, "no VPN named \"%s\"", s[i].name);
-				else
-					snprintf(why, whylen, "no element of \"%s\" named \"%s\"", s[i].key, s[i].name);
+			if (!(o = element(cur, &s[i], kind, why, whylen)))
 				return NULL;
-			}
-			o = el;
 		} else if (!o) {
 			if (!create) {
 				*absent = 1;
@@ -195,6 +205,7 @@ static cJSON *walk(cJSON *root, const struct seg *s, size_t n, int create, int *
 			o = cJSON_AddObjectToObject(cur, s[i].key);
 		}
 		if (!cJSON_IsObject(o)) {
+			*kind = CFG_EDIT_INVALID;
 			snprintf(why, whylen, "\"%s\" is not an object", s[i].key);
 			return NULL;
 		}
@@ -203,38 +214,39 @@ static cJSON *walk(cJSON *root, const struct seg *s, size_t n, int create, int *
 	return cur;
 }
 
-static int apply_change(cJSON *root, const struct change *c, char *why, size_t whylen)
+/* Sets (or adds) obj's key to the change's value. */
+static enum cfg_edit_err set_value(cJSON *obj, const char *key, const struct change *c, char *why, size_t whylen)
 {
-	size_t n;
-	struct seg *s = parse_path(c->path, &n, why, whylen);
-	if (!s)
-		return -1;
-	int absent, rc = -1;
-	cJSON *obj = walk(root, s, n, c->type != E_REMOVE, &absent, why, whylen);
-	const char *key = s[n - 1].key;
-	if (!obj) {
-		rc = absent ? 0 : -1;
-		goto done;
-	}
-	if (c->type == E_REMOVE) {
-		cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-		rc = 0;
-		goto done;
-	}
 	cJSON *v = c->type == E_BOOL ? cJSON_CreateBool((cJSON_bool)c->i) :
 		   c->type == E_INT ? cJSON_CreateNumber((double)c->i) : cJSON_CreateString(c->s);
 	if (!v) {
 		snprintf(why, whylen, "out of memory");
-		goto done;
+		return CFG_EDIT_IO;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(obj, key))
 		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v); /* keeps the key's place */
 	else
 		cJSON_AddItemToObject(obj, key, v);
-	rc = 0;
-done:
+	return CFG_EDIT_OK;
+}
+
+static enum cfg_edit_err apply_change(cJSON *root, const struct change *c, char *why, size_t whylen)
+{
+	size_t n;
+	struct seg *s = parse_path(c->path, &n, why, whylen);
+	if (!s)
+		return CFG_EDIT_INVALID;
+	int absent;
+	enum cfg_edit_err kind = CFG_EDIT_OK;
+	cJSON *obj = walk(root, s, n, c->type != E_REMOVE, &absent, &kind, why, whylen);
+	const char *key = s[n - 1].key;
+	if (obj && c->type == E_REMOVE)
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	else if (obj)
+		kind = set_value(obj, key, c, why, whylen);
+	/* else: an error (kind set), or nothing to remove (absent) */
 	segs_free(s, n);
-	return rc;
+	return kind;
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -354,67 +366,101 @@ static void name_errors(const struct cfg_edit *e, const cJSON *root, const char 
 
 /* ---- prepare, commit -------------------------------------------------------- */
 
-struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
-			     char **new_text, struct cfg_errors *errs)
+/* The file's JSON, when it is still the text loaded was stamped from. */
+static cJSON *parse_current(const char *cfg_path, const char *text, size_t len,
+			    const struct cfg_edit_stamp *loaded, struct cfg_errors *errs)
 {
-	return cfg_edit_prepare_at(e, cfg_path, loaded, new_text, errs, NULL);
-}
-
-struct cfg *cfg_edit_prepare_at(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
-				char **new_text, struct cfg_errors *errs, long *fault_tag)
-{
-	const struct change *fault = NULL;
-	struct cfg *n = NULL;
-	cJSON *root = NULL, *orig = NULL;
-	size_t len, before = errs->n;
-	*new_text = NULL;
-	char *text = read_file(cfg_path, &len, errs);
-	if (!text)
-		return NULL;
 	if (loaded) {
 		struct cfg_edit_stamp now;
 		stamp_text(&now, text, len);
 		if (memcmp(now.digest, loaded->digest, sizeof(now.digest))) {
 			cfg_errors_add(errs, "%s: the configuration file changed on disk since it was loaded; "
 					     "reload it first (gvpnctl reload), then make the change again", cfg_path);
-			goto done;
+			return NULL;
 		}
 	}
-	root = cJSON_ParseWithLength(text, len);
+	cJSON *root = cJSON_ParseWithLength(text, len);
 	if (!cJSON_IsObject(root)) {
 		cfg_errors_add(errs, "%s: the file is not a JSON object; fix it and reload first", cfg_path);
-		goto done;
+		cJSON_Delete(root);
+		return NULL;
 	}
-	orig = cJSON_Duplicate(root, 1);
+	return root;
+}
+
+/* Applies every change to root; errors (each change's own) go to errs,
+ * the first one's kind and change to *f. */
+static void apply_all(const struct cfg_edit *e, cJSON *root, struct cfg_errors *errs, struct cfg_edit_fault *f,
+		      const struct change **fault)
+{
 	for (size_t i = 0; i < e->n; i++) {
 		char why[300] = "";
-		if (apply_change(root, &e->ch[i], why, sizeof(why)) < 0) {
-			cfg_errors_add(errs, "%s: %s", e->ch[i].path, why);
-			if (!fault)
-				fault = &e->ch[i];
+		enum cfg_edit_err k = apply_change(root, &e->ch[i], why, sizeof(why));
+		if (k == CFG_EDIT_OK)
+			continue;
+		cfg_errors_add(errs, "%s: %s", e->ch[i].path, why);
+		if (!*fault) {
+			*fault = &e->ch[i];
+			f->kind = k;
 		}
 	}
-	if (errs->n > before)
-		goto done;
+}
+
+/* The model root loads to (NULL: invalid, errors named after the edit's
+ * changes), and in *new_text its text when it differs from orig. */
+static struct cfg *validate(const struct cfg_edit *e, const cJSON *root, const cJSON *orig, const char *cfg_path,
+			    char **new_text, struct cfg_errors *errs, struct cfg_edit_fault *f,
+			    const struct change **fault)
+{
+	size_t before = errs->n;
 	char *out = cJSON_Print(root);
 	if (!out) {
 		cfg_errors_add(errs, "%s: out of memory", cfg_path);
-		goto done;
+		f->kind = CFG_EDIT_IO;
+		return NULL;
 	}
 	char *t = xasprintf("%s\n", out);
 	free(out);
-	n = cfg_load_text(cfg_path, t, strlen(t), errs);
+	struct cfg *n = cfg_load_text(cfg_path, t, strlen(t), errs);
 	if (!n) {
-		name_errors(e, root, cfg_path, errs, before, &fault);
+		name_errors(e, root, cfg_path, errs, before, fault);
+		f->kind = CFG_EDIT_INVALID;
 		free(t);
 	} else if (cJSON_Compare(root, orig, 1)) {
 		free(t); /* the values asked for are there already */
 	} else {
 		*new_text = t;
 	}
+	return n;
+}
+
+struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
+			     char **new_text, struct cfg_errors *errs, struct cfg_edit_fault *fault)
+{
+	struct cfg_edit_fault f = { CFG_EDIT_OK, -1 };
+	const struct change *at = NULL;
+	struct cfg *n = NULL;
+	cJSON *root = NULL, *orig = NULL;
+	size_t len, before = errs->n;
+	*new_text = NULL;
+	char *text = read_file(cfg_path, &len, errs);
+	if (!text) {
+		f.kind = CFG_EDIT_IO;
+		goto done;
+	}
+	root = parse_current(cfg_path, text, len, loaded, errs);
+	if (!root) {
+		f.kind = CFG_EDIT_CONFLICT;
+		goto done;
+	}
+	orig = cJSON_Duplicate(root, 1);
+	apply_all(e, root, errs, &f, &at);
+	if (errs->n == before)
+		n = validate(e, root, orig, cfg_path, new_text, errs, &f, &at);
 done:
-	if (fault_tag)
-		*fault_tag = fault ? fault->tag : -1;
+	f.tag = at ? at->tag : -1;
+	if (fault)
+		*fault = f;
 	cJSON_Delete(orig);
 	cJSON_Delete(root);
 	free(text);
@@ -439,4 +485,33 @@ int cfg_edit_commit(const char *cfg_path, const char *new_text, struct cfg_edit_
 		stamp_text(written, new_text, len);
 	free(real);
 	return rc;
+}
+
+/* ---- the settings the agent changes itself ------------------------------------ */
+
+/* Ranges as the loader's (cfg.c, vpn_monitor): test_cfg_edit checks both ends. */
+const struct cfg_setting cfg_settings[CFG_SETTING_COUNT] = {
+	[CFG_SETTING_VPN_MONITOR] = { "monitor", CFG_SCOPE_VPN, CFG_SETTING_BOOL, 0, 0 },
+	[CFG_SETTING_VPN_OPTIMIZED] = { "optimized", CFG_SCOPE_VPN, CFG_SETTING_BOOL, 0, 0 },
+	[CFG_SETTING_VPN_REKEY] = { "rekey", CFG_SCOPE_VPN, CFG_SETTING_BOOL, 0, 0 },
+	[CFG_SETTING_VPN_SOURCE_INTERFACE] = { "source_interface", CFG_SCOPE_VPN, CFG_SETTING_STR, 0, 0 },
+	[CFG_SETTING_VPN_DESTINATION_IP] = { "destination_ip", CFG_SCOPE_VPN, CFG_SETTING_STR, 0, 0 },
+	[CFG_SETTING_MON_INTERVAL] = { "interval", CFG_SCOPE_MONITOR, CFG_SETTING_INT, 2, 3600 },
+	[CFG_SETTING_MON_THRESHOLD] = { "threshold", CFG_SCOPE_MONITOR, CFG_SETTING_INT, 1, 65536 },
+};
+
+int cfg_setting_find(enum cfg_setting_scope scope, const char *key)
+{
+	for (int i = 0; i < CFG_SETTING_COUNT; i++)
+		if (cfg_settings[i].scope == scope && !strcmp(cfg_settings[i].key, key))
+			return i;
+	return -1;
+}
+
+char *cfg_setting_path(enum cfg_setting_id id, const char *vpn)
+{
+	const struct cfg_setting *s = &cfg_settings[id];
+	if (s->scope == CFG_SCOPE_VPN)
+		return xasprintf("vpn_monitor.vpns[%s].%s", vpn, s->key);
+	return xasprintf("vpn_monitor.%s", s->key);
 }

@@ -40,7 +40,8 @@ void cfg_edit_str(struct cfg_edit *e, const char *path, const char *v);
 void cfg_edit_remove(struct cfg_edit *e, const char *path);
 size_t cfg_edit_count(const struct cfg_edit *e);
 /* A number of the caller's (e.g. the SNMP varbind a change comes from)
- * attached to the changes added from now on; 0 until set. */
+ * attached to the changes added from now on; 0 until set. A refused
+ * edit names the change at fault by it (struct cfg_edit_fault). */
 void cfg_edit_tag(struct cfg_edit *e, long tag);
 
 /* The version of the file a model was loaded from (a digest of its
@@ -54,6 +55,29 @@ struct cfg_edit_stamp {
  * the same read: no window between loading and stamping). */
 struct cfg *cfg_edit_load(const char *cfg_path, struct cfg_edit_stamp *loaded, struct cfg_errors *errs);
 
+/* Why an edit was refused. */
+enum cfg_edit_err {
+	CFG_EDIT_OK = 0,
+	CFG_EDIT_CONFLICT,  /* the file is not the text the model in force was
+			       loaded from (changed on disk since, or no longer a
+			       JSON object): reload it first */
+	CFG_EDIT_NOT_FOUND, /* a path names an element that is not there
+			       ("no VPN named ...") */
+	CFG_EDIT_INVALID,   /* a malformed path, or a result that is not valid
+			       (the loader's rules, the secrets file) */
+	CFG_EDIT_IO,        /* the file could not be read or written, or memory
+			       ran out: nothing wrong with the edit itself */
+};
+
+/* A refused edit: its kind (that of the first error), and the tag of the
+ * change the first error that can be told is about; -1 when no one
+ * change can be told (the file changed on disk or is unreadable; a
+ * secrets file error). */
+struct cfg_edit_fault {
+	enum cfg_edit_err kind;
+	long tag;
+};
+
 /* The model the file at cfg_path would load to with the edit applied,
  * and in *new_text the text to write (for cfg_edit_commit; the caller
  * frees it). *new_text is NULL when the edit changes nothing: the file
@@ -62,20 +86,53 @@ struct cfg *cfg_edit_load(const char *cfg_path, struct cfg_edit_stamp *loaded, s
  * is malformed or names no element, or the result is not valid. Each
  * error is "FIELD: message" with FIELD the edit's path at fault when one
  * can be told, array positions shown as names ("vpns[site-b]"). Nothing
- * is written. */
+ * is written. fault (may be NULL) gets what went wrong: {CFG_EDIT_OK, -1}
+ * when the edit is valid. */
 struct cfg *cfg_edit_prepare(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
-			     char **new_text, struct cfg_errors *errs);
-/* cfg_edit_prepare() that, when it fails, also says which change the
- * first error is about: *fault_tag (may be NULL) gets that change's tag,
- * or -1 when no one change can be told (the file changed on disk, or is
- * unreadable; a secrets file error). */
-struct cfg *cfg_edit_prepare_at(const struct cfg_edit *e, const char *cfg_path, const struct cfg_edit_stamp *loaded,
-				char **new_text, struct cfg_errors *errs, long *fault_tag);
+			     char **new_text, struct cfg_errors *errs, struct cfg_edit_fault *fault);
 
 /* Writes new_text over cfg_path (through a symbolic link, to its target)
  * atomically: temp file, fsync, rename. The mode is kept, and the owner
  * and group when the agent may set them. written (may be NULL) gets the
  * stamp of the new text. 0, or -1 with errno set and the file untouched. */
 int cfg_edit_commit(const char *cfg_path, const char *new_text, struct cfg_edit_stamp *written);
+
+/* ---- the settings the agent changes itself ------------------------------
+ *
+ * The one list of what SNMP SET and the web page may change, with each
+ * setting's key in the file and its type. A VPN's settings are at
+ * vpn_monitor.vpns[NAME].KEY, the monitor's at vpn_monitor.KEY. An INT's
+ * range is the loader's (which checks it again); a STR set to nothing is
+ * removed from the file, so that its default applies. */
+enum cfg_setting_id {
+	CFG_SETTING_VPN_MONITOR,
+	CFG_SETTING_VPN_OPTIMIZED,
+	CFG_SETTING_VPN_REKEY,
+	CFG_SETTING_VPN_SOURCE_INTERFACE,
+	CFG_SETTING_VPN_DESTINATION_IP,
+	CFG_SETTING_MON_INTERVAL,
+	CFG_SETTING_MON_THRESHOLD,
+	CFG_SETTING_COUNT
+};
+
+enum cfg_setting_scope { CFG_SCOPE_VPN, CFG_SCOPE_MONITOR };
+enum cfg_setting_type { CFG_SETTING_BOOL, CFG_SETTING_INT, CFG_SETTING_STR };
+
+struct cfg_setting {
+	const char *key;
+	enum cfg_setting_scope scope;
+	enum cfg_setting_type type;
+	long min, max;               /* CFG_SETTING_INT */
+};
+
+/* Indexed by enum cfg_setting_id. */
+extern const struct cfg_setting cfg_settings[CFG_SETTING_COUNT];
+
+/* The id of the setting of scope whose key is key; -1 when the agent
+ * does not change that one. */
+int cfg_setting_find(enum cfg_setting_scope scope, const char *key);
+/* The path of setting id in an edit ("vpn_monitor.vpns[site-b].rekey",
+ * "vpn_monitor.interval"; vpn is only used for a VPN's). Caller frees. */
+char *cfg_setting_path(enum cfg_setting_id id, const char *vpn);
 
 #endif

@@ -7,6 +7,7 @@
  * item's byte offset. Errors then name line:col exactly. */
 #include "config.h"
 #include "core/cfg_schema.h"
+#include "core/cfg_errors.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -29,33 +30,6 @@ static void path_idx(char *buf, const char *path, size_t i)
 {
 	if (snprintf(buf, PATH_MAX_LEN, "%s[%zu]", path, i) >= PATH_MAX_LEN)
 		memcpy(buf + PATH_MAX_LEN - 4, "...", 4);
-}
-
-/* ---- errors ------------------------------------------------------------ */
-
-void cfg_errors_init(struct cfg_errors *e)
-{
-	memset(e, 0, sizeof(*e));
-}
-
-void cfg_errors_free(struct cfg_errors *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		free(e->msg[i]);
-	free(e->msg);
-	memset(e, 0, sizeof(*e));
-}
-
-void cfg_errors_add(struct cfg_errors *e, const char *fmt, ...)
-{
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 8;
-		e->msg = xrealloc(e->msg, e->cap * sizeof(*e->msg));
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	e->msg[e->n++] = xvasprintf(fmt, ap);
-	va_end(ap);
 }
 
 void cfg_linecol(const char *text, size_t len, size_t off, unsigned *line, unsigned *col)

@@ -10,10 +10,10 @@
  * Net-SNMP as config lines in memory, so passphrases never hit the disk
  * in clear (Net-SNMP persists only the localized keys). */
 #include "config.h"
-#include "agent/agent.h"
 #include "snmp/snmp_agent.h"
 #include "snmp/snmp_tables.h"
 #include "snmp/snmp_notify.h"
+#include "snmp/snmp_target.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
@@ -62,6 +62,7 @@ enum scalar_id {
 
 static struct {
 	int up;
+	const struct snmp_ops *ops;
 	struct loop_timer timer;
 	struct {
 		int fd;
@@ -144,15 +145,15 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 						 strlen(PACKAGE_VERSION));
 			continue;
 		case SC_UPTIME:
-			v = agent_uptime_seconds();
+			v = S.ops->uptime();
 			snmp_set_var_typed_value(r->requestvb, ASN_GAUGE, &v, sizeof(v));
 			continue;
 		case SC_CONFIG_GENERATION:
-			v = A.generation;
+			v = S.ops->generation();
 			snmp_set_var_typed_value(r->requestvb, ASN_GAUGE, &v, sizeof(v));
 			continue;
 		case SC_RELOAD_FAILURES:
-			v = A.reload_failures;
+			v = S.ops->reload_failures();
 			snmp_set_var_typed_value(r->requestvb, ASN_COUNTER, &v, sizeof(v));
 			continue;
 		}
@@ -179,28 +180,6 @@ static int register_scalar(const char *name, enum scalar_id id)
 }
 
 /* ---- access control and users, as in-memory config lines ------------------ */
-
-const char *snmp_auth_token(int a)
-{
-	switch (a) {
-	case CFG_AUTH_SHA256: return "SHA-256";
-	case CFG_AUTH_SHA384: return "SHA-384";
-	case CFG_AUTH_SHA512: return "SHA-512";
-	case CFG_AUTH_SHA1: return "SHA";
-	default: return "MD5";
-	}
-}
-
-const char *snmp_priv_token(int p)
-{
-	switch (p) {
-	case CFG_PRIV_AES128: return "AES";
-	case CFG_PRIV_AES192: return "AES-192";
-	case CFG_PRIV_AES256: return "AES-256";
-	case CFG_PRIV_DES: return "DES";
-	default: return NULL;
-	}
-}
 
 /* Net-SNMP's config parser splits on white space and honours quotes;
  * passphrases with a quote or backslash cannot be passed through it. */
@@ -354,23 +333,19 @@ static char *join_listen(const struct cfg_snmp *s)
 	return out;
 }
 
-int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
+/* Net-SNMP's files: only our own. No /etc/snmp, no ~/.snmp, no MIB
+ * loading. The persistent file (engine ID, boots, localized user keys)
+ * lives in the state dir; the config path points at a directory we never
+ * create, so Net-SNMP reads no configuration file at all: everything
+ * comes from the lines fed in feed_access(). */
+static int set_dirs(const char *state_dir)
 {
-	if (!s->enabled) {
-		log_info("snmp", "SNMP is disabled in the configuration");
-		return 0;
-	}
 	char *dir = xasprintf("%s/snmp", state_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		log_err("snmp", "cannot create %s: %s", dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
-	/* Only our own files: no /etc/snmp, no ~/.snmp, no MIB loading. The
-	 * persistent file (engine ID, boots, localized user keys) lives in
-	 * the state dir; the config path points at a directory we never
-	 * create, so Net-SNMP reads no configuration file at all: everything
-	 * comes from the lines fed in feed_access(). */
 	char *confdir = xasprintf("%s/none", dir);
 	setenv("MIBS", "", 1);
 	/* These would override the directories set below (seen: the engine
@@ -380,77 +355,118 @@ int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir)
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, confdir);
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
 	free(confdir);
+	free(dir);
+	return 0;
+}
+
+/* Net-SNMP's settings that never change, and its log into ours. */
+static void set_defaults(void)
+{
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_ROOT_ACCESS, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
-	free(dir);
-
 	snmp_disable_log();
 	snmp_enable_calllog();
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, snmp_log_cb, NULL);
+}
 
-	char *ports = NULL;
+/* The role: master agent on the listen addresses (*ports, the caller
+ * frees), or AgentX subagent. */
+static void set_role(const struct cfg_snmp *s, char **ports)
+{
+	*ports = NULL;
 	if (s->mode == CFG_SNMP_AGENTX) {
 		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, s->agentx_socket);
 		/* Reconnect when the master agent was not up yet, or restarted. */
 		netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, GVPN_AGENTX_PING_S);
 	} else {
-		ports = join_listen(s);
-		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, ports);
+		*ports = join_listen(s);
+		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, *ports);
 	}
+}
 
-	if (init_agent(SNMP_APP) != 0) {
-		log_err("snmp", "init_agent failed");
-		free(ports);
-		return -1;
-	}
+/* The MIB modules of Net-SNMP's own a master agent serves. */
+static void init_mib_modules(const struct cfg_snmp *s)
+{
 	init_vacm_config_tokens();
 	init_vacm_snmpd_easy_tokens();
 	init_vacm_conf();
-	if (s->mode == CFG_SNMP_MASTER) {
-		init_system_mib();
-		init_sysORTable();
-		init_snmp_mib();
-		init_vacm_vars();
-		init_usmUser();
-		init_snmpEngine();
-		init_snmpMPDStats();
-		init_usmStats();
-	}
-	if (feed_access(s) < 0 || snmp_notify_config(s) < 0) {
-		free(ports);
-		return -1;
-	}
+	if (s->mode != CFG_SNMP_MASTER)
+		return;
+	init_system_mib();
+	init_sysORTable();
+	init_snmp_mib();
+	init_vacm_vars();
+	init_usmUser();
+	init_snmpEngine();
+	init_snmpMPDStats();
+	init_usmStats();
+}
+
+/* Ours: the scalars, the tables, the notifications. */
+static int register_gvpn_mib(void)
+{
 	if (register_scalar("gvpnAgentVersion", SC_VERSION) < 0 ||
 	    register_scalar("gvpnAgentUptime", SC_UPTIME) < 0 ||
 	    register_scalar("gvpnAgentConfigGeneration", SC_CONFIG_GENERATION) < 0 ||
 	    register_scalar("gvpnAgentConfigReloadFailures", SC_RELOAD_FAILURES) < 0 ||
-	    snmp_tables_init() < 0 || snmp_notify_init() < 0) {
-		free(ports);
+	    snmp_tables_init(S.ops) < 0 || snmp_notify_init(S.ops) < 0)
+		return -1;
+	return 0;
+}
+
+/* After init_snmp(): a master agent listens on ports; a subagent
+ * connects (and reconnects) to its master by itself. */
+static int listen_or_connect(const struct cfg_snmp *s, const char *ports)
+{
+	if (s->mode != CFG_SNMP_MASTER) {
+		log_info("snmp", "AgentX subagent of %s", s->agentx_socket);
+		return 0;
+	}
+	/* No SMUX listener (tcp 0.0.0.0:199): nothing asks for one. */
+	static char no_smux[] = "-smux";
+	add_to_init_list(no_smux);
+	if (init_master_agent() != 0) {
+		log_err("snmp", "cannot listen on %s (in use, or a privileged port?)", ports);
 		return -1;
 	}
+	log_info("snmp", "master agent listening on %s", ports);
+	return 0;
+}
+
+int snmp_agent_init(const struct cfg_snmp *s, const char *state_dir, const struct snmp_ops *ops)
+{
+	if (!s->enabled) {
+		log_info("snmp", "SNMP is disabled in the configuration");
+		return 0;
+	}
+	if (set_dirs(state_dir) < 0)
+		return -1;
+	S.ops = ops;
+	set_defaults();
+	char *ports;
+	int rc = -1;
+	set_role(s, &ports);
+	if (init_agent(SNMP_APP) != 0) {
+		log_err("snmp", "init_agent failed");
+		goto done;
+	}
+	init_mib_modules(s);
+	if (feed_access(s) < 0 || snmp_notify_config(s) < 0 || register_gvpn_mib() < 0)
+		goto done;
 	init_snmp(SNMP_APP);
 	S.up = 1;
 	snmp_notify_start(s);
-	if (s->mode == CFG_SNMP_MASTER) {
-		/* No SMUX listener (tcp 0.0.0.0:199): nothing asks for one. */
-		static char no_smux[] = "-smux";
-		add_to_init_list(no_smux);
-		if (init_master_agent() != 0) {
-			log_err("snmp", "cannot listen on %s (in use, or a privileged port?)", ports);
-			free(ports);
-			return -1;
-		}
-		log_info("snmp", "master agent listening on %s", ports);
-	} else {
-		log_info("snmp", "AgentX subagent of %s", s->agentx_socket);
-	}
-	free(ports);
+	if (listen_or_connect(s, ports) < 0)
+		goto done;
 	loop_timer_init(&S.timer, on_snmp_timer, NULL);
 	loop_prepare_add(snmp_prepare, NULL);
-	return 0;
+	rc = 0;
+done:
+	free(ports);
+	return rc;
 }
 
 void snmp_agent_fini(void)

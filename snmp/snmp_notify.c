@@ -5,7 +5,6 @@
  * their gvpnNotify*Enable switch is on. The switches are read-write and
  * persisted in the configuration (snmp.notifications). */
 #include "config.h"
-#include "agent/agent.h"
 #include "snmp/snmp_notify.h"
 #include "snmp/snmp_agent.h"
 #include "snmp/snmp_tables.h"
@@ -35,6 +34,7 @@ static uint64_t sent[CFG_NOTIFY_COUNT];
 static uint64_t failed[CFG_NOTIFY_COUNT];
 static int subscribed;
 static int have_targets;   /* any target, or a master agent to forward to */
+static const struct snmp_ops *ops;
 
 uint64_t snmp_notify_sent(int kind)
 {
@@ -268,7 +268,8 @@ static uint32_t vpn_index(const char *name)
 static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 {
 	int k = kind_of(e->kind);
-	if (k < 0 || !have_targets || !A.cfg || !A.cfg->snmp.enabled || !A.cfg->snmp.notify[k])
+	const struct cfg *c = ops->cfg();
+	if (k < 0 || !have_targets || !c || !c->snmp.enabled || !c->snmp.notify[k])
 		return;
 	struct vb v = { NULL };
 	oid which[] = { 1, 3, 6, 1, 4, 1, GVPN_PEN, 1, 0, (oid)k + 1 };
@@ -332,7 +333,7 @@ static void on_event(const struct event *e, void *arg GVPN_UNUSED)
 		failed[k]++;
 	else
 		sent[k]++;
-	if (A.cfg->snmp.mode == CFG_SNMP_AGENTX)
+	if (c->snmp.mode == CFG_SNMP_AGENTX)
 		send_v2trap(v.list); /* to the master agent, which has no sinks of ours */
 	snmp_free_varbind(v.list);
 }
@@ -362,7 +363,7 @@ static int enable_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *
 		return SNMP_ERR_NOERROR;
 	}
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		long t = A.cfg->snmp.notify[k] ? 1 : 2;
+		long t = ops->cfg()->snmp.notify[k] ? 1 : 2;
 		snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &t, sizeof(t));
 	}
 	return SNMP_ERR_NOERROR;
@@ -463,8 +464,9 @@ static int target_handler(netsnmp_mib_handler *h GVPN_UNUSED, netsnmp_handler_re
 	return SNMP_ERR_NOERROR;
 }
 
-int snmp_notify_init(void)
+int snmp_notify_init(const struct snmp_ops *snmp_ops)
 {
+	ops = snmp_ops;
 	for (int k = 0; k < CFG_NOTIFY_COUNT; k++) {
 		oid o[] = MIB_OBJ(10, (oid)k + 1);
 		char name[64];

@@ -14,8 +14,10 @@ void snmp_notify_start(const struct cfg_snmp *s);
 /* 1 when a and b name different targets (they take a restart). */
 int snmp_notify_targets_differ(const struct cfg_snmp *a, const struct cfg_snmp *b);
 /* After the agent is up: registers the enable scalars, subscribes to
- * the event bus. */
-int snmp_notify_init(void);
+ * the event bus. ops (snmp_agent.h; kept) gives the model in force, whose
+ * switches say which notifications go out. */
+struct snmp_ops;
+int snmp_notify_init(const struct snmp_ops *ops);
 void snmp_notify_fini(void);
 /* Notifications sent since start, per kind (enum cfg_notify_kind). */
 uint64_t snmp_notify_sent(int kind);

@@ -9,8 +9,8 @@
  * (gks_*_lookup, O(log n) for members). GETNEXT walks column by column
  * as SNMP orders a table; GETBULK comes in as repeated GETNEXTs. */
 #include "config.h"
-#include "agent/agent.h"
 #include "core/cfg_edit.h"
+#include "snmp/snmp_agent.h"
 #include "snmp/snmp_tables.h"
 #include "core/gdoi/gks.h"
 #include "core/log.h"
@@ -22,6 +22,7 @@
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -235,7 +236,8 @@ struct set_txn {
 	long transid, sessid;
 	unsigned long age;         /* order of creation, for eviction */
 	struct cfg_edit *e;
-	int applied, failed;
+	int applied;
+	int failed;                /* the SNMP error status of a refused edit; 0 applied */
 	long fault;                /* the varbind (index in the PDU) refused at ACTION */
 	long first;                /* the lowest varbind index in the edit */
 };
@@ -244,6 +246,14 @@ static struct {
 	struct set_txn t[SET_PENDING_MAX];
 	unsigned long seq;
 } SET;
+
+static const struct snmp_ops *ops;
+
+/* The monitor's settings in force; NULL without a monitor. */
+static const struct cfg_mon *mon_cfg(void)
+{
+	return ops->cfg()->mon;
+}
 
 static void txn_drop(struct set_txn *t)
 {
@@ -290,6 +300,16 @@ static const char *set_mode_name(int mode)
 	}
 }
 
+/* The error status of a SET refused at ACTION (RFC 3416 4.2.5). */
+static int set_error(enum cfg_edit_err kind)
+{
+	switch (kind) {
+	case CFG_EDIT_NOT_FOUND: return SNMP_ERR_NOCREATION;  /* the row is gone from the file */
+	case CFG_EDIT_IO: return SNMP_ERR_COMMITFAILED;       /* the file could not be written */
+	default: return SNMP_ERR_INCONSISTENTVALUE;           /* invalid, or changed on disk */
+	}
+}
+
 /* ACTION: the first handler called applies the whole edit; each marks
  * the varbind at fault if it is one of its own, so the error index
  * names it whichever handler owns it. */
@@ -297,12 +317,12 @@ static void txn_action(struct set_txn *t, netsnmp_agent_request_info *ri, netsnm
 {
 	if (!t->applied) {
 		struct cfg_errors errs;
-		long fault;
+		struct cfg_edit_fault fault;
 		cfg_errors_init(&errs);
 		t->applied = 1;
-		if (agent_apply_edit(t->e, &errs, "snmp", &fault) < 0) {
-			t->failed = 1;
-			t->fault = fault > 0 ? fault : t->first;
+		if (ops->apply_edit(t->e, &errs, &fault) != CFG_EDIT_OK) {
+			t->failed = set_error(fault.kind);
+			t->fault = fault.tag > 0 ? fault.tag : t->first;
 			for (size_t i = 0; i < errs.n; i++)
 				log_warn("snmp", "SET refused: %s", errs.msg[i]);
 		}
@@ -312,7 +332,7 @@ static void txn_action(struct set_txn *t, netsnmp_agent_request_info *ri, netsnm
 		return;
 	for (netsnmp_request_info *r = requests; r; r = r->next)
 		if (r->index == t->fault)
-			netsnmp_set_request_error(ri, r, SNMP_ERR_INCONSISTENTVALUE);
+			netsnmp_set_request_error(ri, r, t->failed);
 }
 
 void snmp_set_phase(netsnmp_agent_request_info *ri, netsnmp_request_info *requests,
@@ -623,10 +643,11 @@ static int vpn_lookup(const uint32_t *idx, int next, void *row, uint32_t *out)
 {
 	struct vpn_row *v = row;
 	size_t i = next ? idx[0] : (idx[0] ? idx[0] - 1 : (size_t)-1);
-	if (!A.cfg->mon || i >= mon_count() || i >= A.cfg->mon->n_vpns || mon_status_at(i, &v->st) < 0)
+	const struct cfg_mon *m = mon_cfg();
+	if (!m || i >= mon_count() || i >= m->n_vpns || mon_status_at(i, &v->st) < 0)
 		return -1;
 	v->index = (uint32_t)i + 1;
-	v->cfg = &A.cfg->mon->vpns[i];
+	v->cfg = &m->vpns[i];
 	v->has_sa = mon_vici_child(v->st.name, &v->ch, &v->ike) == 0;
 	out[0] = v->index;
 	return 0;
@@ -699,68 +720,92 @@ static int truth(const netsnmp_variable_list *vb, int *v)
 	return SNMP_ERR_NOERROR;
 }
 
-static int vpn_set(const uint32_t *idx, unsigned col, const netsnmp_variable_list *vb, struct cfg_edit *e)
+/* gvpnVpnSourceInterface: an interface name, or empty for none. */
+static int set_ifname(const netsnmp_variable_list *vb, const char *path, struct cfg_edit *e)
 {
-	const struct cfg_mon *m = A.cfg->mon;
-	if (!m || idx[0] < 1 || idx[0] > m->n_vpns)
-		return SNMP_ERR_NOCREATION;
-	const char *name = m->vpns[idx[0] - 1].name;
-	char path[256];
-	static const char *const keys[] = { [7] = "monitor", [8] = "optimized", [9] = "rekey",
-					    [10] = "source_interface", [11] = "destination_ip",
-					    [12] = "destination_ip" };
-	if (col < 7 || col > 12)
-		return SNMP_ERR_NOTWRITABLE;
-	snprintf(path, sizeof(path), "vpn_monitor.vpns[%s].%s", name, keys[col]);
-	int v, err;
+	if (vb->type != ASN_OCTET_STR)
+		return SNMP_ERR_WRONGTYPE;
+	if (vb->val_len > 15)
+		return SNMP_ERR_WRONGLENGTH;
+	char ifn[16];
+	memcpy(ifn, vb->val.string, vb->val_len);
+	ifn[vb->val_len] = '\0';
+	for (size_t i = 0; i < vb->val_len; i++)
+		if (ifn[i] <= ' ' || ifn[i] > '~' || ifn[i] == '/')
+			return SNMP_ERR_WRONGVALUE;
+	if (vb->val_len)
+		cfg_edit_str(e, path, ifn);
+	else
+		cfg_edit_remove(e, path);
+	return SNMP_ERR_NOERROR;
+}
+
+/* gvpnVpnDestinationType: unknown(0) is the remote gateway; ipv4(1)
+ * keeps the address there is. */
+static int set_dest_type(const netsnmp_variable_list *vb, const struct cfg_vpn *v, const char *path,
+			 struct cfg_edit *e)
+{
+	if (vb->type != ASN_INTEGER)
+		return SNMP_ERR_WRONGTYPE;
+	if (*vb->val.integer == 0) {
+		cfg_edit_remove(e, path);
+		return SNMP_ERR_NOERROR;
+	}
+	if (*vb->val.integer != 1)
+		return SNMP_ERR_WRONGVALUE;
+	return v->destination_ip ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
+}
+
+/* gvpnVpnDestination: four octets, or none (the remote gateway). */
+static int set_dest(const netsnmp_variable_list *vb, const char *path, struct cfg_edit *e)
+{
+	if (vb->type != ASN_OCTET_STR)
+		return SNMP_ERR_WRONGTYPE;
+	if (vb->val_len == 0) {
+		cfg_edit_remove(e, path);
+		return SNMP_ERR_NOERROR;
+	}
+	if (vb->val_len != 4)
+		return SNMP_ERR_WRONGLENGTH;
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, vb->val.string, a, sizeof(a));
+	cfg_edit_str(e, path, a);
+	return SNMP_ERR_NOERROR;
+}
+
+static int vpn_set_col(unsigned col, const netsnmp_variable_list *vb, const struct cfg_vpn *v, const char *path,
+		       struct cfg_edit *e)
+{
+	int b, err;
 	switch (col) {
 	case 7: case 8: case 9:
-		if ((err = truth(vb, &v)) != SNMP_ERR_NOERROR)
+		if ((err = truth(vb, &b)) != SNMP_ERR_NOERROR)
 			return err;
-		cfg_edit_bool(e, path, v);
+		cfg_edit_bool(e, path, b);
 		return SNMP_ERR_NOERROR;
-	case 10: {
-		if (vb->type != ASN_OCTET_STR)
-			return SNMP_ERR_WRONGTYPE;
-		if (vb->val_len > 15)
-			return SNMP_ERR_WRONGLENGTH;
-		char ifn[16];
-		memcpy(ifn, vb->val.string, vb->val_len);
-		ifn[vb->val_len] = '\0';
-		for (size_t i = 0; i < vb->val_len; i++)
-			if (ifn[i] <= ' ' || ifn[i] > '~' || ifn[i] == '/')
-				return SNMP_ERR_WRONGVALUE;
-		if (vb->val_len)
-			cfg_edit_str(e, path, ifn);
-		else
-			cfg_edit_remove(e, path);
-		return SNMP_ERR_NOERROR;
+	case 10: return set_ifname(vb, path, e);
+	case 11: return set_dest_type(vb, v, path, e);
+	default: return set_dest(vb, path, e);
 	}
-	case 11: /* unknown(0): the remote gateway; ipv4(1): keeps the address */
-		if (vb->type != ASN_INTEGER)
-			return SNMP_ERR_WRONGTYPE;
-		if (*vb->val.integer == 0) {
-			cfg_edit_remove(e, path);
-			return SNMP_ERR_NOERROR;
-		}
-		if (*vb->val.integer != 1)
-			return SNMP_ERR_WRONGVALUE;
-		return m->vpns[idx[0] - 1].destination_ip ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
-	default: { /* 12 */
-		if (vb->type != ASN_OCTET_STR)
-			return SNMP_ERR_WRONGTYPE;
-		if (vb->val_len == 0) {
-			cfg_edit_remove(e, path);
-			return SNMP_ERR_NOERROR;
-		}
-		if (vb->val_len != 4)
-			return SNMP_ERR_WRONGLENGTH;
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, vb->val.string, a, sizeof(a));
-		cfg_edit_str(e, path, a);
-		return SNMP_ERR_NOERROR;
-	}
-	}
+}
+
+static int vpn_set(const uint32_t *idx, unsigned col, const netsnmp_variable_list *vb, struct cfg_edit *e)
+{
+	/* The writable columns, and the settings they are. */
+	static const enum cfg_setting_id setting[] = {
+		[7] = CFG_SETTING_VPN_MONITOR, [8] = CFG_SETTING_VPN_OPTIMIZED, [9] = CFG_SETTING_VPN_REKEY,
+		[10] = CFG_SETTING_VPN_SOURCE_INTERFACE, [11] = CFG_SETTING_VPN_DESTINATION_IP,
+		[12] = CFG_SETTING_VPN_DESTINATION_IP };
+	const struct cfg_mon *m = mon_cfg();
+	if (!m || idx[0] < 1 || idx[0] > m->n_vpns)
+		return SNMP_ERR_NOCREATION;
+	if (col < 7 || col > 12)
+		return SNMP_ERR_NOTWRITABLE;
+	const struct cfg_vpn *v = &m->vpns[idx[0] - 1];
+	char *path = cfg_setting_path(setting[col], v->name);
+	int err = vpn_set_col(col, vb, v, path, e);
+	free(path);
+	return err;
 }
 
 static const unsigned vpn_cols[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
@@ -796,8 +841,8 @@ static int scalar_value(enum scalar id, netsnmp_variable_list *vb)
 		break;
 	case SV_SEQ_SAVE_ERRORS: set_u32(vb, ASN_COUNTER, g->seq_save_errors); break;
 	case SV_PUSHES_HELD: set_u32(vb, ASN_COUNTER, g->pushes_held); break;
-	case SV_MON_INTERVAL: set_u32(vb, ASN_UNSIGNED, A.cfg->mon ? (uint64_t)A.cfg->mon->interval : 0); break;
-	case SV_MON_THRESHOLD: set_u32(vb, ASN_UNSIGNED, A.cfg->mon ? (uint64_t)A.cfg->mon->threshold : 0); break;
+	case SV_MON_INTERVAL: set_u32(vb, ASN_UNSIGNED, mon_cfg() ? (uint64_t)mon_cfg()->interval : 0); break;
+	case SV_MON_THRESHOLD: set_u32(vb, ASN_UNSIGNED, mon_cfg() ? (uint64_t)mon_cfg()->threshold : 0); break;
 	case SV_SYSLOG_SENT:
 	case SV_SYSLOG_DROPPED: {
 		uint64_t sent = 0, dropped = 0;
@@ -822,14 +867,17 @@ static int scalar_reserve1(netsnmp_request_info *r, struct cfg_edit *e, void *ar
 	const netsnmp_variable_list *vb = r->requestvb;
 	if (id != SV_MON_INTERVAL && id != SV_MON_THRESHOLD)
 		return SNMP_ERR_NOTWRITABLE;
-	if (!A.cfg->mon)
+	if (!mon_cfg())
 		return SNMP_ERR_NOCREATION;
 	if (vb->type != ASN_UNSIGNED)
 		return SNMP_ERR_WRONGTYPE;
+	enum cfg_setting_id setting = id == SV_MON_INTERVAL ? CFG_SETTING_MON_INTERVAL : CFG_SETTING_MON_THRESHOLD;
 	u_long v = *vb->val.integer & 0xffffffffu;
-	if (id == SV_MON_INTERVAL ? v < 2 || v > 3600 : v < 1 || v > 65536)
+	if (v < (u_long)cfg_settings[setting].min || v > (u_long)cfg_settings[setting].max)
 		return SNMP_ERR_WRONGVALUE;
-	cfg_edit_int(e, id == SV_MON_INTERVAL ? "vpn_monitor.interval" : "vpn_monitor.threshold", (long)v);
+	char *path = cfg_setting_path(setting, NULL);
+	cfg_edit_int(e, path, (long)v);
+	free(path);
 	return SNMP_ERR_NOERROR;
 }
 
@@ -863,8 +911,9 @@ static int register_scalar(const char *name, enum scalar id)
 	return 0;
 }
 
-int snmp_tables_init(void)
+int snmp_tables_init(const struct snmp_ops *o)
 {
+	ops = o;
 	static const struct { const char *name; enum scalar id; } scalars[] = {
 		{ "gvpnServerMembers", SV_MEMBERS }, { "gvpnServerRegistrations", SV_REGISTRATIONS },
 		{ "gvpnServerRegistrationsRefused", SV_REFUSED }, { "gvpnServerRekeysSent", SV_REKEYS },

@@ -23,7 +23,6 @@
  * (usm_create_user_from_session). */
 #include "config.h"
 #include "snmp/snmp_target.h"
-#include "snmp/snmp_agent.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
@@ -641,4 +640,28 @@ int snmp_target_get(size_t i, struct snmp_target_info *o)
 		o->engine_id_len = t->engine_len;
 	}
 	return 0;
+}
+
+/* ---- Net-SNMP's names of the algorithms ------------------------------------------ */
+
+const char *snmp_auth_token(int a)
+{
+	switch (a) {
+	case CFG_AUTH_SHA256: return "SHA-256";
+	case CFG_AUTH_SHA384: return "SHA-384";
+	case CFG_AUTH_SHA512: return "SHA-512";
+	case CFG_AUTH_SHA1: return "SHA";
+	default: return "MD5";
+	}
+}
+
+const char *snmp_priv_token(int p)
+{
+	switch (p) {
+	case CFG_PRIV_AES128: return "AES";
+	case CFG_PRIV_AES192: return "AES-192";
+	case CFG_PRIV_AES256: return "AES-256";
+	case CFG_PRIV_DES: return "DES";
+	default: return NULL;
+	}
 }

@@ -46,4 +46,11 @@ size_t snmp_target_count(void);
 /* 0, or -1 when i is out of range. */
 int snmp_target_get(size_t i, struct snmp_target_info *out);
 
+/* Net-SNMP's names of the configured algorithms (for createUser in
+ * snmp_agent.c, and usm_lookup_auth_type/usm_lookup_priv_type of the
+ * notification sessions here); snmp_priv_token() is NULL for no
+ * privacy. */
+const char *snmp_auth_token(int auth);
+const char *snmp_priv_token(int priv);
+
 #endif

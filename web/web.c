@@ -287,45 +287,32 @@ static enum MHD_Result do_login(struct MHD_Connection *c, const struct req *r, c
 	return ret;
 }
 
-/* PUT /api/v1/vpns/NAME and /api/v1/monitor: the body's keys become an edit. */
-static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, const char *vpn,
-			       const struct session *s, const char *addr)
+/* ---- changes: PUT /api/v1/vpns/NAME and /api/v1/monitor ------------------------------ */
+
+static int type_ok(const struct cfg_setting *s, const cJSON *it)
 {
-	static const struct { const char *key; int type; } vpn_keys[] = {
-		{ "monitor", cJSON_True }, { "optimized", cJSON_True }, { "rekey", cJSON_True },
-		{ "source_interface", cJSON_String }, { "destination_ip", cJSON_String } };
-	static const struct { const char *key; int type; } mon_keys[] = {
-		{ "interval", cJSON_Number }, { "threshold", cJSON_Number } };
-	cJSON *j = parse_body(r);
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		return send_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object of settings");
+	switch (s->type) {
+	case CFG_SETTING_BOOL: return cJSON_IsBool(it);
+	case CFG_SETTING_STR: return cJSON_IsString(it) || cJSON_IsNull(it);
+	default: return cJSON_IsNumber(it) && it->valuedouble == (double)(long)it->valuedouble;
 	}
+}
+
+/* The body's members as an edit of the settings of scope (of VPN vpn).
+ * NULL, with *bad the member at fault, when one is not such a setting
+ * or has the wrong type. */
+static struct cfg_edit *body_edit(const cJSON *j, enum cfg_setting_scope scope, const char *vpn, const cJSON **bad)
+{
 	struct cfg_edit *e = cfg_edit_new();
 	const cJSON *it;
-	char path[300];
 	cJSON_ArrayForEach(it, j) {
-		int type = -1;
-		size_t n = vpn ? sizeof(vpn_keys) / sizeof(vpn_keys[0]) : sizeof(mon_keys) / sizeof(mon_keys[0]);
-		for (size_t k = 0; k < n; k++)
-			if (!strcmp(it->string, vpn ? vpn_keys[k].key : mon_keys[k].key))
-				type = vpn ? vpn_keys[k].type : mon_keys[k].type;
-		int bad = type < 0 || (type == cJSON_True && !cJSON_IsBool(it)) ||
-			  (type == cJSON_String && !cJSON_IsString(it) && !cJSON_IsNull(it)) ||
-			  (type == cJSON_Number && (!cJSON_IsNumber(it) || it->valuedouble != (double)(long)it->valuedouble));
-		if (bad) {
-			char msg[200];
-			snprintf(msg, sizeof(msg), type < 0 ? "unknown setting \"%s\"" : "wrong type for \"%s\"",
-				 it->string);
-			enum MHD_Result ret = send_error_field(c, MHD_HTTP_BAD_REQUEST, msg, it->string);
+		int id = cfg_setting_find(scope, it->string);
+		if (id < 0 || !type_ok(&cfg_settings[id], it)) {
+			*bad = it;
 			cfg_edit_free(e);
-			cJSON_Delete(j);
-			return ret;
+			return NULL;
 		}
-		if (vpn)
-			snprintf(path, sizeof(path), "vpn_monitor.vpns[%s].%s", vpn, it->string);
-		else
-			snprintf(path, sizeof(path), "vpn_monitor.%s", it->string);
+		char *path = cfg_setting_path((enum cfg_setting_id)id, vpn);
 		if (cJSON_IsBool(it))
 			cfg_edit_bool(e, path, cJSON_IsTrue(it));
 		else if (cJSON_IsNumber(it))
@@ -334,34 +321,87 @@ static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, co
 			cfg_edit_str(e, path, it->valuestring);
 		else
 			cfg_edit_remove(e, path);
+		free(path);
+	}
+	return e;
+}
+
+static unsigned edit_status(enum cfg_edit_err kind)
+{
+	switch (kind) {
+	case CFG_EDIT_CONFLICT: return MHD_HTTP_CONFLICT;      /* reload first */
+	case CFG_EDIT_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
+	case CFG_EDIT_IO: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	default: return MHD_HTTP_BAD_REQUEST;
+	}
+}
+
+/* The length of the setting path (of VPN vpn, or the monitor's) msg
+ * starts with, followed by ": ", or 0; *field gets its key. */
+static size_t setting_prefix(const char *msg, const char *vpn, const char **field)
+{
+	enum cfg_setting_scope scope = vpn ? CFG_SCOPE_VPN : CFG_SCOPE_MONITOR;
+	size_t n = 0;
+	for (int i = 0; i < CFG_SETTING_COUNT && !n; i++) {
+		if (cfg_settings[i].scope != scope)
+			continue;
+		char *path = cfg_setting_path((enum cfg_setting_id)i, vpn);
+		size_t len = strlen(path);
+		if (!strncmp(msg, path, len) && !strncmp(msg + len, ": ", 2)) {
+			*field = cfg_settings[i].key;
+			n = len + 2;
+		}
+		free(path);
+	}
+	return n;
+}
+
+/* A refused edit: the first error, "FIELD: message" (cfg_edit.h) with
+ * FIELD the change at fault, maybe followed by the setting the loader
+ * faults beside it. The field answered is the last setting named, the
+ * message only what a person needs (not the file position). */
+static enum MHD_Result edit_refused(struct MHD_Connection *c, enum cfg_edit_err kind, const struct cfg_errors *errs,
+				    const char *vpn)
+{
+	const char *msg = errs->n ? errs->msg[0] : "refused";
+	const char *field = NULL;
+	for (size_t n; (n = setting_prefix(msg, vpn, &field));)
+		msg += n;
+	return send_error_field(c, edit_status(kind), msg, field);
+}
+
+/* The body's keys become an edit of VPN vpn's settings (NULL: the
+ * monitor's). */
+static enum MHD_Result do_edit(struct MHD_Connection *c, const struct req *r, const char *vpn,
+			       const struct session *s, const char *addr)
+{
+	cJSON *j = parse_body(r);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object of settings");
+	}
+	const cJSON *bad = NULL;
+	struct cfg_edit *e = body_edit(j, vpn ? CFG_SCOPE_VPN : CFG_SCOPE_MONITOR, vpn, &bad);
+	if (!e) {
+		int known = cfg_setting_find(vpn ? CFG_SCOPE_VPN : CFG_SCOPE_MONITOR, bad->string) >= 0;
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%s \"%s\"", known ? "wrong type for" : "unknown setting", bad->string);
+		enum MHD_Result ret = send_error_field(c, MHD_HTTP_BAD_REQUEST, msg, bad->string);
+		cJSON_Delete(j);
+		return ret;
 	}
 	cJSON_Delete(j);
 	struct cfg_errors errs;
 	cfg_errors_init(&errs);
-	int rc = W.ops.apply_edit(e, &errs);
+	enum cfg_edit_err k = W.ops.apply_edit(e, &errs, NULL);
 	cfg_edit_free(e);
-	if (rc == 0) {
-		cfg_errors_free(&errs);
+	enum MHD_Result ret;
+	if (k == CFG_EDIT_OK) {
 		audit(EV_WEB_CHANGE, addr, s->user, vpn ? "VPN settings changed" : "monitor settings changed");
-		return send_json(c, MHD_HTTP_OK, W.ops.vpns());
+		ret = send_json(c, MHD_HTTP_OK, W.ops.vpns());
+	} else {
+		ret = edit_refused(c, k, &errs, vpn);
 	}
-	/* Map the loader's message to the field it names. */
-	const char *msg = errs.n ? errs.msg[0] : "refused";
-	unsigned status = strstr(msg, "changed on disk") ? MHD_HTTP_CONFLICT :
-			  strstr(msg, "no VPN named") ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST;
-	const char *field = NULL;
-	static const char *const fields[] = { "rekey", "monitor", "optimized", "source_interface", "destination_ip",
-					      "interval", "threshold" };
-	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]) && !field; k++) {
-		char pat[40];
-		snprintf(pat, sizeof(pat), ".%s: ", fields[k]);
-		const char *at = strstr(msg, pat);
-		if (at) {
-			field = fields[k];
-			msg = at + strlen(pat); /* what a person needs: not the file position */
-		}
-	}
-	enum MHD_Result ret = send_error_field(c, status, msg, field);
 	cfg_errors_free(&errs);
 	return ret;
 }
@@ -416,11 +456,9 @@ static int metrics_allowed(struct MHD_Connection *c, const char *addr, enum MHD_
 	return 0;
 }
 
-static enum MHD_Result do_metrics(struct MHD_Connection *c, int is_get, const char *addr)
+static enum MHD_Result do_metrics(struct MHD_Connection *c, const char *addr)
 {
 	enum MHD_Result ret;
-	if (!is_get)
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /metrics");
 	if (!metrics_allowed(c, addr, &ret))
 		return ret;
 	size_t len = 0;
@@ -435,137 +473,239 @@ static enum MHD_Result do_metrics(struct MHD_Connection *c, int is_get, const ch
 	return ret;
 }
 
-static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method, const struct req *r)
+/* ---- routes ------------------------------------------------------------------------ */
+
+/* One request as a route's handler sees it. */
+struct call {
+	struct MHD_Connection *c;
+	const char *method;
+	const struct req *r;
+	const char *addr;
+	struct session *s;        /* the caller's, on routes that need a session */
+	const char *arg;          /* the route's variable part ("site-b" of /api/v1/vpns/site-b) */
+	size_t arg_len;
+};
+
+static int is_get(const char *method)
 {
-	int is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
-	char addr[INET6_ADDRSTRLEN];
-	client_addr(c, addr, sizeof(addr));
-	if (!strcmp(url, "/") || !strcmp(url, "/index.html")) {
-		if (!is_get)
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /");
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			web_page_index_len, (void *)web_page_index, MHD_RESPMEM_PERSISTENT);
-		add_common_headers(resp, "text/html; charset=utf-8");
-		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-		MHD_destroy_response(resp);
-		return ret;
+	return !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+}
+
+static enum MHD_Result not_found(struct call *x)
+{
+	return send_error(x->c, MHD_HTTP_NOT_FOUND, "no such resource");
+}
+
+static enum MHD_Result get_page(struct call *x)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(web_page_index_len, (void *)web_page_index,
+								    MHD_RESPMEM_PERSISTENT);
+	add_common_headers(resp, "text/html; charset=utf-8");
+	enum MHD_Result ret = MHD_queue_response(x->c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result get_metrics(struct call *x) { return do_metrics(x->c, x->addr); }
+static enum MHD_Result get_status(struct call *x) { return send_json(x->c, MHD_HTTP_OK, W.ops.status()); }
+static enum MHD_Result post_login(struct call *x) { return do_login(x->c, x->r, x->addr); }
+static enum MHD_Result get_groups(struct call *x) { return send_json(x->c, MHD_HTTP_OK, W.ops.groups()); }
+static enum MHD_Result get_sa(struct call *x) { return send_json(x->c, MHD_HTTP_OK, W.ops.sa()); }
+static enum MHD_Result get_vpns(struct call *x) { return send_json(x->c, MHD_HTTP_OK, W.ops.vpns()); }
+static enum MHD_Result put_monitor(struct call *x) { return do_edit(x->c, x->r, NULL, x->s, x->addr); }
+
+static enum MHD_Result post_logout(struct call *x)
+{
+	audit(EV_WEB_CHANGE, x->addr, x->s->user, "logout");
+	memset(x->s, 0, sizeof(*x->s));
+	return send_json(x->c, MHD_HTTP_OK, cJSON_CreateObject());
+}
+
+static enum MHD_Result get_session(struct call *x)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "user", x->s->user);
+	cJSON_AddStringToObject(o, "csrf", x->s->csrf);
+	return send_json(x->c, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result get_members(struct call *x)
+{
+	const char *g = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, "group");
+	char *end = NULL;
+	long id = g ? strtol(g, &end, 10) : 0;
+	if (g && (*end || id < 1 || id > 65535))
+		return send_error_field(x->c, MHD_HTTP_BAD_REQUEST, "group must be an integer 1-65535", "group");
+	const char *l = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, "limit");
+	long limit = l ? strtol(l, &end, 10) : 0;
+	if (l && (*end || limit < 0 || limit > 1000000))
+		return send_error_field(x->c, MHD_HTTP_BAD_REQUEST, "limit must be an integer 0-1000000", "limit");
+	cJSON *m = W.ops.members(id, (size_t)limit);
+	return m ? send_json(x->c, MHD_HTTP_OK, m) : send_error_field(x->c, MHD_HTTP_NOT_FOUND, "no such group", "group");
+}
+
+static enum MHD_Result get_events(struct call *x)
+{
+	const char *v = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, "since");
+	char *end = NULL;
+	unsigned long long since = v ? strtoull(v, &end, 10) : 0;
+	if (v && *end)
+		return send_error_field(x->c, MHD_HTTP_BAD_REQUEST, "since must be an event id", "since");
+	return send_json(x->c, MHD_HTTP_OK, W.ops.events(since));
+}
+
+static enum MHD_Result post_vpn_rekey(struct call *x)
+{
+	char name[80];
+	if (x->arg_len >= sizeof(name))
+		return send_error(x->c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
+	memcpy(name, x->arg, x->arg_len);
+	name[x->arg_len] = '\0';
+	int rc = W.ops.rekey_vpn ? W.ops.rekey_vpn(name) : -2;
+	if (rc == -2)
+		return send_error(x->c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
+	if (rc < 0)
+		return send_error(x->c, MHD_HTTP_SERVICE_UNAVAILABLE, "strongSwan (VICI) is not reachable; nothing was sent");
+	audit(EV_WEB_CHANGE, x->addr, x->s->user, "VPN rekey requested");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "vpn", name);
+	cJSON_AddBoolToObject(o, "requested", 1);
+	return send_json(x->c, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result put_vpn(struct call *x)
+{
+	const char *name = x->arg; /* the rest of the path */
+	if (strlen(name) > 64 || strpbrk(name, "[]./"))
+		return send_error(x->c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
+	return do_edit(x->c, x->r, name, x->s, x->addr);
+}
+
+/* A group id, 1-65535, and nothing else. */
+static int group_arg_ok(const char *arg, size_t len)
+{
+	char *end;
+	long id = strtol(arg, &end, 10);
+	return end == arg + len && id >= 1 && id <= 65535;
+}
+
+static enum MHD_Result post_group_rekey(struct call *x)
+{
+	long id = strtol(x->arg, NULL, 10);
+	int seq = W.ops.rekey_group(id);
+	if (seq < 0)
+		return send_error(x->c, MHD_HTTP_NOT_FOUND, "no such group");
+	audit(EV_WEB_CHANGE, x->addr, x->s->user, "group rekeyed");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "group_id", (double)id);
+	cJSON_AddNumberToObject(o, "seq", seq);
+	cJSON_AddBoolToObject(o, "pushed", seq > 0);
+	return send_json(x->c, MHD_HTTP_OK, o);
+}
+
+enum match {
+	EXACT,       /* the path is `path` */
+	ARG,         /* `path` ARG `suffix`, ARG not empty (and arg_ok when given) */
+	UNDER,       /* the path starts with `path` */
+};
+
+enum auth {
+	AUTH_NONE,
+	AUTH_SESSION,    /* a logged-in session; a change also its X-CSRF-Token */
+};
+
+struct route {
+	const char *method;        /* GET takes HEAD too */
+	enum match match;
+	const char *path;
+	const char *suffix;        /* ARG */
+	int (*arg_ok)(const char *arg, size_t len);
+	enum auth auth;
+	/* Another method: 405 with this, or NULL for 404 (no such resource). */
+	const char *other_method;
+	enum MHD_Result (*handler)(struct call *x);
+};
+
+/* The first route that matches the path answers. */
+static const struct route routes[] = {
+	{ "GET", EXACT, "/", NULL, NULL, AUTH_NONE, "use GET for /", get_page },
+	{ "GET", EXACT, "/index.html", NULL, NULL, AUTH_NONE, "use GET for /", get_page },
+	{ "GET", EXACT, "/metrics", NULL, NULL, AUTH_NONE, "use GET for /metrics", get_metrics },
+	{ "GET", EXACT, "/api/v1/status", NULL, NULL, AUTH_NONE, "use GET for /api/v1/status", get_status },
+	{ "POST", EXACT, "/api/v1/login", NULL, NULL, AUTH_NONE, "use POST for /api/v1/login", post_login },
+	{ "POST", EXACT, "/api/v1/logout", NULL, NULL, AUTH_SESSION, "use POST for /api/v1/logout", post_logout },
+	{ "GET", EXACT, "/api/v1/session", NULL, NULL, AUTH_SESSION, NULL, get_session },
+	{ "GET", EXACT, "/api/v1/groups", NULL, NULL, AUTH_SESSION, NULL, get_groups },
+	{ "GET", EXACT, "/api/v1/sa", NULL, NULL, AUTH_SESSION, NULL, get_sa },
+	{ "GET", EXACT, "/api/v1/vpns", NULL, NULL, AUTH_SESSION, NULL, get_vpns },
+	{ "GET", EXACT, "/api/v1/members", NULL, NULL, AUTH_SESSION, NULL, get_members },
+	{ "GET", EXACT, "/api/v1/events", NULL, NULL, AUTH_SESSION, NULL, get_events },
+	{ "PUT", EXACT, "/api/v1/monitor", NULL, NULL, AUTH_SESSION, "use PUT for /api/v1/monitor", put_monitor },
+	{ "POST", ARG, "/api/v1/vpns/", "/rekey", NULL, AUTH_SESSION, "use POST to rekey a VPN", post_vpn_rekey },
+	{ "PUT", ARG, "/api/v1/vpns/", "", NULL, AUTH_SESSION, "use PUT for /api/v1/vpns/NAME", put_vpn },
+	{ "POST", ARG, "/api/v1/groups/", "/rekey", group_arg_ok, AUTH_SESSION, "use POST to rekey a group",
+	  post_group_rekey },
+	{ NULL, UNDER, "/api/v1/", NULL, NULL, AUTH_SESSION, NULL, not_found },
+};
+
+static int route_matches(const struct route *rt, const char *url, struct call *x)
+{
+	size_t n = strlen(rt->path), len = strlen(url);
+	if (rt->match == EXACT)
+		return !strcmp(url, rt->path);
+	if (strncmp(url, rt->path, n))
+		return 0;
+	if (rt->match == UNDER)
+		return 1;
+	size_t sl = strlen(rt->suffix);
+	if (len < n + sl + 1 || strcmp(url + len - sl, rt->suffix))
+		return 0;
+	x->arg = url + n;
+	x->arg_len = len - n - sl;
+	return !rt->arg_ok || rt->arg_ok(x->arg, x->arg_len);
+}
+
+/* A logged-in session, and for a change its CSRF token; else the
+ * refusal in *ret. */
+static struct session *authorized(struct call *x, enum MHD_Result *ret)
+{
+	struct session *s = session_of(x->c);
+	if (!s) {
+		*ret = send_error(x->c, MHD_HTTP_UNAUTHORIZED,
+				  "log in first (POST /api/v1/login); the session may have expired");
+		return NULL;
 	}
-	if (!strcmp(url, "/metrics"))
-		return do_metrics(c, is_get, addr);
-	if (strncmp(url, "/api/v1/", 8))
-		return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
-	const char *path = url + 8;
-	if (!strcmp(path, "status")) {
-		if (!is_get)
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /api/v1/status");
-		return send_json(c, MHD_HTTP_OK, W.ops.status());
-	}
-	if (!strcmp(path, "login")) {
-		if (strcmp(method, MHD_HTTP_METHOD_POST))
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST for /api/v1/login");
-		return do_login(c, r, addr);
-	}
-	struct session *s = session_of(c);
-	if (!s)
-		return send_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (POST /api/v1/login); the session may have expired");
-	if (is_mutation(method)) {
-		const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	if (is_mutation(x->method)) {
+		const char *tok = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-CSRF-Token");
 		if (!tok || strlen(tok) != 64 || CRYPTO_memcmp(tok, s->csrf, 64)) {
-			audit(EV_WEB_LOGIN_FAILED, addr, s->user, "request without a valid CSRF token");
-			return send_error_field(c, MHD_HTTP_FORBIDDEN, "missing or wrong X-CSRF-Token header", "X-CSRF-Token");
+			audit(EV_WEB_LOGIN_FAILED, x->addr, s->user, "request without a valid CSRF token");
+			*ret = send_error_field(x->c, MHD_HTTP_FORBIDDEN, "missing or wrong X-CSRF-Token header",
+						"X-CSRF-Token");
+			return NULL;
 		}
 	}
-	if (!strcmp(path, "logout")) {
-		if (strcmp(method, MHD_HTTP_METHOD_POST))
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST for /api/v1/logout");
-		audit(EV_WEB_CHANGE, addr, s->user, "logout");
-		memset(s, 0, sizeof(*s));
-		return send_json(c, MHD_HTTP_OK, cJSON_CreateObject());
-	}
-	if (is_get && !strcmp(path, "session")) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "user", s->user);
-		cJSON_AddStringToObject(o, "csrf", s->csrf);
-		return send_json(c, MHD_HTTP_OK, o);
-	}
-	if (is_get && !strcmp(path, "groups"))
-		return send_json(c, MHD_HTTP_OK, W.ops.groups());
-	if (is_get && !strcmp(path, "sa"))
-		return send_json(c, MHD_HTTP_OK, W.ops.sa());
-	if (is_get && !strcmp(path, "vpns"))
-		return send_json(c, MHD_HTTP_OK, W.ops.vpns());
-	if (is_get && !strcmp(path, "members")) {
-		const char *g = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "group");
-		char *end = NULL;
-		long id = g ? strtol(g, &end, 10) : 0;
-		if (g && (*end || id < 1 || id > 65535))
-			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "group must be an integer 1-65535", "group");
-		const char *l = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
-		long limit = l ? strtol(l, &end, 10) : 0;
-		if (l && (*end || limit < 0 || limit > 1000000))
-			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "limit must be an integer 0-1000000", "limit");
-		cJSON *m = W.ops.members(id, (size_t)limit);
-		return m ? send_json(c, MHD_HTTP_OK, m) : send_error_field(c, MHD_HTTP_NOT_FOUND, "no such group", "group");
-	}
-	if (is_get && !strcmp(path, "events")) {
-		const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
-		char *end = NULL;
-		unsigned long long since = v ? strtoull(v, &end, 10) : 0;
-		if (v && *end)
-			return send_error_field(c, MHD_HTTP_BAD_REQUEST, "since must be an event id", "since");
-		return send_json(c, MHD_HTTP_OK, W.ops.events(since));
-	}
-	if (!strcmp(path, "monitor")) {
-		if (strcmp(method, MHD_HTTP_METHOD_PUT))
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use PUT for /api/v1/monitor");
-		return do_edit(c, r, NULL, s, addr);
-	}
-	if (!strncmp(path, "vpns/", 5) && path[5] && strlen(path) > 11 && !strcmp(path + strlen(path) - 6, "/rekey")) {
-		if (strcmp(method, MHD_HTTP_METHOD_POST))
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST to rekey a VPN");
-		char name[80];
-		size_t n = strlen(path + 5) - 6;
-		if (n >= sizeof(name))
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
-		memcpy(name, path + 5, n);
-		name[n] = '\0';
-		int rc = W.ops.rekey_vpn ? W.ops.rekey_vpn(name) : -2;
-		if (rc == -2)
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
-		if (rc < 0)
-			return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "strongSwan (VICI) is not reachable; nothing was sent");
-		audit(EV_WEB_CHANGE, addr, s->user, "VPN rekey requested");
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "vpn", name);
-		cJSON_AddBoolToObject(o, "requested", 1);
-		return send_json(c, MHD_HTTP_OK, o);
-	}
-	if (!strncmp(path, "vpns/", 5) && path[5]) {
-		if (strcmp(method, MHD_HTTP_METHOD_PUT))
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use PUT for /api/v1/vpns/NAME");
-		const char *name = path + 5;
-		if (strlen(name) > 64 || strpbrk(name, "[]./"))
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no VPN of that name");
-		return do_edit(c, r, name, s, addr);
-	}
-	if (!strncmp(path, "groups/", 7)) {
-		char *end;
-		long id = strtol(path + 7, &end, 10);
-		if (strcmp(end, "/rekey") || id < 1 || id > 65535)
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
-		if (strcmp(method, MHD_HTTP_METHOD_POST))
-			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST to rekey a group");
-		int seq = W.ops.rekey_group(id);
-		if (seq < 0)
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no such group");
-		audit(EV_WEB_CHANGE, addr, s->user, "group rekeyed");
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "group_id", (double)id);
-		cJSON_AddNumberToObject(o, "seq", seq);
-		cJSON_AddBoolToObject(o, "pushed", seq > 0);
-		return send_json(c, MHD_HTTP_OK, o);
-	}
-	return send_error(c, MHD_HTTP_NOT_FOUND, "no such resource");
+	return s;
+}
+
+static enum MHD_Result dispatch(const struct route *rt, struct call *x)
+{
+	enum MHD_Result ret;
+	if (rt->auth == AUTH_SESSION && !(x->s = authorized(x, &ret)))
+		return ret;
+	if (rt->method && (!strcmp(rt->method, "GET") ? !is_get(x->method) : strcmp(x->method, rt->method)))
+		return rt->other_method ? send_error(x->c, MHD_HTTP_METHOD_NOT_ALLOWED, rt->other_method) : not_found(x);
+	return rt->handler(x);
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method, const struct req *r)
+{
+	char addr[INET6_ADDRSTRLEN];
+	client_addr(c, addr, sizeof(addr));
+	struct call x = { .c = c, .method = method, .r = r, .addr = addr };
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
+		if (route_matches(&routes[i], url, &x))
+			return dispatch(&routes[i], &x);
+	return not_found(&x);
 }
 
 static enum MHD_Result on_request(void *cls GVPN_UNUSED, struct MHD_Connection *c, const char *url,

@@ -8,8 +8,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "core/cfg.h"
-
-struct cfg_edit;
+#include "core/cfg_edit.h"
 
 struct web_ops {
 	cJSON *(*status)(void);   /* GET /api/v1/status; caller frees */
@@ -21,9 +20,11 @@ struct web_ops {
 	int (*rekey_group)(long group_id);  /* gks_rekey_group() */
 	/* 0 sent, -1 strongSwan not reachable, -2 no such VPN */
 	int (*rekey_vpn)(const char *name);
-	/* agent_apply_edit(): 0, or -1 with errs; conflict set when the file
-	 * changed on disk. */
-	int (*apply_edit)(const struct cfg_edit *e, struct cfg_errors *errs);
+	/* agent_apply_edit() (reload.h): CFG_EDIT_OK, or why the edit was
+	 * refused (answered 409, 404, 400 or 500) with errs and fault (may
+	 * be NULL) filled. */
+	enum cfg_edit_err (*apply_edit)(const struct cfg_edit *e, struct cfg_errors *errs,
+					struct cfg_edit_fault *fault);
 	/* The stored password hash of a web user, or NULL. */
 	const char *(*user_hash)(const char *user);
 	/* GET /metrics: the text (caller frees) and its length. */

@@ -5,7 +5,8 @@
  * their order untouched; mode kept; the file re-reads to the same values),
  * edits that are refused with the file byte for byte as it was (the
  * loader's own messages, ranges, unknown VPNs, wrong types, malformed
- * paths), and a file changed behind the agent's back.
+ * paths), and a file changed behind the agent's back; the kind of each
+ * refusal, and the table of the settings the agent changes itself.
  *
  * Every test works in a fresh temporary directory (removed afterwards). */
 #include <stdarg.h>
@@ -173,12 +174,15 @@ static struct cfg *apply_ok(void)
 	struct cfg_edit_stamp st, written;
 	load_stamp(&st);
 	char *text = NULL;
-	struct cfg *n = cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs);
+	struct cfg_edit_fault f = { CFG_EDIT_IO, 12345 };
+	struct cfg *n = cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs, &f);
 	if (!n)
 		dump_errs();
 	assert_non_null(n);
 	track(n);
 	assert_int_equal(T.errs.n, 0);
+	assert_int_equal(f.kind, CFG_EDIT_OK);
+	assert_int_equal(f.tag, -1);
 	assert_non_null(text);
 	keep(text);
 	assert_int_equal(cfg_edit_commit(T.path, text, &written), 0);
@@ -191,10 +195,10 @@ static struct cfg *apply_ok(void)
 	return n;
 }
 
-/* Prepares T.e, which must be refused with exactly the messages given
- * (NULL: one message that contains `contains`), leaving the file byte for
- * byte as it was and not even rewritten. */
-static void refused(size_t n, const char *const *msgs, const char *contains)
+/* Prepares T.e, which must be refused as kind with exactly the messages
+ * given (NULL: one message that contains `contains`), leaving the file
+ * byte for byte as it was and not even rewritten. */
+static void refused(enum cfg_edit_err kind, size_t n, const char *const *msgs, const char *contains)
 {
 	struct stat before, after;
 	assert_int_equal(stat(T.path, &before), 0);
@@ -202,12 +206,14 @@ static void refused(size_t n, const char *const *msgs, const char *contains)
 	struct cfg_edit_stamp st;
 	load_stamp(&st);
 	char *text = (char *)"not touched";
-	struct cfg *c = cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs);
+	struct cfg_edit_fault f = { CFG_EDIT_OK, 12345 };
+	struct cfg *c = cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs, &f);
 	track(c);
 	if (c || T.errs.n != n)
 		dump_errs();
 	assert_null(c);
 	assert_null(text);
+	assert_int_equal(f.kind, kind);
 	assert_int_equal(T.errs.n, n);
 	for (size_t i = 0; i < n; i++) {
 		if (msgs)
@@ -221,9 +227,9 @@ static void refused(size_t n, const char *const *msgs, const char *contains)
 	assert_true(before.st_mtim.tv_sec == after.st_mtim.tv_sec && before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
 }
 
-static void refused1(const char *msg)
+static void refused1(enum cfg_edit_err kind, const char *msg)
 {
-	refused(1, &msg, NULL);
+	refused(kind, 1, &msg, NULL);
 }
 
 static const struct cfg_vpn *vpn(const struct cfg *c, const char *name)
@@ -394,7 +400,7 @@ static void test_symlink_kept(void **state)
 	assert_int_equal(symlink("gvpn-agent.json", link), 0);
 	cfg_edit_int(T.e, "vpn_monitor.interval", 60);
 	char *text = NULL;
-	struct cfg *n = track(cfg_edit_prepare(T.e, link, NULL, &text, &T.errs));
+	struct cfg *n = track(cfg_edit_prepare(T.e, link, NULL, &text, &T.errs, NULL));
 	assert_non_null(n);
 	keep(text);
 	assert_int_equal(cfg_edit_commit(link, text, NULL), 0);
@@ -414,7 +420,7 @@ static void test_no_change_writes_nothing(void **state)
 	struct cfg_edit_stamp st;
 	load_stamp(&st);
 	char *text = (char *)"x";
-	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs));
+	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs, NULL));
 	assert_non_null(n);
 	assert_null(text);
 	assert_int_equal(n->mon->interval, 10);
@@ -429,7 +435,7 @@ static void test_rekey_without_monitor(void **state)
 {
 	(void)state;
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[site.b].rekey", 1);
-	refused1("vpn_monitor.vpns[site.b].rekey: rekey cannot be used alone; turn on monitor too");
+	refused1(CFG_EDIT_INVALID, "vpn_monitor.vpns[site.b].rekey: rekey cannot be used alone; turn on monitor too");
 }
 
 static void test_monitor_off_under_rekey(void **state)
@@ -439,7 +445,7 @@ static void test_monitor_off_under_rekey(void **state)
 	 * named first (not the other change). */
 	cfg_edit_int(T.e, "vpn_monitor.interval", 20);
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[vpn1].monitor", 0);
-	refused1("vpn_monitor.vpns[vpn1].monitor: vpn_monitor.vpns[vpn1].rekey: "
+	refused1(CFG_EDIT_INVALID, "vpn_monitor.vpns[vpn1].monitor: vpn_monitor.vpns[vpn1].rekey: "
 		 "rekey cannot be used alone; turn on monitor too");
 }
 
@@ -449,7 +455,7 @@ static void test_rename_to_taken_name(void **state)
 	/* The loader faults the element by its (new, duplicate) name; the
 	 * edit's only change is named first. */
 	cfg_edit_str(T.e, "vpn_monitor.vpns[vpn3].name", "vpn1");
-	refused1("vpn_monitor.vpns[vpn3].name: vpn_monitor.vpns[vpn1].name: \"vpn1\" is already used by vpns[0]");
+	refused1(CFG_EDIT_INVALID, "vpn_monitor.vpns[vpn3].name: vpn_monitor.vpns[vpn1].name: \"vpn1\" is already used by vpns[0]");
 }
 
 static void test_out_of_range(void **state)
@@ -461,7 +467,7 @@ static void test_out_of_range(void **state)
 		"vpn_monitor.threshold: 70000 is out of range (allowed 1..65536)",
 		"vpn_monitor.interval: 1 is out of range (allowed 2..3600)",
 	};
-	refused(2, msgs, NULL);
+	refused(CFG_EDIT_INVALID, 2, msgs, NULL);
 }
 
 static void test_unknown_vpn(void **state)
@@ -469,35 +475,35 @@ static void test_unknown_vpn(void **state)
 	(void)state;
 	cfg_edit_int(T.e, "vpn_monitor.interval", 20);
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[nowhere].rekey", 1);
-	refused1("vpn_monitor.vpns[nowhere].rekey: no VPN named \"nowhere\"");
+	refused1(CFG_EDIT_NOT_FOUND, "vpn_monitor.vpns[nowhere].rekey: no VPN named \"nowhere\"");
 }
 
 static void test_wrong_type(void **state)
 {
 	(void)state;
 	cfg_edit_str(T.e, "vpn_monitor.interval", "ten");
-	refused1("vpn_monitor.interval: expected an integer, got string \"ten\"");
+	refused1(CFG_EDIT_INVALID, "vpn_monitor.interval: expected an integer, got string \"ten\"");
 }
 
 static void test_wrong_type_bool(void **state)
 {
 	(void)state;
 	cfg_edit_int(T.e, "vpn_monitor.vpns[vpn3].optimized", 1);
-	refused(1, NULL, "vpn_monitor.vpns[vpn3].optimized: expected true or false");
+	refused(CFG_EDIT_INVALID, 1, NULL, "vpn_monitor.vpns[vpn3].optimized: expected true or false");
 }
 
 static void test_bad_address(void **state)
 {
 	(void)state;
 	cfg_edit_str(T.e, "vpn_monitor.vpns[vpn3].destination_ip", "not-an-address");
-	refused(1, NULL, "vpn_monitor.vpns[vpn3].destination_ip: \"not-an-address\"");
+	refused(CFG_EDIT_INVALID, 1, NULL, "vpn_monitor.vpns[vpn3].destination_ip: \"not-an-address\"");
 }
 
 static void test_unknown_key(void **state)
 {
 	(void)state;
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[vpn1].colour", 1);
-	refused(1, NULL, "vpn_monitor.vpns[vpn1].colour: ");
+	refused(CFG_EDIT_INVALID, 1, NULL, "vpn_monitor.vpns[vpn1].colour: ");
 }
 
 static void test_bad_paths(void **state)
@@ -517,7 +523,7 @@ static void test_bad_paths(void **state)
 		"vpn_monitor.vpns[].rekey: malformed path (\"[NAME]\" expected after \"vpns\")",
 		"vpn_monitor.vici_socket[a].b: no element of \"vici_socket\" named \"a\"",
 	};
-	refused(6, msgs, NULL);
+	refused(CFG_EDIT_INVALID, 6, msgs, NULL);
 }
 
 /* ---- the file changed behind the agent's back -------------------------------------- */
@@ -533,9 +539,12 @@ static void test_changed_on_disk(void **state)
 
 	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
 	char *text = (char *)"x";
-	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs));
+	struct cfg_edit_fault f = { CFG_EDIT_OK, 12345 };
+	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs, &f));
 	assert_null(n);
 	assert_null(text);
+	assert_int_equal(f.kind, CFG_EDIT_CONFLICT);
+	assert_int_equal(f.tag, -1);
 	assert_int_equal(T.errs.n, 1);
 	if (!strstr(T.errs.msg[0], "the configuration file changed on disk since it was loaded; reload it first"))
 		fail_msg("unexpected message: %s", T.errs.msg[0]);
@@ -561,7 +570,7 @@ static void test_touched_only_is_not_a_change(void **state)
 	write_text(T.path, CONF_TEXT, 0640);
 	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
 	char *text = NULL;
-	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs));
+	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs, NULL));
 	assert_non_null(n);
 	keep(text);
 }
@@ -574,8 +583,11 @@ static void test_file_gone(void **state)
 	assert_int_equal(unlink(T.path), 0);
 	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
 	char *text = (char *)"x";
-	assert_null(track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs)));
+	struct cfg_edit_fault f = { CFG_EDIT_OK, 12345 };
+	assert_null(track(cfg_edit_prepare(T.e, T.path, &st, &text, &T.errs, &f)));
 	assert_null(text);
+	assert_int_equal(f.kind, CFG_EDIT_IO);
+	assert_int_equal(f.tag, -1);
 	assert_int_equal(T.errs.n, 1);
 	assert_non_null(strstr(T.errs.msg[0], "cannot read"));
 	assert_int_not_equal(access(T.path, F_OK), 0);
@@ -588,7 +600,7 @@ static void test_commit_failure_leaves_file(void **state)
 	 * stops root too): the commit fails and the file stays as it was. */
 	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
 	char *text = NULL;
-	assert_non_null(track(cfg_edit_prepare(T.e, T.path, NULL, &text, &T.errs)));
+	assert_non_null(track(cfg_edit_prepare(T.e, T.path, NULL, &text, &T.errs, NULL)));
 	keep(text);
 	char tmp[PATH_MAX + 64];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", T.path, (long)getpid());
@@ -599,15 +611,17 @@ static void test_commit_failure_leaves_file(void **state)
 
 /* ---- which change is at fault (SNMP's error-index) ------------------------------ */
 
-static long prepare_fault(const struct cfg_edit_stamp *st)
+/* The tag of the change at fault; the kind must be kind. */
+static long prepare_fault(const struct cfg_edit_stamp *st, enum cfg_edit_err kind)
 {
 	char *text = (char *)"x";
-	long fault = 12345;
+	struct cfg_edit_fault f = { CFG_EDIT_OK, 12345 };
 	cfg_errors_free(&T.errs);
 	cfg_errors_init(&T.errs);
-	assert_null(track(cfg_edit_prepare_at(T.e, T.path, st, &text, &T.errs, &fault)));
+	assert_null(track(cfg_edit_prepare(T.e, T.path, st, &text, &T.errs, &f)));
 	assert_null(text);
-	return fault;
+	assert_int_equal(f.kind, kind);
+	return f.tag;
 }
 
 static void test_fault_tag(void **state)
@@ -621,7 +635,7 @@ static void test_fault_tag(void **state)
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[vpn3].optimized", 0);
 	cfg_edit_tag(T.e, 3);
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[site.b].rekey", 1);
-	assert_int_equal(prepare_fault(NULL), 3);
+	assert_int_equal(prepare_fault(NULL, CFG_EDIT_INVALID), 3);
 
 	/* An element no VPN has: that change's tag. */
 	cfg_edit_free(T.e);
@@ -630,7 +644,7 @@ static void test_fault_tag(void **state)
 	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
 	cfg_edit_tag(T.e, 8);
 	cfg_edit_bool(T.e, "vpn_monitor.vpns[nope].monitor", 1);
-	assert_int_equal(prepare_fault(NULL), 8);
+	assert_int_equal(prepare_fault(NULL, CFG_EDIT_NOT_FOUND), 8);
 
 	/* Out of range, the first of two changes. */
 	cfg_edit_free(T.e);
@@ -639,13 +653,134 @@ static void test_fault_tag(void **state)
 	cfg_edit_int(T.e, "vpn_monitor.threshold", 0);
 	cfg_edit_tag(T.e, 5);
 	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
-	assert_int_equal(prepare_fault(NULL), 4);
+	assert_int_equal(prepare_fault(NULL, CFG_EDIT_INVALID), 4);
 
 	/* No one change to blame: the file changed on disk. */
 	struct cfg_edit_stamp st;
 	load_stamp(&st);
 	write_text(T.path, replace(CONF_TEXT, "\"threshold\": 3", "\"threshold\": 5"), 0640);
-	assert_int_equal(prepare_fault(&st), -1);
+	assert_int_equal(prepare_fault(&st, CFG_EDIT_CONFLICT), -1);
+}
+
+/* ---- the kind of a refusal (web: 409, 404, 400, 500) ------------------------------ */
+
+static void test_kind_first_error_wins(void **state)
+{
+	(void)state;
+	/* Several changes refused: the kind is the first one's. */
+	cfg_edit_bool(T.e, "vpn_monitor.vpns[nowhere].rekey", 1);
+	cfg_edit_bool(T.e, "vpn_monitor..interval", 1);
+	static const char *const msgs[] = {
+		"vpn_monitor.vpns[nowhere].rekey: no VPN named \"nowhere\"",
+		"vpn_monitor..interval: malformed path (an empty key)",
+	};
+	refused(CFG_EDIT_NOT_FOUND, 2, msgs, NULL);
+	cfg_errors_free(&T.errs);
+	cfg_errors_init(&T.errs);
+	cfg_edit_free(T.e);
+	T.e = cfg_edit_new();
+	cfg_edit_bool(T.e, "vpn_monitor..interval", 1);
+	cfg_edit_bool(T.e, "vpn_monitor.vpns[nowhere].rekey", 1);
+	refused(CFG_EDIT_INVALID, 2, (const char *const[]){ msgs[1], msgs[0] }, NULL);
+}
+
+static void test_kind_element_of_no_array(void **state)
+{
+	(void)state;
+	/* "[NAME]" after a key that is no array: a malformed edit, not a
+	 * missing element. */
+	cfg_edit_bool(T.e, "vpn_monitor.vici_socket[a].b", 1);
+	refused1(CFG_EDIT_INVALID, "vpn_monitor.vici_socket[a].b: no element of \"vici_socket\" named \"a\"");
+}
+
+static void test_kind_not_json(void **state)
+{
+	(void)state;
+	/* Not checked against a stamp, and no longer JSON: reload first. */
+	write_text(T.path, "[1, 2]\n", 0640);
+	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
+	char *text = (char *)"x";
+	struct cfg_edit_fault f = { CFG_EDIT_OK, 12345 };
+	assert_null(track(cfg_edit_prepare(T.e, T.path, NULL, &text, &T.errs, &f)));
+	assert_null(text);
+	assert_int_equal(f.kind, CFG_EDIT_CONFLICT);
+	assert_int_equal(f.tag, -1);
+	assert_int_equal(T.errs.n, 1);
+	assert_non_null(strstr(T.errs.msg[0], "not a JSON object"));
+}
+
+static void test_kind_secrets_invalid(void **state)
+{
+	(void)state;
+	/* The edit is fine but the secrets file is not: invalid, no change
+	 * to blame. */
+	struct cfg_edit_stamp st;
+	load_stamp(&st);
+	write_text(T.secrets, "{ \"psk\": ", 0600);
+	cfg_edit_tag(T.e, 9);
+	cfg_edit_int(T.e, "vpn_monitor.interval", 30);
+	assert_int_equal(prepare_fault(&st, CFG_EDIT_INVALID), -1);
+}
+
+/* ---- the settings table ------------------------------------------------------------ */
+
+static void test_settings_find_and_path(void **state)
+{
+	(void)state;
+	assert_int_equal(cfg_setting_find(CFG_SCOPE_VPN, "rekey"), CFG_SETTING_VPN_REKEY);
+	assert_int_equal(cfg_setting_find(CFG_SCOPE_VPN, "destination_ip"), CFG_SETTING_VPN_DESTINATION_IP);
+	assert_int_equal(cfg_setting_find(CFG_SCOPE_MONITOR, "threshold"), CFG_SETTING_MON_THRESHOLD);
+	assert_int_equal(cfg_setting_find(CFG_SCOPE_MONITOR, "rekey"), -1);   /* a VPN's, not the monitor's */
+	assert_int_equal(cfg_setting_find(CFG_SCOPE_VPN, "interval"), -1);
+	assert_int_equal(cfg_setting_find(CFG_SCOPE_VPN, "name"), -1);        /* not changed by the agent */
+	assert_string_equal(keep(cfg_setting_path(CFG_SETTING_VPN_OPTIMIZED, "site.b")),
+			    "vpn_monitor.vpns[site.b].optimized");
+	assert_string_equal(keep(cfg_setting_path(CFG_SETTING_MON_INTERVAL, NULL)), "vpn_monitor.interval");
+}
+
+/* Prepares T.e, which must be valid (whether it changes the file or not). */
+static void accepted(void)
+{
+	char *text = NULL;
+	struct cfg_edit_fault f = { CFG_EDIT_IO, 12345 };
+	struct cfg *n = track(cfg_edit_prepare(T.e, T.path, NULL, &text, &T.errs, &f));
+	if (!n)
+		dump_errs();
+	assert_non_null(n);
+	free(text);
+	assert_int_equal(T.errs.n, 0);
+	assert_int_equal(f.kind, CFG_EDIT_OK);
+}
+
+/* Each setting, through its path, is one the loader knows and takes a
+ * value of its type; each INT's range is exactly the loader's. */
+static void test_settings_match_loader(void **state)
+{
+	(void)state;
+	for (int i = 0; i < CFG_SETTING_COUNT; i++) {
+		const struct cfg_setting *s = &cfg_settings[i];
+		char *path = keep(cfg_setting_path((enum cfg_setting_id)i, "vpn3"));
+		long ok[2] = { s->min, s->max }, bad[2] = { s->min - 1, s->max + 1 };
+		for (int j = 0; j < (s->type == CFG_SETTING_INT ? 2 : 1); j++) {
+			cfg_edit_free(T.e);
+			T.e = cfg_edit_new();
+			if (s->type == CFG_SETTING_BOOL)
+				cfg_edit_bool(T.e, path, 1);
+			else if (s->type == CFG_SETTING_STR)
+				cfg_edit_str(T.e, path, i == CFG_SETTING_VPN_DESTINATION_IP ? "192.0.2.9" : "lo");
+			else
+				cfg_edit_int(T.e, path, ok[j]);
+			accepted();
+			if (s->type != CFG_SETTING_INT)
+				continue;
+			cfg_edit_free(T.e);
+			T.e = cfg_edit_new();
+			cfg_edit_int(T.e, path, bad[j]);
+			refused(CFG_EDIT_INVALID, 1, NULL, "is out of range");
+			cfg_errors_free(&T.errs);
+			cfg_errors_init(&T.errs);
+		}
+	}
 }
 
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -675,6 +810,12 @@ int main(void)
 		T_(test_file_gone),
 		T_(test_commit_failure_leaves_file),
 		T_(test_fault_tag),
+		T_(test_kind_first_error_wins),
+		T_(test_kind_element_of_no_array),
+		T_(test_kind_not_json),
+		T_(test_kind_secrets_invalid),
+		T_(test_settings_find_and_path),
+		T_(test_settings_match_loader),
 	};
 	return cmocka_run_group_tests_name("cfg_edit", tests, NULL, NULL);
 }
