@@ -16,7 +16,7 @@
 RECV=$top_builddir/tests/tools/dgram_recv
 [ -x "$RECV" ] || skip_all "tests/tools/dgram_recv is not built"
 tap_setup
-plan 26
+plan 27
 T=$TAP_TMP
 agent_write_gks_config
 # The config in a directory whose name holds a newline and a would-be field.
@@ -27,7 +27,9 @@ mv "$SECRETS" "$D/secrets.json"
 grep -q '"local": true' "$D/gvpn-agent.json" || { echo "Bail out! syslog.local not set in the config"; exit 1; }
 CONF=$D/gvpn-agent.json
 CTL_SOCK=$D/gvpnctl.sock
-ESC_CONF="$T/cfg\\\\nPRIORITY=0/gvpn-agent.json" # as dgram_recv writes it, as a regex
+# The agent writes the newline as \x0a (str_escape), and dgram_recv its
+# backslash as \\; as a regex:
+ESC_CONF="$T/cfg\\\\\\\\x0aPRIORITY=0/gvpn-agent.json"
 
 "$RECV" -j -t 600 "$T/journal.sock" "$T/journal.log" &
 RECV_PID=$!
@@ -60,16 +62,17 @@ is "$bad" "" "every datagram has one PRIORITY, one MESSAGE, one SYSLOG_FACILITY 
 like "$(count .)" '^[1-9][0-9]+$' "datagrams arrived ($(count .))"
 
 like "$(dg GVPN_MSGID=AGENT_STARTED)" "^MESSAGE=gvpn-agent [0-9.]+ started with $ESC_CONF	PRIORITY=5	SYSLOG_FACILITY=3	SYSLOG_IDENTIFIER=gvpn-agent	GVPN_MSGID=AGENT_STARTED	GVPN_EVENTID=1	GVPN_VERSION=[0-9.]+	GVPN_PID=$AGENT_PID$" \
-	"AGENT_STARTED: exact fields; the path's newline kept inside MESSAGE"
+	"AGENT_STARTED: exact fields; the path's newline escaped (\\x0a) inside MESSAGE"
 like "$(dg GVPN_MSGID=MEMBER_REGISTERED)" "^MESSAGE=member 127\\.0\\.0\\.7 \\(x\\.PRIORITY=0\\) registered.*	PRIORITY=5	.*	GVPN_GROUP=1	GVPN_MEMBER=127\\.0\\.0\\.7	GVPN_IDENTITY=x\\.PRIORITY=0	GVPN_INDEX=[0-9]+	GVPN_SUITE=aes-256-cbc/sha-256/modp-2048	GVPN_SEQ=0$" \
 	"MEMBER_REGISTERED: the parameters as GVPN_* fields, the identity one value"
 like "$(dg GVPN_MSGID=REGISTRATION_REFUSED)" "^MESSAGE=registration from 127\\.0\\.0\\.8 refused: unknown group	PRIORITY=4	SYSLOG_FACILITY=3	SYSLOG_IDENTIFIER=gvpn-agent	GVPN_MSGID=REGISTRATION_REFUSED	GVPN_EVENTID=[0-9]+	GVPN_MEMBER=127\\.0\\.0\\.8	GVPN_GROUP=9	GVPN_REASON=unknown group$" \
 	"REGISTRATION_REFUSED: PRIORITY 4 (warning) and the reason"
 like "$(dg GVPN_MSGID=CONFIG_RELOADED)" "^MESSAGE=configuration $ESC_CONF reloaded; generation 2	PRIORITY=5	.*	GVPN_FILE=$ESC_CONF	GVPN_GENERATION=2$" \
-	"CONFIG_RELOADED: a value with a newline arrives whole (length-prefixed)"
+	"CONFIG_RELOADED: a value with a newline arrives whole, the newline escaped"
 like "$(dg 'GVPN_SUBSYSTEM=agent')" "^MESSAGE=agent: SIGHUP: reloading $ESC_CONF	PRIORITY=5	SYSLOG_FACILITY=3	SYSLOG_IDENTIFIER=gvpn-agent	GVPN_SUBSYSTEM=agent$" \
 	"a log line: MESSAGE, PRIORITY and GVPN_SUBSYSTEM"
-like "$(count '\\nPRIORITY=0')" '^[1-9]' "values with a newline before PRIORITY=0 arrived ($(count '\\nPRIORITY=0') datagrams)"
+like "$(count '\\\\x0aPRIORITY=0')" '^[1-9]' "values with an escaped newline before PRIORITY=0 arrived ($(count '\\\\x0aPRIORITY=0') datagrams)"
+is "$(count '\\nPRIORITY=0')" 0 "no raw newline reached the journal in a value"
 is "$(grep -c $'^PRIORITY=0\|\tPRIORITY=0' "$T/journal.log")" 0 "none of them forged a field PRIORITY=0"
 is "$(count GVPN_MSGID=MEMBER_REGISTERED) $(count GVPN_MSGID=CONFIG_RELOADED) $(count 'SIGHUP: reloading')" "1 1 1" \
 	"each event and log line arrives once"
@@ -88,7 +91,7 @@ ok "--log-stderr: the reload is logged on stderr" wait_for 10 stderr_has 'CONFIG
 agent_stop
 S=$(cat "$T/agent.log")
 like "$S" '^<5>event: AGENT_STARTED: gvpn-agent .* started with ' "--log-stderr: AGENT_STARTED with <5> (notice)"
-like "$S" "^<5>agent: SIGHUP: reloading $T/cfg\\?PRIORITY=0/gvpn-agent.json$" "--log-stderr: the newline in a message cannot start a line of its own"
+like "$S" "^<5>agent: SIGHUP: reloading $T/cfg\\\\x0aPRIORITY=0/gvpn-agent.json$" "--log-stderr: the newline in a message cannot start a line of its own (\\x0a)"
 is "$(grep -vc '^<[0-7]>' "$T/agent.log")" 0 "--log-stderr: every stderr line has a <N> prefix"
 is "$(count .)" "$n" "--log-stderr: nothing went to the journal socket"
 

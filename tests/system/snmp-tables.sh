@@ -109,10 +109,18 @@ rows() { # rows COLUMN-PREFIX: the index parts of the walked OIDs under it
 # stable SUBTREE EXPECT-FUNCTION: walks SUBTREE while gvpnctl's view
 # (what EXPECT-FUNCTION prints) stays the same, so the members, probes
 # and collectors cannot change a value between the two; EXP is that view.
+# stable SUBTREE VIEW [CLOCK]: walks until gvpnctl's VIEW is the same before
+# and after the walk; CLOCK (a command printing a time value) is read just
+# before and just after the walk, into B1 and B2, so a time the walk read
+# can be checked to lie between them however long the walk took.
 stable() {
 	local i e1
 	for i in 1 2 3 4 5; do
-		e1=$($2); walk "$1"; EXP=$($2)
+		e1=$($2)
+		[ -z "${3:-}" ] || B1=$($3)
+		walk "$1"
+		[ -z "${3:-}" ] || B2=$($3)
+		EXP=$($2)
 		[ "$e1" = "$EXP" ] && return 0
 	done
 	diag "gvpnctl's view of $1 kept changing during the walks"
@@ -125,6 +133,15 @@ hex2date() { # DateAndTime (hex) as gvpnctl prints UTC times
 }
 hex2epoch() { date -u -d "$(hex2date "$1" | sed 's/T/ /; s/Z//')" +%s; }
 within() { [ "$1" -ge $(($2 - $3)) ] && [ "$1" -le $(($2 + $3)) ]; } # within GOT WANT SLACK
+# between GOT A B: GOT lies between A and B (either order), +-1 s for rounding.
+between() {
+	local lo=$2 hi=$3
+	[ "$lo" -le "$hi" ] || { lo=$3; hi=$2; }
+	[ "$1" -ge $((lo - 1)) ] && [ "$1" -le $((hi + 1)) ]
+}
+uptime_now() { ctl --json show status | jq .result.uptime_seconds; }
+next_rekey_now() { ctl --json show groups | jq '.result.groups[0].next_rekey'; }
+kek_remaining_now() { ctl --json show sa | jq '.result.groups[0].kek.remaining'; }
 
 # ---- gvpnAgent, gvpnServer, gvpnMonitor, gvpnSyslog scalars -------------------------------
 scalars_view() {
@@ -134,15 +151,15 @@ scalars_view() {
 	  ([.syslog[].sent] | add), ([.syslog[].dropped] | add)] | map(tostring) | join(" ")'
 	ctl --json show vpns | jq -r '.result | "\(.interval) \(.threshold)"'
 }
-stable "" scalars_view
+stable "" scalars_view uptime_now
 is "$WALK_RC" 0 "snmpbulkwalk -Cr50 of the whole subtree exits 0 (OIDs increasing)"
 cp "$TAP_TMP/w" "$TAP_TMP/all"
 got="$(val 1.1.0) $(val 1.3.0) $(val 1.4.0) $(val 2.1.0) $(val 2.2.0) $(val 2.3.0) $(val 2.4.0) $(val 2.5.0) $(val 2.6.0) $(val 2.7.0) $(val 2.8.0) $(val 2.9.0) $(val 2.10.0) $(val 2.11.0) $(val 11.1.0) $(val 11.2.0)
 $(val 8.1.0) $(val 8.2.0)"
 is "$got" "$EXP" "the scalars (version, config generation and reload failures, the eleven server counters, syslog sent/dropped, monitor interval/threshold) = show status / show vpns"
 like "$(val 11.1.0)" '^[1-9][0-9]*$' "gvpnSyslogMessagesSent counts the events sent to the collectors ($(val 11.1.0))"
-up=$(ctl --json show status | jq .result.uptime_seconds)
-ok "gvpnAgentUptime ($(val 1.2.0)) = the uptime in show status ($up) +- 2 s" within "$(val 1.2.0)" "$up" 2
+ok "gvpnAgentUptime ($(val 1.2.0)) lies between the uptimes in show status before and after the walk ($B1, $B2)" \
+	between "$(val 1.2.0)" "$B1" "$B2"
 is "$(awk -F'|' '$1 ~ /\.0$/ { print $2 }' "$TAP_TMP/w" | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" \
 	"Counter32:13 Gauge32:5 INTEGER:8 STRING:1 " "the scalars' types: 13 Counter32, 5 Gauge32/Unsigned32, 8 TruthValue, 1 string"
 
@@ -152,11 +169,11 @@ groups_view() {
 	  ({none: 1, unicast: 2, multicast: 3}[.communication]), .members, .seq, .rekeys, .heartbeats,
 	  .retransmissions, .members_removed, .activation_time_delay] | map(tostring) | join(" ")'
 }
-stable 3 groups_view
+stable 3 groups_view next_rekey_now
 got=$(for g in $(rows 3.1.2); do echo "$g $(val 3.1.2.$g) $(val 3.1.3.$g) $(val 3.1.4.$g) $(val 3.1.5.$g) $(val 3.1.7.$g) $(val 3.1.8.$g) $(val 3.1.9.$g) $(val 3.1.10.$g) $(val 3.1.11.$g)"; done)
 is "$got" "$EXP" "gvpnGroupTable: id, name, communication (unicast 2, none 1), members, SEQ, rekeys, heartbeats, retransmissions, removed, ATD = show groups"
-nr=$(ctl --json show groups | jq '.result.groups[0].next_rekey')
-ok "gvpnGroupNextRekey.1 ($(val 3.1.6.1)) = next_rekey ($nr) +- 2 s" within "$(val 3.1.6.1)" "$nr" 2
+ok "gvpnGroupNextRekey.1 ($(val 3.1.6.1)) lies between next_rekey before and after the walk ($B1, $B2)" \
+	between "$(val 3.1.6.1)" "$B1" "$B2"
 
 # ---- gvpnMemberTable ------------------------------------------------------------------
 members_view() {
@@ -190,11 +207,11 @@ kek_view() {
 	  ({md5: 1, sha1: 2, "sha-256": 3, "sha-384": 4, "sha-512": 5}[.kek.sig_hash]), .kek.sig_key_bits,
 	  .kek.lifetime, 2] | map(tostring) | join(" ")'
 }
-stable 5 kek_view
+stable 5 kek_view kek_remaining_now
 is "$(val 5.1.2.1.1) $(val 5.1.3.1.1) $(val 5.1.4.1.1) $(val 5.1.5.1.1) $(val 5.1.6.1.1) $(val 5.1.7.1.1) $(val 5.1.9.1.1)" \
 	"$(printf '%s\n' "$EXP" | cut -d' ' -f3-)" "gvpnKekTable 1.1: SPI, algorithm, key bits, signature hash and key bits, lifetime, inUse = show sa"
-rem=$(ctl --json show sa | jq '.result.groups[0].kek.remaining')
-ok "gvpnKekRemainingLifetime.1.1 ($(val 5.1.8.1.1)) = remaining ($rem) +- 2 s" within "$(val 5.1.8.1.1)" "$rem" 2
+ok "gvpnKekRemainingLifetime.1.1 ($(val 5.1.8.1.1)) lies between remaining before and after the walk ($B1, $B2)" \
+	between "$(val 5.1.8.1.1)" "$B1" "$B2"
 is "$(val 5.1.2.1.2) $(val 5.1.9.1.2)" "$kek_before 3" "gvpnKekTable 1.2: the KEK before the rekey ($kek_before), old(3)"
 is "$(rows 5.1.2 | tr '\n' ' ')" "1.1 1.2 " "no KEK rows for g2 (no server-member communication)"
 
