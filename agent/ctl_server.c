@@ -6,6 +6,7 @@
 #include "agent/agent.h"
 #include "core/ctl_proto.h"
 #include "core/gdoi/gks.h"
+#include "core/views/gks_json.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"

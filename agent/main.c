@@ -8,6 +8,7 @@
 #include "core/cfg_edit.h"
 #include "core/ev.h"
 #include "core/gdoi/gks.h"
+#include "core/views/gks_json.h"
 #include "core/syslog/syslog_out.h"
 #include "core/monitor/mon.h"
 #include "core/monitor/mon_icmp.h"

@@ -24,6 +24,7 @@
 #include "core/cfg.h"
 #include "core/ev.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_view.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"

@@ -29,6 +29,8 @@
 #include "core/ev.h"
 #include "core/gdoi/gdoi_push.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_view.h"
+#include "core/views/gks_json.h"
 #include "core/gdoi/gm.h"
 #include "core/gdoi/ike.h"
 #include "core/log.h"
