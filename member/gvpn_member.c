@@ -7,6 +7,7 @@
 #include "config.h"
 #include "core/cfg_schema.h"
 #include "core/gdoi/gm.h"
+#include "core/views/gm_json.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"

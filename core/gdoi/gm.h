@@ -7,7 +7,7 @@
  * policy's SA KEK names a multicast group. It ACKs pushes that ask for
  * it (RFC 8263), keeps a table of TEKs with their activation and expiry,
  * and reregisters when heartbeats stop. gvpn-member runs one or many of
- * these. */
+ * these. Its state as JSON: core/views/gm_json.h. */
 #ifndef GVPN_GM_H
 #define GVPN_GM_H
 
@@ -124,8 +124,15 @@ uint64_t gm_elapsed_us(const struct gm *m);
 /* 1 while the member holds a registration that heartbeats have not
  * declared lost. */
 int gm_registered(const struct gm *m);
-/* The received policy and keys as a JSON object (keys in hex). */
-cJSON *gm_policy_json(const struct gm *m);
+/* The KEK held (previous: the one before it, kept for retransmissions
+ * of the push that replaced it): 1 and its SPI, or 0 when there is none. */
+int gm_kek_spi(const struct gm *m, int previous, uint8_t spi[16]);
+/* 1 and the group address and port the member listens on for
+ * multicast pushes, or 0 when it does not. */
+int gm_multicast(const struct gm *m, struct in_addr *group, uint16_t *port);
+/* An SA TEK identification as text: "a.b.c.d/len", "a.b.c.d", or its
+ * type and length. */
+void gm_ident_str(const struct gdoi_ident *id, char *buf, size_t len);
 
 /* ---- the key table ------------------------------------------------------ */
 
@@ -170,11 +177,5 @@ struct gm_stats {
 	uint64_t reregistration_failures;
 };
 const struct gm_stats *gm_stats(const struct gm *m);
-
-/* {"registered", "seq", "kek": {spi, previous_spi?, multicast?},
- *  "teks": [{spi, state, source, destination, installed_ms, activate_ms,
- *  expire_ms, expires_in_s}], "stats": {...}} (no key material; times on
- *  the loop clock in milliseconds). */
-cJSON *gm_status_json(const struct gm *m);
 
 #endif

@@ -32,6 +32,7 @@
 #include "core/gdoi/gdoi.h"
 #include "core/gdoi/gdoi_push.h"
 #include "core/gdoi/gm.h"
+#include "core/views/gm_json.h"
 #include "core/gdoi/ike.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -291,7 +292,7 @@ static void pull_hdr(struct srv *s, struct gdoi_buf *b)
 	gdoi_put_hdr(b, &h);
 }
 
-/* GROUPKEY-PULL messages 1 and 3, answered with 2 and 4 (as gks.c). */
+/* GROUPKEY-PULL messages 1 and 3, answered with 2 and 4 (as gks_pull.c). */
 static void srv_pull(struct srv *s, const uint8_t *msg, size_t len, const struct isakmp_hdr *h,
 		     const struct sockaddr_in *from)
 {
