@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* gks.c: the group key server's frame: its UDP socket (RFC 6407: port
- * 848), the dispatch of each datagram (ACKs to the rekey rounds, the
- * rest to the phase 1 exchanges), start, stop, and reload (groups and
- * policies matched to the new model keep their keys, SEQ and members).
- * The server's parts and what each owns: gks_int.h. */
+/* gks.c: the group key server's frame, the top of its parts: its UDP
+ * socket (RFC 6407: port 848), the dispatch of each datagram (ACKs to
+ * the rekey rounds, Main Mode and GROUPKEY-PULL to the exchange they
+ * belong to), start, stop, and reload (groups and policies matched to
+ * the new model keep their keys, SEQ and members). The server's parts
+ * and what each owns: gks_int.h. */
 #include "config.h"
 #include "core/gdoi/gks_int.h"
 #include "core/gdoi/pcapw.h"
@@ -21,37 +22,6 @@
 
 #include <openssl/crypto.h>
 
-struct gks_server gks_g = { .fd = -1 };
-
-/* Sends from our address src: with a wildcard listen address the kernel
- * would otherwise pick the source by route, and a member on a host with
- * several addresses (or several of ours on one link) would see the answer
- * come from an address it did not send to, and drop it. */
-int gks_send_from(const struct in_addr *src, const struct sockaddr_in *to, const uint8_t *buf, size_t len)
-{
-	struct iovec iov = { (void *)buf, len };
-	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))]; } ctl;
-	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = sizeof(*to), .msg_iov = &iov, .msg_iovlen = 1 };
-	if (src && src->s_addr != INADDR_ANY && G.local.sin_addr.s_addr == INADDR_ANY) {
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = &ctl;
-		mh.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		struct in_pktinfo pi = { .ipi_spec_dst = *src };
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	}
-	if (sendmsg(G.fd, &mh, 0) < 0) {
-		G.st.send_errors++;
-		log_debug("gks", "sendmsg: %s", strerror(errno));
-		return -1;
-	}
-	G.st.tx++;
-	return 0;
-}
-
 static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in *from)
 {
 	struct isakmp_hdr h;
@@ -60,10 +30,23 @@ static void on_datagram(const uint8_t *msg, size_t len, const struct sockaddr_in
 		G.st.drop_malformed++;
 		return;
 	}
-	if (h.exchange == GDOI_EXCH_PUSH_ACK)
+	if (h.exchange == GDOI_EXCH_PUSH_ACK) {
 		gks_on_ack(msg, len, from);
-	else
-		gks_peer_input(msg, len, &h, from);
+		return;
+	}
+	struct gks_peer *p = gks_peer_for(&h, from);
+	if (!p)
+		return;
+	switch (h.exchange) {
+	case ISAKMP_EXCH_MAIN:
+		gks_on_main(p, msg, len);
+		break;
+	case GDOI_EXCH_PULL:
+		gks_on_pull(p, msg, len, &h);
+		break;
+	default:
+		G.st.drop_malformed++;
+	}
 }
 
 void gks_input(const uint8_t *msg, size_t len, const struct sockaddr_in *from)
@@ -198,6 +181,7 @@ int gks_init(const struct cfg *c)
 	G.cfg = c;
 	gks_members_init();
 	gks_peers_init();
+	gks_refusals_init();
 	G.lim_refused.what = "(refusals)";
 	G.lim_drop.what = "(half-open limit)";
 	G.lim_ack.what = "(ACKs that do not verify)";
@@ -230,6 +214,7 @@ int gks_init(const struct cfg *c)
 void gks_fini(void)
 {
 	gks_peers_fini();
+	gks_refusals_fini();
 	for (size_t i = 0; i < G.n_groups; i++)
 		group_free(G.groups[i]);
 	free(G.groups);

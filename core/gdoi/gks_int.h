@@ -4,9 +4,10 @@
  * concern:
  *
  *   gks.c         socket, datagram dispatch, start, stop and reload
+ *   gks_base.c    the state (gks_g) and sending from the right address
  *   gks_peer.c    registration, part 1: phase 1 exchanges (cookies,
- *                 embryonic and half-open accounting, Main Mode hand-off),
- *                 refusals and back-offs
+ *                 embryonic and half-open accounting, Main Mode hand-off)
+ *   gks_refuse.c  refusals (aggregated per address) and back-offs
  *   gks_pull.c    registration, part 2: GROUPKEY-PULL messages 1-4 and
  *                 the member entry it makes
  *   gks_member.c  the membership tables (by address, identity, index)
@@ -14,12 +15,23 @@
  *                 removal, heartbeats, history
  *   gks_keys.c    key state: KEK/TEK generation and rotation, SEQ
  *                 reservation, the signing key, all persistence through
- *                 a gks_store (gks_store.h)
+ *                 a gks_store (gks_store.h; gks_store_file.c: the
+ *                 state directory's files)
  *   gks_policy.c  the SA and KD payloads built from a group's keys
  *   gks_view.c    read-only snapshots for SNMP and core/views
  *
  * All state is in one struct (gks_g, written G here), as before the
- * split; loop clock times are in microseconds. */
+ * split; loop clock times are in microseconds. The files call each other
+ * downwards only, none in a circle (so each can be read, and tested,
+ * from the bottom up):
+ *
+ *   gks.c        -> every part below
+ *   gks_pull.c   -> gks_rekey.c, gks_member.c, gks_policy.c, gks_refuse.c
+ *   gks_peer.c   -> gks_refuse.c
+ *   gks_rekey.c  -> gks_keys.c, gks_member.c, gks_policy.c
+ *   gks_keys.c   -> gks_store_file.c
+ *   gks_view.c   -> gks_member.c
+ *   all of them  -> gks_base.c */
 #ifndef GVPN_GKS_INT_H
 #define GVPN_GKS_INT_H
 
@@ -272,20 +284,33 @@ static inline const struct sockaddr_in *gks_peer_sin(const struct gks_peer *p)
 	return (const struct sockaddr_in *)&p->ike.peer;
 }
 
-/* ---- gks.c ------------------------------------------------------------------ */
+/* ---- gks_base.c ---------------------------------------------------------------- */
 
 /* Sends buf to `to` from our address src (NULL or INADDR_ANY: as the
  * kernel picks); counts tx and send errors. 0 or -1. */
 int gks_send_from(const struct in_addr *src, const struct sockaddr_in *to, const uint8_t *buf, size_t len);
 
-/* ---- gks_peer.c: phase 1 exchanges, refusals ------------------------------- */
+/* ---- gks_refuse.c: refusals and back-offs ---------------------------------------- */
 
-/* A datagram of an ISAKMP exchange (not an ACK) whose header h parsed. */
-void gks_peer_input(const uint8_t *msg, size_t len, const struct isakmp_hdr *h, const struct sockaddr_in *from);
-void gks_peer_free(struct gks_peer *p);
 /* A registration refused: counted, logged and published (aggregated per
  * address past a few a minute). group: as the member named it, or NULL. */
 void gks_refused(const struct gks_peer *p, const char *group, const char *reason);
+/* A failed authentication from a (may start a back-off). */
+void gks_src_auth_failed(in_addr_t a);
+/* 1 while a is backed off. */
+int gks_src_backed_off(in_addr_t a);
+void gks_refusals_init(void);
+void gks_refusals_fini(void);
+
+/* ---- gks_peer.c: phase 1 exchanges -------------------------------------------------- */
+
+/* The exchange a datagram with header h belongs to: found, new (a Main
+ * Mode message 1), or NULL: dropped (no such exchange, a message 3 from
+ * a backed-off address or over the half-open limits). */
+struct gks_peer *gks_peer_for(const struct isakmp_hdr *h, const struct sockaddr_in *from);
+/* A Main Mode datagram of p's exchange (ike.c); a failure ends it. */
+void gks_on_main(struct gks_peer *p, const uint8_t *msg, size_t len);
+void gks_peer_free(struct gks_peer *p);
 void gks_peers_init(void);
 void gks_peers_fini(void);
 

@@ -13,11 +13,7 @@
  * of them and a new one evicts the oldest, so a flood of spoofed message
  * 1s cannot lock anyone out. Message 3 with our cookie makes it
  * half-open, bounded per peer address and in total. Both kinds expire.
- *
- * Refusals are counted always, published as events the first few times
- * per address and minute and aggregated after that; repeated failed
- * authentications from one address start a back-off (no message 3, so
- * no Diffie-Hellman, from it). */
+ * Refusals and back-offs: gks_refuse.c. */
 #include "config.h"
 #include "core/gdoi/gks_int.h"
 #include "core/ev.h"
@@ -34,135 +30,6 @@
 static unsigned bucket_of(const uint8_t icky[8])
 {
 	return (unsigned)((icky[0] << 8 | icky[1]) ^ (icky[6] << 8 | icky[7])) % GKS_BUCKETS;
-}
-
-/* ---- refusals and back-offs by source address ---------------------------------- */
-
-static unsigned src_bucket(in_addr_t a)
-{
-	uint32_t h = (uint32_t)a * 2654435761u;
-	return (h ^ h >> 16) % GKS_SRC_BUCKETS;
-}
-
-/* The record of an address, made on first use (NULL when GKS_SRC_MAX
- * addresses are tracked already: then nothing is aggregated for it). */
-static struct gks_src *src_get(in_addr_t a)
-{
-	unsigned b = src_bucket(a);
-	for (struct gks_src *t = G.src[b]; t; t = t->next)
-		if (t->addr == a)
-			return t;
-	if (G.n_src >= GKS_SRC_MAX)
-		return NULL;
-	struct gks_src *t = xcalloc(1, sizeof(*t));
-	t->addr = a;
-	t->next = G.src[b];
-	G.src[b] = t;
-	G.n_src++;
-	return t;
-}
-
-/* Ends t's counting window: the refusals not published as events go
- * out as one. */
-static void src_window_end(struct gks_src *t, uint64_t now)
-{
-	if (t->suppressed) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &t->addr, a, sizeof(a));
-		struct event e;
-		ev_begin(&e, EV_REGISTRATION_REFUSED);
-		ev_param_str(&e, "member", a);
-		ev_param_str(&e, "reason", t->last_reason);
-		ev_param_uint(&e, "count", t->suppressed);
-		ev_publish(&e, "%u more registrations from %s refused in %llu s (the last: %s)", t->suppressed, a,
-			   (unsigned long long)(GKS_SRC_WINDOW_US / 1000000u), t->last_reason);
-	}
-	t->window_us = now;
-	t->refusals = t->suppressed = t->auth_fails = 0;
-}
-
-/* Every minute: aggregated refusal events of ended windows, and records
- * idle for ten windows dropped. */
-static void on_src_timer(struct loop_timer *tm GVPN_UNUSED, void *arg GVPN_UNUSED)
-{
-	uint64_t now = loop_now_us();
-	loop_timer_arm_ms(&G.src_timer, GKS_SRC_WINDOW_US / 1000u);
-	for (unsigned b = 0; b < GKS_SRC_BUCKETS; b++)
-		for (struct gks_src **pp = &G.src[b]; *pp;) {
-			struct gks_src *t = *pp;
-			if (now - t->window_us >= GKS_SRC_WINDOW_US)
-				src_window_end(t, now);
-			if (now - t->last_us >= 10 * GKS_SRC_WINDOW_US && t->backoff_until_us <= now) {
-				*pp = t->next;
-				free(t);
-				G.n_src--;
-				continue;
-			}
-			pp = &t->next;
-		}
-}
-
-/* A failed authentication from a: GKS_AUTH_FAILS in a window start a
- * back-off (no message 3, so no Diffie-Hellman, from that address) of
- * 10 s, doubled each time up to 5 minutes. */
-static void src_auth_failed(in_addr_t a)
-{
-	uint64_t now = loop_now_us();
-	struct gks_src *t = src_get(a);
-	if (!t)
-		return;
-	if (now - t->window_us >= GKS_SRC_WINDOW_US)
-		src_window_end(t, now);
-	t->last_us = now;
-	if (++t->auth_fails < GKS_AUTH_FAILS)
-		return;
-	if (!t->backoff_s)
-		t->backoff_s = GKS_BACKOFF_MIN_S;
-	t->backoff_until_us = now + (uint64_t)t->backoff_s * 1000000u;
-	char s[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &a, s, sizeof(s));
-	log_notice("gks", "%s: %u failed authentications within %llu s: no new exchange from it for %u s", s,
-		   t->auth_fails, (unsigned long long)(GKS_SRC_WINDOW_US / 1000000u), t->backoff_s);
-	G.st.backoffs++;
-	t->auth_fails = 0;
-	t->backoff_s = t->backoff_s * 2 > GKS_BACKOFF_MAX_S ? GKS_BACKOFF_MAX_S : t->backoff_s * 2;
-}
-
-static int src_backed_off(in_addr_t a)
-{
-	for (struct gks_src *t = G.src[src_bucket(a)]; t; t = t->next)
-		if (t->addr == a)
-			return t->backoff_until_us > loop_now_us();
-	return 0;
-}
-
-/* A refusal: counted always; logged (rate-limited) and published as an
- * event the first GKS_SRC_EVENTS times per address and window, then
- * aggregated into one event at the window's end. */
-void gks_refused(const struct gks_peer *p, const char *group, const char *reason)
-{
-	G.st.refused++;
-	uint64_t now = loop_now_us();
-	struct gks_src *t = src_get(((const struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr);
-	if (t) {
-		if (now - t->window_us >= GKS_SRC_WINDOW_US)
-			src_window_end(t, now);
-		t->last_us = now;
-		if (++t->refusals > GKS_SRC_EVENTS) {
-			t->suppressed++;
-			str_copy(t->last_reason, reason, sizeof(t->last_reason));
-			G.st.refusals_aggregated++;
-			return;
-		}
-	}
-	log_limited(&G.lim_refused, now, LOG_WARNING, "gks", "registration from %s refused: %s", p->addr, reason);
-	struct event e;
-	ev_begin(&e, EV_REGISTRATION_REFUSED);
-	ev_param_str(&e, "member", p->addr);
-	if (group)
-		ev_param_str(&e, "group", group);
-	ev_param_str(&e, "reason", reason);
-	ev_publish(&e, "registration from %s refused: %s", p->addr, reason);
 }
 
 static void pcap_hook(void *arg, const uint8_t *msg, size_t len, int inbound)
@@ -429,7 +296,7 @@ static void send_notify(const struct gks_peer *p, int type)
 	gdoi_buf_free(&b);
 }
 
-static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
+void gks_on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 {
 	struct gdoi_buf out;
 	gdoi_buf_init(&out);
@@ -447,7 +314,7 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 	}
 	if (rc < 0) {
 		if (p->ike.notify == ISAKMP_N_AUTHENTICATION_FAILED)
-			src_auth_failed(((const struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr);
+			gks_src_auth_failed(((const struct sockaddr_in *)&p->ike.peer)->sin_addr.s_addr);
 		if (p->ike.notify == ISAKMP_N_AUTHENTICATION_FAILED ||
 		    p->ike.notify == ISAKMP_N_NO_PROPOSAL_CHOSEN)
 			gks_refused(p, NULL, p->ike.error);
@@ -471,10 +338,7 @@ static void on_main(struct gks_peer *p, const uint8_t *msg, size_t len)
 	}
 }
 
-/* The exchange a datagram belongs to: found, new (message 1), or none
- * (dropped); a message 3 from a backed-off address, or over the
- * half-open limits, is dropped too. */
-static struct gks_peer *peer_for(const struct isakmp_hdr *h, const struct sockaddr_in *from)
+struct gks_peer *gks_peer_for(const struct isakmp_hdr *h, const struct sockaddr_in *from)
 {
 	static const uint8_t zero[8];
 	int msg1 = !memcmp(h->rcookie, zero, 8);
@@ -494,7 +358,7 @@ static struct gks_peer *peer_for(const struct isakmp_hdr *h, const struct sockad
 	}
 	if (!p)
 		return peer_new(h, from);
-	if (p->embryonic && !msg1 && h->exchange == ISAKMP_EXCH_MAIN && src_backed_off(from->sin_addr.s_addr)) {
+	if (p->embryonic && !msg1 && h->exchange == ISAKMP_EXCH_MAIN && gks_src_backed_off(from->sin_addr.s_addr)) {
 		G.st.drop_backoff++;
 		log_limited(&G.lim_backoff, loop_now_us(), LOG_INFO, "gks",
 			    "message 3 from %s dropped: backing off after failed authentications", p->addr);
@@ -505,39 +369,14 @@ static struct gks_peer *peer_for(const struct isakmp_hdr *h, const struct sockad
 	return p;
 }
 
-void gks_peer_input(const uint8_t *msg, size_t len, const struct isakmp_hdr *h, const struct sockaddr_in *from)
-{
-	struct gks_peer *p = peer_for(h, from);
-	if (!p)
-		return;
-	switch (h->exchange) {
-	case ISAKMP_EXCH_MAIN:
-		on_main(p, msg, len);
-		break;
-	case GDOI_EXCH_PULL:
-		gks_on_pull(p, msg, len, h);
-		break;
-	default:
-		G.st.drop_malformed++;
-	}
-}
-
 void gks_peers_init(void)
 {
 	crypto_random(G.cookie_secret, sizeof(G.cookie_secret));
 	G.cookie_rotated_us = loop_now_us();
-	loop_timer_init(&G.src_timer, on_src_timer, NULL);
-	loop_timer_arm_ms(&G.src_timer, GKS_SRC_WINDOW_US / 1000u);
 }
 
 void gks_peers_fini(void)
 {
 	while (G.all)
 		gks_peer_free(G.all);
-	loop_timer_cancel(&G.src_timer);
-	for (unsigned b = 0; b < GKS_SRC_BUCKETS; b++)
-		for (struct gks_src *t = G.src[b], *next; t; t = next) {
-			next = t->next;
-			free(t);
-		}
 }
