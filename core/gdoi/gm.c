@@ -9,9 +9,7 @@
  * times; one timer per member drives it. This file holds the
  * registration, the member's socket, the heartbeat watch and the life
  * cycle; the rest and how the parts depend on each other: gm_int.h. Its
- * JSON views are in core/views/gm_json.c. Event details are still JSON
- * (gm_base.c): gm_event_fn hands them to its callers (gvpn-member,
- * tests) as cJSON, and typed events would change that interface. */
+ * JSON (state, policy, events) is core/views/gm_json.c's. */
 #include "config.h"
 #include "core/gdoi/gm_int.h"
 #include "core/log.h"
@@ -360,10 +358,8 @@ static void on_hb_timer(struct loop_timer *t GVPN_UNUSED, void *arg)
 		m->st.heartbeat_losses++;
 		log_info("gm", "%s: no push from the key server for %.0f s (%u heartbeats missed): reregistering",
 			 gm_local_str(m, a, sizeof(a)), secs, m->cfg.heartbeat_misses);
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "seconds", secs);
-		cJSON_AddNumberToObject(o, "last_seq", m->seq);
-		gm_emit(m, "heartbeat_lost", o);
+		struct gm_event e = { .kind = GM_EV_HEARTBEAT_LOST, .seconds = secs, .last_seq = m->seq };
+		gm_emit(m, &e);
 	}
 	reregister(m);
 }
@@ -372,21 +368,20 @@ static void rereg_finished(struct gm *m, enum gm_result r)
 {
 	char a[INET_ADDRSTRLEN];
 	m->rereg = 0;
-	cJSON *o = cJSON_CreateObject();
 	if (r == GM_REGISTERED) {
 		m->st.reregistrations++;
 		log_info("gm", "%s: reregistered, SEQ %u", gm_local_str(m, a, sizeof(a)), m->seq);
-		cJSON_AddNumberToObject(o, "seq", m->seq);
-		cJSON_AddNumberToObject(o, "elapsed_ms", (double)gm_elapsed_us(m) / 1000.0);
-		gm_emit(m, "reregistered", o);
+		struct gm_event e = { .kind = GM_EV_REREGISTERED, .seq = m->seq,
+				      .elapsed_ms = (double)gm_elapsed_us(m) / 1000.0 };
+		gm_emit(m, &e);
 		return;
 	}
 	m->st.reregistration_failures++;
 	log_warn("gm", "%s: reregistration failed: %s; next try in %u s", gm_local_str(m, a, sizeof(a)),
 		 m->error, m->cfg.heartbeat_s);
-	cJSON_AddStringToObject(o, "error", m->error);
-	cJSON_AddNumberToObject(o, "retry_in_s", m->cfg.heartbeat_s);
-	gm_emit(m, "reregistration_failed", o);
+	struct gm_event e = { .kind = GM_EV_REREGISTRATION_FAILED, .error = m->error,
+			      .retry_in_s = m->cfg.heartbeat_s };
+	gm_emit(m, &e);
 	if (m->cfg.heartbeat_s)
 		loop_timer_arm_ms(&m->hb_timer, (uint64_t)m->cfg.heartbeat_s * 1000u);
 }

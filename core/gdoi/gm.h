@@ -13,18 +13,17 @@
 
 #include <stdint.h>
 #include <netinet/in.h>
-#include <cjson/cJSON.h>
 
 #include "core/gdoi/gdoi.h"
 #include "core/gdoi/ike.h"
 
 struct gm;
 
-/* Something happened to member m: event is a name from the list below,
- * detail a JSON object with the event's fields. detail belongs to the
- * member and is deleted when the callback returns (take items out with
- * cJSON_DetachItemFromObject to keep them). The callback must not free
- * the member.
+/* Something happened to member m: an event of one of the kinds below
+ * (its name first), with these fields of struct gm_event set; the rest
+ * are zero. core/views/gm_json.h renders one as a JSON object with the
+ * fields in this order. The event and what it points to are valid
+ * during the callback only; the callback must not free the member.
  *
  *   push_received      seq, kind ("rekey" | "heartbeat" | "delete"), multicast,
  *                      deleted (SPIs a DELETE payload named, when any)
@@ -36,7 +35,7 @@ struct gm;
  *   ack_sent           seq, kek_spi, to ("addr:port")
  *   kek_replaced       old_spi, new_spi
  *   kek_missing        spi (a push named a new KEK without its key: the
- *                      old KEK stays)
+ *                      old KEK stays), error
  *   tek_installed      spi, state, source, destination, activate_in_s,
  *                      lifetime
  *   tek_activated      spi, state, source, destination
@@ -49,7 +48,37 @@ struct gm;
  *                      push), last_seq
  *   reregistered       seq, elapsed_ms
  *   reregistration_failed  error, retry_in_s */
-typedef void (*gm_event_fn)(struct gm *m, const char *event, cJSON *detail, void *arg);
+enum gm_event_kind {
+	GM_EV_PUSH_RECEIVED, GM_EV_PUSH_REJECTED, GM_EV_RETRANSMISSION, GM_EV_ACK_SENT,
+	GM_EV_KEK_REPLACED, GM_EV_KEK_MISSING, GM_EV_TEK_INSTALLED, GM_EV_TEK_ACTIVATED,
+	GM_EV_TEK_REMOVED, GM_EV_MULTICAST_JOINED, GM_EV_MULTICAST_FAILED, GM_EV_HEARTBEAT_LOST,
+	GM_EV_REREGISTERED, GM_EV_REREGISTRATION_FAILED,
+};
+
+struct gm_tek;
+
+struct gm_event {
+	enum gm_event_kind kind;
+	const char *name;               /* the kind's name above: "push_received", ... */
+	uint32_t seq, last_seq;
+	int multicast;
+	int replay;                     /* push_rejected: seq and last_seq are set */
+	const char *push_kind;          /* push_received: "rekey" | "heartbeat" | "delete" */
+	const char *reason;             /* push_rejected, tek_removed */
+	const char *error;              /* kek_missing, multicast_failed, reregistration_failed */
+	const uint8_t *spi;             /* 16 octets: ack_sent's KEK, kek_missing's, kek_replaced's new one */
+	const uint8_t *old_spi;         /* kek_replaced: the KEK before it (NULL: none) */
+	const struct sockaddr_in *to;   /* ack_sent */
+	const struct gm_tek *tek;       /* tek_* */
+	const struct gdoi_delete *del;  /* push_received: the push's DELETE payloads */
+	size_t n_del;
+	struct in_addr mc_group, mc_if; /* multicast_*: the group, the interface address */
+	uint16_t mc_port;
+	double seconds;                 /* heartbeat_lost */
+	double elapsed_ms;              /* reregistered */
+	unsigned retry_in_s;            /* reregistration_failed */
+};
+typedef void (*gm_event_fn)(struct gm *m, const struct gm_event *ev, void *arg);
 
 /* Which wire layouts the member reads (gdoi.h enum gdoi_profile). AUTO
  * tells them apart by the payloads' lengths (doc/interop.md). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* gm_base.c: what the group member's parts share: events (their
- * detail is JSON, as gm_event_fn hands it to callers) and the wire
- * profile and selector order a policy is read with. */
+/* gm_base.c: what the group member's parts share: handing events to
+ * the caller (typed, gm.h; core/views/gm_json.c renders them), texts
+ * for messages, and the wire profile and selector order a policy is
+ * read with. */
 #include "config.h"
 #include "core/gdoi/gm_int.h"
 #include "core/log.h"
@@ -18,17 +19,6 @@
 
 #include <openssl/crypto.h>
 
-void gm_add_hex(cJSON *o, const char *k, const uint8_t *p, size_t n)
-{
-	char *s = xmalloc(2 * n + 1);
-	for (size_t i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", p[i]);
-	s[2 * n] = '\0';
-	cJSON_AddStringToObject(o, k, s);
-	OPENSSL_cleanse(s, 2 * n);
-	free(s);
-}
-
 void gm_ident_str(const struct gdoi_ident *id, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -44,26 +34,21 @@ void gm_ident_str(const struct gdoi_ident *id, char *buf, size_t len)
 	}
 }
 
-void gm_add_ident(cJSON *o, const char *k, const struct gdoi_ident *id)
-{
-	char buf[80];
-	gm_ident_str(id, buf, sizeof(buf));
-	cJSON_AddStringToObject(o, k, buf);
-}
+static const char *const event_names[] = {
+	[GM_EV_PUSH_RECEIVED] = "push_received", [GM_EV_PUSH_REJECTED] = "push_rejected",
+	[GM_EV_RETRANSMISSION] = "retransmission", [GM_EV_ACK_SENT] = "ack_sent",
+	[GM_EV_KEK_REPLACED] = "kek_replaced", [GM_EV_KEK_MISSING] = "kek_missing",
+	[GM_EV_TEK_INSTALLED] = "tek_installed", [GM_EV_TEK_ACTIVATED] = "tek_activated",
+	[GM_EV_TEK_REMOVED] = "tek_removed", [GM_EV_MULTICAST_JOINED] = "multicast_joined",
+	[GM_EV_MULTICAST_FAILED] = "multicast_failed", [GM_EV_HEARTBEAT_LOST] = "heartbeat_lost",
+	[GM_EV_REREGISTERED] = "reregistered", [GM_EV_REREGISTRATION_FAILED] = "reregistration_failed",
+};
 
-void gm_add_spi32(cJSON *o, const char *k, uint32_t spi)
+void gm_emit(struct gm *m, struct gm_event *e)
 {
-	char s[16];
-	snprintf(s, sizeof(s), "0x%08x", spi);
-	cJSON_AddStringToObject(o, k, s);
-}
-
-/* Hands detail to the event callback and deletes it. */
-void gm_emit(struct gm *m, const char *event, cJSON *detail)
-{
+	e->name = event_names[e->kind];
 	if (m->cfg.event)
-		m->cfg.event(m, event, detail, m->cfg.event_arg);
-	cJSON_Delete(detail);
+		m->cfg.event(m, e, m->cfg.event_arg);
 }
 
 const char *gm_local_str(const struct gm *m, char *buf, size_t len)

@@ -11,13 +11,15 @@
  *              and KEKs made from a key download
  *   gm_base.c  event emission and the helpers every part uses
  *
+ * None of them builds JSON: events are typed (gm.h), and
+ * core/views/gm_json.c renders them and the member's state.
+ *
  * Loop clock times are in microseconds. */
 #ifndef GVPN_GM_INT_H
 #define GVPN_GM_INT_H
 
 #include <stdint.h>
 #include <netinet/in.h>
-#include <cjson/cJSON.h>
 
 #include "core/crypto.h"
 #include "core/gdoi/gdoi.h"
@@ -83,15 +85,10 @@ struct gm {
 
 /* ---- gm_base.c ------------------------------------------------------------------------ */
 
-/* Hands detail to the event callback and deletes it. */
-void gm_emit(struct gm *m, const char *event, cJSON *detail);
+/* Names e by its kind and hands it to the event callback (if any). */
+void gm_emit(struct gm *m, struct gm_event *e);
 /* The member's local address as text, for messages (buf, returned). */
 const char *gm_local_str(const struct gm *m, char *buf, size_t len);
-/* Event detail fields: bytes in hex (wiped after), an SA TEK
- * identification, a TEK SPI as 0x%08x. */
-void gm_add_hex(cJSON *o, const char *k, const uint8_t *p, size_t n);
-void gm_add_ident(cJSON *o, const char *k, const struct gdoi_ident *id);
-void gm_add_spi32(cJSON *o, const char *k, uint32_t spi);
 /* The gdoi.h profile to parse with: -1 tries both. */
 int gm_wire_profile(const struct gm *m);
 /* SA TEK selectors in host order (gdoid on a little-endian host) are

@@ -41,28 +41,10 @@ static int same_selector(const struct gdoi_sa_tek *a, const struct gdoi_sa_tek *
 	return a->ip_proto == b->ip_proto && same_ident(&a->src, &b->src) && same_ident(&a->dst, &b->dst);
 }
 
-static cJSON *tek_json(const struct gm_tek *t)
+static void tek_event(struct gm *m, enum gm_event_kind kind, const struct gm_tek *t, const char *reason)
 {
-	cJSON *o = cJSON_CreateObject();
-	gm_add_spi32(o, "spi", t->sa.spi);
-	cJSON_AddStringToObject(o, "state", gm_tek_state_name(t->state));
-	gm_add_ident(o, "source", &t->sa.src);
-	gm_add_ident(o, "destination", &t->sa.dst);
-	return o;
-}
-
-static void tek_event(struct gm *m, const char *event, const struct gm_tek *t, const char *reason)
-{
-	if (!m->cfg.event)
-		return;
-	cJSON *o = tek_json(t);
-	if (reason)
-		cJSON_AddStringToObject(o, "reason", reason);
-	if (!strcmp(event, "tek_installed")) {
-		cJSON_AddNumberToObject(o, "activate_in_s", (double)(t->activate_us - t->installed_us) / 1e6);
-		cJSON_AddNumberToObject(o, "lifetime", t->sa.lifetime);
-	}
-	gm_emit(m, event, o);
+	struct gm_event e = { .kind = kind, .tek = t, .reason = reason };
+	gm_emit(m, &e);
 }
 
 void gm_tek_remove(struct gm *m, size_t i, const char *reason)
@@ -70,7 +52,7 @@ void gm_tek_remove(struct gm *m, size_t i, const char *reason)
 	char a[INET_ADDRSTRLEN];
 	log_debug("gm", "%s: TEK 0x%08x removed (%s)", gm_local_str(m, a, sizeof(a)), m->teks[i].sa.spi,
 		  reason);
-	tek_event(m, "tek_removed", &m->teks[i], reason);
+	tek_event(m, GM_EV_TEK_REMOVED, &m->teks[i], reason);
 	OPENSSL_cleanse(&m->teks[i], sizeof(m->teks[i]));
 	memmove(&m->teks[i], &m->teks[i + 1], (m->n_tek - i - 1) * sizeof(*m->teks));
 	m->n_tek--;
@@ -135,7 +117,7 @@ void gm_on_key_timer(struct loop_timer *tm GVPN_UNUSED, void *arg)
 		if (best == m->n_tek)
 			break;
 		tek_activate(m, best);
-		tek_event(m, "tek_activated", &m->teks[best], NULL);
+		tek_event(m, GM_EV_TEK_ACTIVATED, &m->teks[best], NULL);
 	}
 	for (size_t i = 0; i < m->n_tek;) {
 		if (m->teks[i].expire_us <= now)
@@ -190,7 +172,7 @@ static void tek_install(struct gm *m, const struct gdoi_sa_tek *s, const struct 
 		tek_activate(m, idx);
 	log_debug("gm", "%s: TEK 0x%08x installed, %s", gm_local_str(m, a, sizeof(a)), s->spi,
 		  gm_tek_state_name(t->state));
-	tek_event(m, "tek_installed", t, NULL);
+	tek_event(m, GM_EV_TEK_INSTALLED, t, NULL);
 	/* Older TEKs of the selector beyond the newest two go. */
 	for (;;) {
 		size_t n = 0, oldest = m->n_tek;

@@ -67,7 +67,7 @@ static int policy_mcast(const struct gdoi_sa *p, struct in_addr *grp, uint16_t *
 	return 1;
 }
 
-static void mcast_event(struct gm *m, const char *event, const char *error)
+static void mcast_event(struct gm *m, enum gm_event_kind kind, const char *error)
 {
 	char g[INET_ADDRSTRLEN], ifa[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &m->mc_group, g, sizeof(g));
@@ -77,13 +77,9 @@ static void mcast_event(struct gm *m, const char *event, const char *error)
 			 gm_local_str(m, a, sizeof(a)), g, m->mc_port, ifa, error);
 	else
 		log_debug("gm", "%s: joined %s:%u on %s", gm_local_str(m, a, sizeof(a)), g, m->mc_port, ifa);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "group", g);
-	cJSON_AddNumberToObject(o, "port", m->mc_port);
-	cJSON_AddStringToObject(o, "interface", ifa);
-	if (error)
-		cJSON_AddStringToObject(o, "error", error);
-	gm_emit(m, event, o);
+	struct gm_event e = { .kind = kind, .mc_group = m->mc_group, .mc_if = m->cfg.mcast_if,
+			      .mc_port = m->mc_port, .error = error };
+	gm_emit(m, &e);
 }
 
 /* Opens (or moves, or closes) the multicast socket to follow the policy. */
@@ -124,7 +120,7 @@ void gm_mcast_follow(struct gm *m)
 			m->mc_fd = -1;
 			goto fail;
 		}
-		mcast_event(m, "multicast_joined", NULL);
+		mcast_event(m, GM_EV_MULTICAST_JOINED, NULL);
 		return;
 	}
 fail:;
@@ -132,7 +128,7 @@ fail:;
 	snprintf(why, sizeof(why), "%s: %s", step, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	mcast_event(m, "multicast_failed", why);
+	mcast_event(m, GM_EV_MULTICAST_FAILED, why);
 	m->mc_group.s_addr = 0;
 	m->mc_port = 0;
 }
@@ -164,14 +160,9 @@ static void reject(struct gm *m, const char *reason, int mcast, const struct gdo
 			 p->seq, reason, m->seq);
 	else
 		log_info("gm", "%s: push refused: %s", gm_local_str(m, a, sizeof(a)), reason);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "reason", reason);
-	cJSON_AddBoolToObject(o, "multicast", mcast);
-	if (p) {
-		cJSON_AddNumberToObject(o, "seq", p->seq);
-		cJSON_AddNumberToObject(o, "last_seq", m->seq);
-	}
-	gm_emit(m, "push_rejected", o);
+	struct gm_event e = { .kind = GM_EV_PUSH_REJECTED, .reason = reason, .multicast = mcast,
+			      .replay = p != NULL, .seq = p ? p->seq : 0, .last_seq = p ? m->seq : 0 };
+	gm_emit(m, &e);
 }
 
 static void send_ack(struct gm *m, const uint8_t spi[16], uint32_t seq, const struct sockaddr_in *to)
@@ -188,11 +179,8 @@ static void send_ack(struct gm *m, const uint8_t spi[16], uint32_t seq, const st
 			 strerror(errno));
 	} else {
 		m->st.acks_sent++;
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "seq", seq);
-		gm_add_hex(o, "kek_spi", spi, 16);
-		cJSON_AddStringToObject(o, "to", t);
-		gm_emit(m, "ack_sent", o);
+		struct gm_event e = { .kind = GM_EV_ACK_SENT, .seq = seq, .spi = spi, .to = to };
+		gm_emit(m, &e);
 	}
 	gdoi_buf_free(&b);
 }
@@ -214,24 +202,21 @@ static void rekey_kek(struct gm *m, const struct gdoi_push *p)
 	if (gm_kek_from(m, s, p->sa.profile, &p->kd, &nk, &why) < 0) {
 		log_warn("gm", "%s: push SEQ %u names a new KEK that cannot be used (%s); the old KEK stays",
 			 gm_local_str(m, a, sizeof(a)), p->seq, why);
-		cJSON *o = cJSON_CreateObject();
-		gm_add_hex(o, "spi", s->spi, 16);
-		cJSON_AddStringToObject(o, "error", why);
-		gm_emit(m, "kek_missing", o);
+		struct gm_event e = { .kind = GM_EV_KEK_MISSING, .spi = s->spi, .error = why };
+		gm_emit(m, &e);
 		return;
 	}
 	gm_kek_drop(m, &m->prev_kek);
 	m->prev_kek = m->kek;
 	m->kek = nk;
+	OPENSSL_cleanse(&nk, sizeof(nk));
 	m->policy.kek = *s;
 	m->policy.has_kek = 1;
 	m->st.kek_replacements++;
 	log_debug("gm", "%s: KEK replaced", gm_local_str(m, a, sizeof(a)));
-	cJSON *o = cJSON_CreateObject();
-	if (m->prev_kek.valid)
-		gm_add_hex(o, "old_spi", m->prev_kek.k.spi, 16);
-	gm_add_hex(o, "new_spi", nk.k.spi, 16);
-	gm_emit(m, "kek_replaced", o);
+	struct gm_event e = { .kind = GM_EV_KEK_REPLACED, .spi = m->kek.k.spi,
+			      .old_spi = m->prev_kek.valid ? m->prev_kek.k.spi : NULL };
+	gm_emit(m, &e);
 }
 
 static void apply_rekey(struct gm *m, struct gdoi_push *p)
@@ -251,11 +236,10 @@ static void apply_rekey(struct gm *m, struct gdoi_push *p)
 }
 
 /* A push's DELETE payloads: TEKs (4-octet SPIs) and KEKs (16) named go
- * now. Returns the SPIs as a JSON array of hex strings. */
-static cJSON *apply_deletes(struct gm *m, const struct gdoi_push *p)
+ * now. */
+static void apply_deletes(struct gm *m, const struct gdoi_push *p)
 {
 	char a[INET_ADDRSTRLEN], hex[40];
-	cJSON *spis = cJSON_CreateArray();
 	for (size_t d = 0; d < p->n_del; d++) {
 		const struct gdoi_delete *del = &p->del[d];
 		for (size_t i = 0; i < del->n; i++) {
@@ -263,7 +247,6 @@ static cJSON *apply_deletes(struct gm *m, const struct gdoi_push *p)
 			if (del->spi_size == 4) {
 				uint32_t v = (uint32_t)spi[0] << 24 | (uint32_t)spi[1] << 16 |
 					     (uint32_t)spi[2] << 8 | spi[3];
-				snprintf(hex, sizeof(hex), "0x%08x", v);
 				for (size_t t = m->n_tek; t-- > 0;)
 					if (m->teks[t].sa.spi == v)
 						gm_tek_remove(m, t, "deleted");
@@ -280,11 +263,9 @@ static cJSON *apply_deletes(struct gm *m, const struct gdoi_push *p)
 					gm_kek_drop(m, kek);
 				}
 			}
-			cJSON_AddItemToArray(spis, cJSON_CreateString(hex));
 		}
 	}
 	gm_key_timer_arm(m);
-	return spis;
 }
 
 void gm_on_push(struct gm *m, const uint8_t *msg, size_t len, const struct sockaddr_in *from,
@@ -322,12 +303,11 @@ void gm_on_push(struct gm *m, const uint8_t *msg, size_t len, const struct socka
 	uint8_t spi[16];
 	memcpy(spi, k->k.spi, 16);
 	int ack = p.has_sa && p.sa.has_kek ? p.sa.kek.ack_requested : k->ack_requested;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "seq", p.seq);
+	struct gm_event e = { .seq = p.seq, .multicast = mcast };
 	if (p.seq == m->seq) {
 		m->st.retransmissions++;
-		cJSON_AddBoolToObject(o, "multicast", mcast);
-		gm_emit(m, "retransmission", o);
+		e.kind = GM_EV_RETRANSMISSION;
+		gm_emit(m, &e);
 	} else {
 		m->seq = p.seq;
 		m->st.pushes++;
@@ -336,11 +316,14 @@ void gm_on_push(struct gm *m, const uint8_t *msg, size_t len, const struct socka
 			m->st.rekeys++;
 		else if (p.has_sa)
 			m->st.heartbeats++;
-		cJSON_AddStringToObject(o, "kind", kind);
-		cJSON_AddBoolToObject(o, "multicast", mcast);
-		if (p.n_del)
-			cJSON_AddItemToObject(o, "deleted", apply_deletes(m, &p));
-		gm_emit(m, "push_received", o);
+		e.kind = GM_EV_PUSH_RECEIVED;
+		e.push_kind = kind;
+		if (p.n_del) {
+			apply_deletes(m, &p);
+			e.del = p.del;
+			e.n_del = p.n_del;
+		}
+		gm_emit(m, &e);
 		if (p.has_sa && p.sa.has_kek) {
 			rekey_kek(m, &p);
 			gm_mcast_follow(m); /* the SA KEK may move the group */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* gm_json.c: a group member's JSON views (gm_json.h), from the
- * accessors of core/gdoi/gm.h. */
+ * accessors and typed events of core/gdoi/gm.h. */
 #include "config.h"
 #include "core/views/gm_json.h"
 #include "core/loop.h"
@@ -173,5 +173,145 @@ cJSON *gm_status_json(const struct gm *m)
 	for (size_t i = 0; i < gm_tek_count(m); i++)
 		cJSON_AddItemToArray(a, tek_json(gm_tek_at(m, i), now));
 	add_stats(o, gm_stats(m));
+	return o;
+}
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+static void tek_fields(cJSON *o, const struct gm_event *ev)
+{
+	const struct gm_tek *t = ev->tek;
+	add_spi32(o, "spi", t->sa.spi);
+	cJSON_AddStringToObject(o, "state", gm_tek_state_name(t->state));
+	add_ident(o, "source", &t->sa.src);
+	add_ident(o, "destination", &t->sa.dst);
+	if (ev->reason)
+		cJSON_AddStringToObject(o, "reason", ev->reason);
+	if (ev->kind == GM_EV_TEK_INSTALLED) {
+		cJSON_AddNumberToObject(o, "activate_in_s", (double)(t->activate_us - t->installed_us) / 1e6);
+		cJSON_AddNumberToObject(o, "lifetime", t->sa.lifetime);
+	}
+}
+
+/* The SPIs DELETE payloads named: TEKs as 0x%08x, KEKs in hex. */
+static cJSON *deleted_json(const struct gdoi_delete *del, size_t n_del)
+{
+	cJSON *spis = cJSON_CreateArray();
+	char hex[40];
+	for (size_t d = 0; d < n_del; d++)
+		for (size_t i = 0; i < del[d].n; i++) {
+			const uint8_t *spi = del[d].spi[i];
+			if (del[d].spi_size == 4)
+				snprintf(hex, sizeof(hex), "0x%08x", (uint32_t)spi[0] << 24 | (uint32_t)spi[1] << 16 |
+									 (uint32_t)spi[2] << 8 | spi[3]);
+			else
+				for (size_t k = 0; k < 16; k++)
+					snprintf(hex + 2 * k, 3, "%02x", spi[k]);
+			cJSON_AddItemToArray(spis, cJSON_CreateString(hex));
+		}
+	return spis;
+}
+
+static void push_fields(cJSON *o, const struct gm_event *ev)
+{
+	if (ev->kind == GM_EV_PUSH_REJECTED) {
+		cJSON_AddStringToObject(o, "reason", ev->reason);
+		cJSON_AddBoolToObject(o, "multicast", ev->multicast);
+		if (ev->replay) {
+			cJSON_AddNumberToObject(o, "seq", ev->seq);
+			cJSON_AddNumberToObject(o, "last_seq", ev->last_seq);
+		}
+		return;
+	}
+	cJSON_AddNumberToObject(o, "seq", ev->seq);
+	if (ev->kind == GM_EV_PUSH_RECEIVED)
+		cJSON_AddStringToObject(o, "kind", ev->push_kind);
+	cJSON_AddBoolToObject(o, "multicast", ev->multicast);
+	if (ev->kind == GM_EV_PUSH_RECEIVED && ev->n_del)
+		cJSON_AddItemToObject(o, "deleted", deleted_json(ev->del, ev->n_del));
+}
+
+static void ack_fields(cJSON *o, const struct gm_event *ev)
+{
+	char t[INET_ADDRSTRLEN + 8];
+	inet_ntop(AF_INET, &ev->to->sin_addr, t, INET_ADDRSTRLEN);
+	snprintf(t + strlen(t), 8, ":%u", ntohs(ev->to->sin_port));
+	cJSON_AddNumberToObject(o, "seq", ev->seq);
+	add_hex(o, "kek_spi", ev->spi, 16);
+	cJSON_AddStringToObject(o, "to", t);
+}
+
+static void kek_fields(cJSON *o, const struct gm_event *ev)
+{
+	if (ev->kind == GM_EV_KEK_MISSING) {
+		add_hex(o, "spi", ev->spi, 16);
+		cJSON_AddStringToObject(o, "error", ev->error);
+		return;
+	}
+	if (ev->old_spi)
+		add_hex(o, "old_spi", ev->old_spi, 16);
+	add_hex(o, "new_spi", ev->spi, 16);
+}
+
+static void mcast_fields(cJSON *o, const struct gm_event *ev)
+{
+	char g[INET_ADDRSTRLEN], ifa[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ev->mc_group, g, sizeof(g));
+	inet_ntop(AF_INET, &ev->mc_if, ifa, sizeof(ifa));
+	cJSON_AddStringToObject(o, "group", g);
+	cJSON_AddNumberToObject(o, "port", ev->mc_port);
+	cJSON_AddStringToObject(o, "interface", ifa);
+	if (ev->error)
+		cJSON_AddStringToObject(o, "error", ev->error);
+}
+
+static void rereg_fields(cJSON *o, const struct gm_event *ev)
+{
+	switch (ev->kind) {
+	case GM_EV_HEARTBEAT_LOST:
+		cJSON_AddNumberToObject(o, "seconds", ev->seconds);
+		cJSON_AddNumberToObject(o, "last_seq", ev->last_seq);
+		break;
+	case GM_EV_REREGISTERED:
+		cJSON_AddNumberToObject(o, "seq", ev->seq);
+		cJSON_AddNumberToObject(o, "elapsed_ms", ev->elapsed_ms);
+		break;
+	default:
+		cJSON_AddStringToObject(o, "error", ev->error);
+		cJSON_AddNumberToObject(o, "retry_in_s", ev->retry_in_s);
+	}
+}
+
+cJSON *gm_event_json(const struct gm_event *ev)
+{
+	cJSON *o = cJSON_CreateObject();
+	switch (ev->kind) {
+	case GM_EV_PUSH_RECEIVED:
+	case GM_EV_PUSH_REJECTED:
+	case GM_EV_RETRANSMISSION:
+		push_fields(o, ev);
+		break;
+	case GM_EV_ACK_SENT:
+		ack_fields(o, ev);
+		break;
+	case GM_EV_KEK_REPLACED:
+	case GM_EV_KEK_MISSING:
+		kek_fields(o, ev);
+		break;
+	case GM_EV_TEK_INSTALLED:
+	case GM_EV_TEK_ACTIVATED:
+	case GM_EV_TEK_REMOVED:
+		tek_fields(o, ev);
+		break;
+	case GM_EV_MULTICAST_JOINED:
+	case GM_EV_MULTICAST_FAILED:
+		mcast_fields(o, ev);
+		break;
+	case GM_EV_HEARTBEAT_LOST:
+	case GM_EV_REREGISTERED:
+	case GM_EV_REREGISTRATION_FAILED:
+		rereg_fields(o, ev);
+		break;
+	}
 	return o;
 }

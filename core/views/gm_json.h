@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* gm_json.h: a group member's state as JSON (gvpn-member's output),
+/* gm_json.h: a group member's state and events as JSON (gvpn-member's
+ * output),
  * built from the read-only accessors of core/gdoi/gm.h. The caller owns
  * what is returned (cJSON_Delete). */
 #ifndef GVPN_VIEWS_GM_JSON_H
@@ -18,5 +19,9 @@ cJSON *gm_policy_json(const struct gm *m);
  *  expire_ms, expires_in_s}], "stats": {...}} (no key material; times on
  *  the loop clock in milliseconds). */
 cJSON *gm_status_json(const struct gm *m);
+
+/* An event's fields as a JSON object, in the order gm.h lists them
+ * (without its name: ev->name). */
+cJSON *gm_event_json(const struct gm_event *ev);
 
 #endif

@@ -91,6 +91,13 @@ static void on_event(struct gm *m, const char *event, cJSON *detail, void *arg)
 	n_ev++;
 }
 
+static void on_gm_event(struct gm *m, const struct gm_event *ev, void *arg)
+{
+	cJSON *detail = gm_event_json(ev);
+	on_event(m, ev->name, detail, arg);
+	cJSON_Delete(detail);
+}
+
 static size_t ev_count(const char *name)
 {
 	size_t n = 0;
@@ -485,7 +492,7 @@ static int setup(void **state)
 	c->n_props = 1;
 	c->timeout_ms = 1000;
 	c->retries = 2;
-	c->event = on_event;
+	c->event = on_gm_event;
 	return 0;
 }
 
