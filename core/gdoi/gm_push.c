@@ -268,31 +268,72 @@ static void apply_deletes(struct gm *m, const struct gdoi_push *p)
 	gm_key_timer_arm(m);
 }
 
-void gm_on_push(struct gm *m, const uint8_t *msg, size_t len, const struct sockaddr_in *from,
-		    int mcast)
+/* Opens a push with the member's KEK, else the one before it; a push
+ * that does not open is counted and reported. 0 (*used: the KEK it came
+ * under) or -1. */
+static int push_open(struct gm *m, const uint8_t *msg, size_t len, int mcast, struct gdoi_push *p,
+		     const struct gm_kek **used)
 {
-	struct gdoi_push p;
 	const struct gm_kek *k = &m->kek;
 	int rc = GDOI_PUSH_EKEK;
 	if (m->kek.valid)
-		rc = gdoi_push_open(msg, len, &m->kek.k, m->kek.rsa, m->kek.sig_hash, &p);
+		rc = gdoi_push_open(msg, len, &m->kek.k, m->kek.rsa, m->kek.sig_hash, p);
 	if (rc == GDOI_PUSH_EKEK && m->prev_kek.valid) {
 		k = &m->prev_kek;
-		rc = gdoi_push_open(msg, len, &k->k, k->rsa, k->sig_hash, &p);
+		rc = gdoi_push_open(msg, len, &k->k, k->rsa, k->sig_hash, p);
 	}
-	if (rc == GDOI_PUSH_OK && p.has_sa)
-		gm_selectors_in(m, &p.sa);
-	if (rc != GDOI_PUSH_OK) {
-		if (rc == GDOI_PUSH_EKEK)
-			m->st.rejected_unknown_kek++;
-		else if (rc == GDOI_PUSH_ESIG)
-			m->st.rejected_sig++;
-		else
-			m->st.rejected_other++;
-		reject(m, rc == GDOI_PUSH_EKEK ? "unknown_kek" : rc == GDOI_PUSH_ESIG ? "bad_signature"
-										: "malformed", mcast, NULL);
+	*used = k;
+	if (rc == GDOI_PUSH_OK) {
+		if (p->has_sa)
+			gm_selectors_in(m, &p->sa);
+		return 0;
+	}
+	if (rc == GDOI_PUSH_EKEK)
+		m->st.rejected_unknown_kek++;
+	else if (rc == GDOI_PUSH_ESIG)
+		m->st.rejected_sig++;
+	else
+		m->st.rejected_other++;
+	reject(m, rc == GDOI_PUSH_EKEK ? "unknown_kek" : rc == GDOI_PUSH_ESIG ? "bad_signature" : "malformed",
+	       mcast, NULL);
+	return -1;
+}
+
+/* A push with a new SEQ: reported, then applied (DELETEs first, then a
+ * new KEK, then the keys). */
+static void push_apply(struct gm *m, struct gdoi_push *p, int mcast)
+{
+	struct gm_event e = { .kind = GM_EV_PUSH_RECEIVED, .seq = p->seq, .multicast = mcast };
+	m->seq = p->seq;
+	m->st.pushes++;
+	e.push_kind = p->has_kd ? "rekey" : p->has_sa ? "heartbeat" : "delete";
+	if (p->has_kd)
+		m->st.rekeys++;
+	else if (p->has_sa)
+		m->st.heartbeats++;
+	if (p->n_del) {
+		apply_deletes(m, p);
+		e.del = p->del;
+		e.n_del = p->n_del;
+	}
+	gm_emit(m, &e);
+	if (p->has_sa && p->sa.has_kek) {
+		rekey_kek(m, p);
+		gm_mcast_follow(m); /* the SA KEK may move the group */
+	}
+	if (p->has_sa && p->has_kd)
+		apply_rekey(m, p);
+	m->last_valid_us = loop_now_us();
+	if (m->registered)
+		gm_heartbeat_arm(m);
+}
+
+void gm_on_push(struct gm *m, const uint8_t *msg, size_t len, const struct sockaddr_in *from, int mcast)
+{
+	struct gdoi_push p;
+	const struct gm_kek *k;
+	if (push_open(m, msg, len, mcast, &p, &k) < 0)
 		return;
-	}
 	if (p.seq < m->seq) {
 		m->st.rejected_replay++;
 		reject(m, "replay", mcast, &p);
@@ -303,36 +344,12 @@ void gm_on_push(struct gm *m, const uint8_t *msg, size_t len, const struct socka
 	uint8_t spi[16];
 	memcpy(spi, k->k.spi, 16);
 	int ack = p.has_sa && p.sa.has_kek ? p.sa.kek.ack_requested : k->ack_requested;
-	struct gm_event e = { .seq = p.seq, .multicast = mcast };
 	if (p.seq == m->seq) {
+		struct gm_event e = { .kind = GM_EV_RETRANSMISSION, .seq = p.seq, .multicast = mcast };
 		m->st.retransmissions++;
-		e.kind = GM_EV_RETRANSMISSION;
 		gm_emit(m, &e);
 	} else {
-		m->seq = p.seq;
-		m->st.pushes++;
-		const char *kind = p.has_kd ? "rekey" : p.has_sa ? "heartbeat" : "delete";
-		if (p.has_kd)
-			m->st.rekeys++;
-		else if (p.has_sa)
-			m->st.heartbeats++;
-		e.kind = GM_EV_PUSH_RECEIVED;
-		e.push_kind = kind;
-		if (p.n_del) {
-			apply_deletes(m, &p);
-			e.del = p.del;
-			e.n_del = p.n_del;
-		}
-		gm_emit(m, &e);
-		if (p.has_sa && p.sa.has_kek) {
-			rekey_kek(m, &p);
-			gm_mcast_follow(m); /* the SA KEK may move the group */
-		}
-		if (p.has_sa && p.has_kd)
-			apply_rekey(m, &p);
-		m->last_valid_us = loop_now_us();
-		if (m->registered)
-			gm_heartbeat_arm(m);
+		push_apply(m, &p, mcast);
 	}
 	if (ack)
 		send_ack(m, spi, p.seq, from);
