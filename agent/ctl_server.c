@@ -7,6 +7,7 @@
 #include "agent/reload.h"
 #include "core/ctl_proto.h"
 #include "core/gdoi/gks.h"
+#include "core/views/gks_json.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"

@@ -15,6 +15,8 @@
 #include "core/gdoi/gks.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/views/gks_json.h"
+#include "core/syslog/syslog_out.h"
 #include "core/monitor/mon.h"
 #include "core/monitor/mon_icmp.h"
 #include "core/monitor/mon_vici.h"

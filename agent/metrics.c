@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/ev.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_view.h"
 #include "core/monitor/mon.h"
 #include "core/prom.h"
 #include "snmp/snmp_notify.h"

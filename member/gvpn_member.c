@@ -7,6 +7,7 @@
 #include "config.h"
 #include "core/cfg_schema.h"
 #include "core/gdoi/gm.h"
+#include "core/views/gm_json.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
@@ -289,6 +290,13 @@ static void on_event(struct gm *m, const char *event, cJSON *detail, void *arg G
 	fflush(stdout);
 }
 
+static void on_gm_event(struct gm *m, const struct gm_event *ev, void *arg)
+{
+	cJSON *detail = gm_event_json(ev);
+	on_event(m, ev->name, detail, arg);
+	cJSON_Delete(detail);
+}
+
 static void on_done(struct gm *m, enum gm_result r, void *arg GVPN_UNUSED)
 {
 	const struct ike_sa *ike = gm_ike(m);
@@ -516,7 +524,7 @@ int main(int argc, char **argv)
 	cfg.heartbeat_s = heartbeat > 0 ? (unsigned)heartbeat : 0;
 	cfg.heartbeat_misses = (unsigned)misses;
 	if (R.stay)
-		cfg.event = on_event;
+		cfg.event = on_gm_event;
 	if (raise_nofile((size_t)count) < 0)
 		return 2;
 	if (parse_suites(ike ? ike : "aes256-sha256-modp2048,aes256-sha256-ecp256", &cfg) < 0)

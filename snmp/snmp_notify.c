@@ -12,6 +12,7 @@
 #include "core/cfg_edit.h"
 #include "core/ev.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_view.h"
 #include "core/log.h"
 #include "core/monitor/mon.h"
 #include "core/util.h"

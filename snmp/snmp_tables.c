@@ -13,6 +13,7 @@
 #include "snmp/snmp_agent.h"
 #include "snmp/snmp_tables.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_view.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/monitor/mon.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* gdoi_push.h: GROUPKEY-PUSH (RFC 6407 4) and its acknowledgement
- * (RFC 8263), sealed and opened. Shared by the key server (gks.c), which
+ * (RFC 8263), sealed and opened. Shared by the key server (gks_rekey.c), which
  * builds pushes and checks ACKs, and the member (gm.c), which opens
  * pushes and sends ACKs.
  *

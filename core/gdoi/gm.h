@@ -7,24 +7,23 @@
  * policy's SA KEK names a multicast group. It ACKs pushes that ask for
  * it (RFC 8263), keeps a table of TEKs with their activation and expiry,
  * and reregisters when heartbeats stop. gvpn-member runs one or many of
- * these. */
+ * these. Its state as JSON: core/views/gm_json.h. */
 #ifndef GVPN_GM_H
 #define GVPN_GM_H
 
 #include <stdint.h>
 #include <netinet/in.h>
-#include <cjson/cJSON.h>
 
 #include "core/gdoi/gdoi.h"
 #include "core/gdoi/ike.h"
 
 struct gm;
 
-/* Something happened to member m: event is a name from the list below,
- * detail a JSON object with the event's fields. detail belongs to the
- * member and is deleted when the callback returns (take items out with
- * cJSON_DetachItemFromObject to keep them). The callback must not free
- * the member.
+/* Something happened to member m: an event of one of the kinds below
+ * (its name first), with these fields of struct gm_event set; the rest
+ * are zero. core/views/gm_json.h renders one as a JSON object with the
+ * fields in this order. The event and what it points to are valid
+ * during the callback only; the callback must not free the member.
  *
  *   push_received      seq, kind ("rekey" | "heartbeat" | "delete"), multicast,
  *                      deleted (SPIs a DELETE payload named, when any)
@@ -36,7 +35,7 @@ struct gm;
  *   ack_sent           seq, kek_spi, to ("addr:port")
  *   kek_replaced       old_spi, new_spi
  *   kek_missing        spi (a push named a new KEK without its key: the
- *                      old KEK stays)
+ *                      old KEK stays), error
  *   tek_installed      spi, state, source, destination, activate_in_s,
  *                      lifetime
  *   tek_activated      spi, state, source, destination
@@ -49,7 +48,37 @@ struct gm;
  *                      push), last_seq
  *   reregistered       seq, elapsed_ms
  *   reregistration_failed  error, retry_in_s */
-typedef void (*gm_event_fn)(struct gm *m, const char *event, cJSON *detail, void *arg);
+enum gm_event_kind {
+	GM_EV_PUSH_RECEIVED, GM_EV_PUSH_REJECTED, GM_EV_RETRANSMISSION, GM_EV_ACK_SENT,
+	GM_EV_KEK_REPLACED, GM_EV_KEK_MISSING, GM_EV_TEK_INSTALLED, GM_EV_TEK_ACTIVATED,
+	GM_EV_TEK_REMOVED, GM_EV_MULTICAST_JOINED, GM_EV_MULTICAST_FAILED, GM_EV_HEARTBEAT_LOST,
+	GM_EV_REREGISTERED, GM_EV_REREGISTRATION_FAILED,
+};
+
+struct gm_tek;
+
+struct gm_event {
+	enum gm_event_kind kind;
+	const char *name;               /* the kind's name above: "push_received", ... */
+	uint32_t seq, last_seq;
+	int multicast;
+	int replay;                     /* push_rejected: seq and last_seq are set */
+	const char *push_kind;          /* push_received: "rekey" | "heartbeat" | "delete" */
+	const char *reason;             /* push_rejected, tek_removed */
+	const char *error;              /* kek_missing, multicast_failed, reregistration_failed */
+	const uint8_t *spi;             /* 16 octets: ack_sent's KEK, kek_missing's, kek_replaced's new one */
+	const uint8_t *old_spi;         /* kek_replaced: the KEK before it (NULL: none) */
+	const struct sockaddr_in *to;   /* ack_sent */
+	const struct gm_tek *tek;       /* tek_* */
+	const struct gdoi_delete *del;  /* push_received: the push's DELETE payloads */
+	size_t n_del;
+	struct in_addr mc_group, mc_if; /* multicast_*: the group, the interface address */
+	uint16_t mc_port;
+	double seconds;                 /* heartbeat_lost */
+	double elapsed_ms;              /* reregistered */
+	unsigned retry_in_s;            /* reregistration_failed */
+};
+typedef void (*gm_event_fn)(struct gm *m, const struct gm_event *ev, void *arg);
 
 /* Which wire layouts the member reads (gdoi.h enum gdoi_profile). AUTO
  * tells them apart by the payloads' lengths (doc/interop.md). */
@@ -124,8 +153,15 @@ uint64_t gm_elapsed_us(const struct gm *m);
 /* 1 while the member holds a registration that heartbeats have not
  * declared lost. */
 int gm_registered(const struct gm *m);
-/* The received policy and keys as a JSON object (keys in hex). */
-cJSON *gm_policy_json(const struct gm *m);
+/* The KEK held (previous: the one before it, kept for retransmissions
+ * of the push that replaced it): 1 and its SPI, or 0 when there is none. */
+int gm_kek_spi(const struct gm *m, int previous, uint8_t spi[16]);
+/* 1 and the group address and port the member listens on for
+ * multicast pushes, or 0 when it does not. */
+int gm_multicast(const struct gm *m, struct in_addr *group, uint16_t *port);
+/* An SA TEK identification as text: "a.b.c.d/len", "a.b.c.d", or its
+ * type and length. */
+void gm_ident_str(const struct gdoi_ident *id, char *buf, size_t len);
 
 /* ---- the key table ------------------------------------------------------ */
 
@@ -170,11 +206,5 @@ struct gm_stats {
 	uint64_t reregistration_failures;
 };
 const struct gm_stats *gm_stats(const struct gm *m);
-
-/* {"registered", "seq", "kek": {spi, previous_spi?, multicast?},
- *  "teks": [{spi, state, source, destination, installed_ms, activate_ms,
- *  expire_ms, expires_in_s}], "stats": {...}} (no key material; times on
- *  the loop clock in milliseconds). */
-cJSON *gm_status_json(const struct gm *m);
 
 #endif

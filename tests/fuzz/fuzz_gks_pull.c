@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_gks_pull.c: libFuzzer target for the key server (core/gdoi/gks.c)
+/* fuzz_gks_pull.c: libFuzzer target for the key server (core/gdoi/gks*.c)
  * behind authentication. The real server runs in this process
  * (fuzz_server.h); the target is a member of its own: a real initiator
  * (core/gdoi/ike.c) that completes Main Mode with the server over loopback,

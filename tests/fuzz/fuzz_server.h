@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_server.h: the real key server (core/gdoi/gks.c) in a fuzz target's
+/* fuzz_server.h: the real key server (core/gdoi/gks*.c) in a fuzz target's
  * process, as tests/unit/test_gks.c runs it: a state directory of its
  * own under /tmp (removed at exit), a loopback port, the loop clock
  * replaced so that time passes only when the target moves it. Included
@@ -24,6 +24,7 @@
 #include "core/cfg.h"
 #include "core/ev.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_view.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "core/gdoi/gdoi_push.h"
 #include "core/gdoi/gm.h"
+#include "core/views/gm_json.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
@@ -64,6 +65,13 @@ static void on_event(struct gm *m GVPN_UNUSED, const char *event, cJSON *detail,
 		cJSON_AddItemToObject(o, it->string, it);
 	}
 	emit(o);
+}
+
+static void on_gm_event(struct gm *m, const struct gm_event *ev, void *arg)
+{
+	cJSON *detail = gm_event_json(ev);
+	on_event(m, ev->name, detail, arg);
+	cJSON_Delete(detail);
 }
 
 static void on_done(struct gm *m, enum gm_result r, void *arg GVPN_UNUSED)
@@ -169,7 +177,7 @@ int main(int argc, char **argv)
 					      .hash = CRYPTO_HASH_SHA256, .group = CRYPTO_DH_ECP256,
 					      .life_seconds = 86400 };
 	cfg.n_props = 1;
-	cfg.event = on_event;
+	cfg.event = on_gm_event;
 	log_init("gdoi_ack");
 	if (loop_init() < 0)
 		return 1;

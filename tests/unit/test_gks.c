@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_gks.c: the key server's rekey lifecycle with a fake clock.
  *
- * The server (core/gdoi/gks.c) runs in this process on a loopback port with
+ * The server (core/gdoi/gks*.c) runs in this process on a loopback port with
  * the loop clock replaced, so a 3540 s rekey interval passes in a
  * moment. Members register for real (core/gdoi/gm.c: Main Mode and
  * GROUPKEY-PULL over loopback); then the test takes a member's socket
@@ -29,6 +29,9 @@
 #include "core/ev.h"
 #include "core/gdoi/gdoi_push.h"
 #include "core/gdoi/gks.h"
+#include "core/gdoi/gks_store.h"
+#include "core/gdoi/gks_view.h"
+#include "core/views/gks_json.h"
 #include "core/gdoi/gm.h"
 #include "core/gdoi/ike.h"
 #include "core/log.h"
@@ -1002,6 +1005,115 @@ static void test_seq_persists(void **state)
 	assert_int_equal(st.st_mode & 077, 0);
 }
 
+/* A store of the test's own in place of the file one (gks_store.h):
+ * the server reserves SEQ through it in blocks, hands it every group's
+ * keys when they change, and takes the keys it holds back at start
+ * while they are alive, as a cluster's shared store would. */
+struct mem_store {
+	struct gks_store base;
+	uint32_t upto;                   /* group 1's reservation */
+	unsigned reserves, saves, loads, closes;
+	int has_keys;
+	struct gks_keyset ks;            /* group 1's keys as last saved */
+};
+
+static struct mem_store *mem_of(struct gks_store *s) { return (struct mem_store *)s; }
+static const char *mem_where(const struct gks_store *s) { (void)s; return "memory"; }
+
+static int mem_seq_load(struct gks_store *s, long group_id, uint32_t *upto)
+{
+	*upto = group_id == 1 ? mem_of(s)->upto : 0;
+	return 0;
+}
+
+static int mem_seq_reserve(struct gks_store *s, long group_id, uint32_t used, uint32_t block, uint32_t *first,
+			   uint32_t *last)
+{
+	struct mem_store *m = mem_of(s);
+	assert_int_equal(group_id, 1);
+	m->reserves++;
+	*first = (used > m->upto ? used : m->upto) + 1;
+	*last = m->upto = *first + block - 1;
+	return 0;
+}
+
+static int mem_keys_load(struct gks_store *s, long group_id, struct gks_keyset *out)
+{
+	struct mem_store *m = mem_of(s);
+	m->loads++;
+	if (group_id != 1 || !m->has_keys)
+		return 0;
+	*out = m->ks;
+	return 1;
+}
+
+static int mem_keys_save(struct gks_store *s, long group_id, const struct gks_keyset *ks)
+{
+	struct mem_store *m = mem_of(s);
+	if (group_id == 1) {
+		m->ks = *ks;
+		m->has_keys = 1;
+		m->saves++;
+	}
+	return 0;
+}
+
+static void mem_close(struct gks_store *s) { mem_of(s)->closes++; }
+
+static const struct gks_store_ops mem_ops = {
+	"memory", mem_where, mem_seq_load, mem_seq_reserve, mem_keys_load, mem_keys_save, mem_close,
+};
+
+static void test_other_store(void **state)
+{
+	(void)state;
+	static struct mem_store mem;
+	memset(&mem, 0, sizeof(mem));
+	mem.base.ops = &mem_ops;
+	mem.upto = 100;                  /* another server used SEQ up to 100 */
+	gks_use_store(&mem.base);
+	start(UNICAST(", \"membership_rekey\": false"), 15, 3600, 0);
+	assert_int_equal(mem.loads, 1);
+	assert_true(mem.saves >= 1);
+	assert_int_equal(gks_rekey_group(1), 101);
+	assert_int_equal(mem.reserves, 1);
+	assert_int_equal(mem.upto, 164);
+	struct gks_kek_info k1, k2;
+	struct gks_tek_info t1, t2;
+	assert_int_equal(gks_kek_lookup(1, 1, 0, &k1), 0);
+	assert_int_equal(gks_group_teks(1, 0, &t1, 1), 1);
+	assert_memory_equal(mem.ks.kek.spi, k1.spi, 16);
+	assert_int_equal(mem.ks.tek[0].spi, t1.spi);
+	gks_fini();
+	assert_int_equal(mem.closes, 1);
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/gks-seq.json", dir);
+	assert_int_not_equal(stat(path, &st), 0); /* the file store was not used */
+
+	/* Started again: the keys it holds are taken back, SEQ goes on above
+	 * the reservation. */
+	gks_use_store(&mem.base);
+	assert_int_equal(gks_init(cur), 0);
+	assert_int_equal(gks_kek_lookup(1, 1, 0, &k2), 0);
+	assert_memory_equal(k1.spi, k2.spi, 16);
+	assert_int_equal(gks_group_teks(1, 0, &t2, 1), 1);
+	assert_int_equal(t1.spi, t2.spi);
+	assert_int_equal(t1.status, t2.status);
+	/* Times travel as wall-clock seconds: a second may tick in between. */
+	assert_true(t2.remaining + 1 >= t1.remaining && t2.remaining <= t1.remaining + 1);
+	assert_int_equal(gks_rekey_group(1), 165);
+	gks_fini();
+
+	/* A stored KEK past its lifetime is not taken back. */
+	mem.ks.kek_expires = 1;
+	memcpy(k1.spi, mem.ks.kek.spi, 16);
+	gks_use_store(&mem.base);
+	assert_int_equal(gks_init(cur), 0);
+	assert_int_equal(gks_kek_lookup(1, 1, 0, &k2), 0);
+	assert_memory_not_equal(k1.spi, k2.spi, 16);
+}
+
 /* No push goes out with a SEQ that is not saved: when the reservation
  * cannot be written the rekey push is held, counted and retried, and
  * leaves once the file can be written, with a SEQ above all before. */
@@ -1652,6 +1764,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registration_across_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_across_two_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_held_without_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_new_port_same_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_membership_semantics, setup, teardown),

@@ -32,6 +32,7 @@
 #include "core/gdoi/gdoi.h"
 #include "core/gdoi/gdoi_push.h"
 #include "core/gdoi/gm.h"
+#include "core/views/gm_json.h"
 #include "core/gdoi/ike.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -88,6 +89,13 @@ static void on_event(struct gm *m, const char *event, cJSON *detail, void *arg)
 	snprintf(evs[n_ev].name, sizeof(evs[n_ev].name), "%s", event);
 	evs[n_ev].d = cJSON_Duplicate(detail, 1);
 	n_ev++;
+}
+
+static void on_gm_event(struct gm *m, const struct gm_event *ev, void *arg)
+{
+	cJSON *detail = gm_event_json(ev);
+	on_event(m, ev->name, detail, arg);
+	cJSON_Delete(detail);
 }
 
 static size_t ev_count(const char *name)
@@ -291,7 +299,7 @@ static void pull_hdr(struct srv *s, struct gdoi_buf *b)
 	gdoi_put_hdr(b, &h);
 }
 
-/* GROUPKEY-PULL messages 1 and 3, answered with 2 and 4 (as gks.c). */
+/* GROUPKEY-PULL messages 1 and 3, answered with 2 and 4 (as gks_pull.c). */
 static void srv_pull(struct srv *s, const uint8_t *msg, size_t len, const struct isakmp_hdr *h,
 		     const struct sockaddr_in *from)
 {
@@ -484,7 +492,7 @@ static int setup(void **state)
 	c->n_props = 1;
 	c->timeout_ms = 1000;
 	c->retries = 2;
-	c->event = on_event;
+	c->event = on_gm_event;
 	return 0;
 }
 
